@@ -1,0 +1,1 @@
+"""Application wiring: configuration, the command line and the chat channel adapters."""

@@ -1,0 +1,29 @@
+"""Configuration from the environment (DONDOC_*), read once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.db import DEFAULT_DATABASE_URL
+from models.status import DEFAULT_DUE_SOON_DAYS
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    language: str = "vi"
+    due_soon_days: int = DEFAULT_DUE_SOON_DAYS
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("DONDOC_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            language=env.get("DONDOC_LANGUAGE") or "vi",
+            due_soon_days=int(env.get("DONDOC_DUE_SOON_DAYS") or DEFAULT_DUE_SOON_DAYS),
+        )

@@ -1,0 +1,1 @@
+"""Platform-neutral command handlers: an actor and parsed arguments in, replies out."""

@@ -1,0 +1,1 @@
+"""Scheduled work: each job asks the database what is due at the given moment."""

@@ -1,0 +1,29 @@
+"""The task register: SQLAlchemy models, queries and the domain rules beside their data."""
+
+from models.accounts import ChatAccount, LinkCode
+from models.base import Base
+from models.calendar import CalendarOverride
+from models.deadlines import ChangeState, DeadlineChange
+from models.documents import Document, DocumentKind
+from models.organization import Official, OfficialRole, Role, Unit, UnitKind
+from models.tasks import Channel, Task, TaskEvent, TaskStatus
+
+__all__ = [
+    "Base",
+    "CalendarOverride",
+    "ChangeState",
+    "Channel",
+    "ChatAccount",
+    "DeadlineChange",
+    "Document",
+    "DocumentKind",
+    "LinkCode",
+    "Official",
+    "OfficialRole",
+    "Role",
+    "Task",
+    "TaskEvent",
+    "TaskStatus",
+    "Unit",
+    "UnitKind",
+]

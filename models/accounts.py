@@ -1,0 +1,132 @@
+"""Chat accounts linked to officials, and the one-time codes that link them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, enum_column
+from models.organization import Official
+
+LINK_CODE_VALIDITY = timedelta(days=7)
+# No 0/O, 1/I/L: codes are read aloud over the phone and typed by hand.
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_CODE_LENGTH = 10
+
+
+class ChatChannel(StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+class ChatAccount(Base):
+    __tablename__ = "chat_accounts"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_user_id", name="uq_chat_accounts_channel_user"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[ChatChannel] = mapped_column(enum_column(ChatChannel, "chat_channel"))
+    external_user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    official_id: Mapped[int] = mapped_column(ForeignKey("officials.id"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    official: Mapped[Official] = relationship(lazy="raise")
+
+
+class LinkCode(Base):
+    """A one-time code; only its hash is stored, so a database dump links nobody."""
+
+    __tablename__ = "link_codes"
+    __table_args__ = (Index("ix_link_codes_official", "official_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    official_id: Mapped[int] = mapped_column(ForeignKey("officials.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def normalize_code(code: str) -> str:
+    """Codes are matched case-insensitively, ignoring spaces and dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+
+
+async def issue_link_code(session: AsyncSession, official: Official, now: datetime) -> str:
+    """A fresh code for the official; any code issued before and not used stops working."""
+    await session.execute(
+        update(LinkCode)
+        .where(
+            LinkCode.official_id == official.id,
+            LinkCode.used_at.is_(None),
+            LinkCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+    session.add(
+        LinkCode(
+            official_id=official.id,
+            code_hash=_hash(code),
+            created_at=now,
+            expires_at=now + LINK_CODE_VALIDITY,
+        )
+    )
+    await session.flush()
+    return code
+
+
+@dataclass(frozen=True)
+class Linked:
+    official: Official
+    account: ChatAccount
+
+
+async def redeem_link_code(
+    session: AsyncSession,
+    code: str,
+    *,
+    channel: ChatChannel,
+    external_user_id: str,
+    chat_id: str,
+    now: datetime,
+) -> Linked | None:
+    """Link the chat account to the code's official; None for a wrong, used or expired code."""
+    if not normalize_code(code):
+        return None
+    link = await session.scalar(
+        select(LinkCode).where(LinkCode.code_hash == _hash(code)).with_for_update()
+    )
+    if link is None or link.used_at or link.revoked_at or link.expires_at <= now:
+        return None
+    link.used_at = now
+    official = await session.get_one(Official, link.official_id)
+    account = await session.scalar(
+        select(ChatAccount).where(
+            ChatAccount.channel == channel, ChatAccount.external_user_id == external_user_id
+        )
+    )
+    if account is None:
+        account = ChatAccount(channel=channel, external_user_id=external_user_id)
+        session.add(account)
+    account.chat_id = chat_id
+    account.official_id = official.id
+    account.linked_at = now
+    account.unreachable_since = None
+    await session.flush()
+    return Linked(official=official, account=account)

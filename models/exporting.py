@@ -1,0 +1,122 @@
+"""Export of every task, in the import's own columns plus the status derived at a moment."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from locales import Translator
+from models.documents import Document
+from models.organization import Official, Unit
+from models.status import DerivedStatus, StatusWindow, derived_status
+from models.tabular import Cell, write_table
+from models.tasks import Task, task_coordinators
+
+TASK_EXPORT_COLUMNS = [
+    "id",
+    "document_number",
+    "document_date",
+    "document_kind",
+    "document_signer",
+    "document_summary",
+    "content",
+    "lead_unit_code",
+    "lead_unit_name",
+    "coordinating_unit_codes",
+    "leader_code",
+    "leader_name",
+    "specialist_code",
+    "specialist_name",
+    "assigned_date",
+    "original_deadline",
+    "deadline",
+    "status",
+    "progress",
+    "completed_date",
+    "result",
+    "derived_status",
+]
+
+
+def status_label(t: Translator, status: DerivedStatus) -> str:
+    labels = {
+        DerivedStatus.IN_TIME: t._("in time"),
+        DerivedStatus.DUE_SOON: t._("due soon"),
+        DerivedStatus.OVERDUE: t._("overdue"),
+        DerivedStatus.DONE_ON_TIME: t._("done on time"),
+        DerivedStatus.DONE_LATE: t._("done late"),
+    }
+    return labels[status]
+
+
+async def export_tasks(
+    session: AsyncSession, path: Path, window: StatusWindow, t: Translator
+) -> int:
+    """Write every task to a CSV or XLSX file; returns how many were written."""
+    coordinators: dict[int, list[str]] = defaultdict(list)
+    pairs = await session.execute(
+        select(task_coordinators.c.task_id, Unit.code)
+        .join(Unit, Unit.id == task_coordinators.c.unit_id)
+        .order_by(Unit.code)
+    )
+    for task_id, code in pairs.tuples():
+        coordinators[task_id].append(code)
+
+    leader, specialist, lead = aliased(Official), aliased(Official), aliased(Unit)
+    query = (
+        select(
+            Task,
+            Document,
+            lead.code,
+            lead.name,
+            leader.code,
+            leader.full_name,
+            specialist.code,
+            specialist.full_name,
+        )
+        .join(lead, lead.id == Task.lead_unit_id)
+        .outerjoin(Document, Document.id == Task.document_id)
+        .outerjoin(leader, leader.id == Task.leader_id)
+        .outerjoin(specialist, specialist.id == Task.specialist_id)
+        .order_by(Task.id)
+    )
+    rows = (await session.execute(query)).tuples().all()
+
+    def lines() -> Iterator[list[Cell]]:
+        for task, document, lead_code, lead_name, l_code, l_name, s_code, s_name in rows:
+            doc_date: date | None = document.issued_on if document else None
+            yield [
+                task.id,
+                document.number if document else "",
+                doc_date,
+                document.kind.value if document else "",
+                document.signer if document else "",
+                document.summary if document else "",
+                task.content,
+                lead_code,
+                lead_name,
+                ";".join(coordinators.get(task.id, [])),
+                l_code or "",
+                l_name or "",
+                s_code or "",
+                s_name or "",
+                task.assigned_date,
+                task.original_deadline,
+                task.deadline,
+                task.status.value,
+                task.progress,
+                task.completed_date,
+                task.result,
+                status_label(
+                    t, derived_status(task.status, task.deadline, task.completed_date, window)
+                ),
+            ]
+
+    write_table(path, TASK_EXPORT_COLUMNS, lines())
+    return len(rows)
