@@ -96,6 +96,12 @@ def _print_import(t: Translator, kind: str, result: ImportResult, dry_run: bool)
             file=sys.stderr,
         )
         return
+    kinds = {
+        "units": t._("units"),
+        "officials": t._("officials"),
+        "tasks": t._("tasks"),
+        "calendar": t._("calendar days"),
+    }
     summary = t._(
         "{created} new, {updated} updated, {unchanged} unchanged.",
         created=t.number(result.created),
@@ -105,7 +111,7 @@ def _print_import(t: Translator, kind: str, result: ImportResult, dry_run: bool)
     if dry_run:
         print(t._("Checked, nothing written: {summary}", summary=summary))
     else:
-        print(t._("Imported {kind}: {summary}", kind=kind, summary=summary))
+        print(t._("Imported {kind}: {summary}", kind=kinds[kind], summary=summary))
 
 
 async def _import(

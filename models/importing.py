@@ -207,6 +207,10 @@ class _Rows:
         if not self.rows and not self.errors:
             self.errors.append(RowError(1, t._("the file has no data rows")))
 
+    def header(self, name: str) -> str:
+        """The column as the file names it, so a message points at what the user sees."""
+        return next((h for h, n in self.mapping.items() if n == name), name)
+
     def require(self, t: Translator, *names: str) -> None:
         present = set(self.mapping.values())
         for name in names:
@@ -456,7 +460,7 @@ async def import_calendar(
         word = header_key(r.get("working", ""))
         problems = []
         if day is None:
-            problems.append(_date_problem(t, "date", r.get("date", "")))
+            problems.append(_date_problem(t, rows.header("date"), r.get("date", "")))
         if word not in TRUE_WORDS and word not in FALSE_WORDS:
             problems.append(
                 t._(
@@ -629,7 +633,7 @@ async def import_tasks(
             value = r.get(column, "")
             dates[column] = parse_date(value) if value else None
             if value and dates[column] is None:
-                problems.append(_date_problem(t, column, value))
+                problems.append(_date_problem(t, rows.header(column), value))
         assigned = dates["assigned_date"] or dates["document_date"]
         if assigned is None and not r.get("assigned_date") and not r.get("document_date"):
             problems.append(t._("the assigned date is empty (give assigned_date or document_date)"))
@@ -641,7 +645,7 @@ async def import_tasks(
                 problems.append(
                     t._(
                         "the {column} {deadline} is before the assigned date {assigned}",
-                        column=name,
+                        column=rows.header(name),
                         deadline=t.date(day),
                         assigned=t.date(assigned),
                     )
@@ -727,7 +731,7 @@ async def import_tasks(
                 specialist=people["specialist"],
                 assigned_date=assigned,
                 deadline=deadline,
-                original_deadline=original or deadline,
+                original_deadline=original,
                 status=status,
                 progress=progress,
                 completed_date=completed,
@@ -798,10 +802,11 @@ async def _upsert_tasks(
         if task is None:
             if row.id is None:
                 row.id, next_id = next_id, next_id + 1
+            original = row.original_deadline or row.deadline
             task = Task(
                 id=row.id,
-                original_deadline=row.original_deadline,
-                deadline=row.original_deadline,
+                original_deadline=original,
+                deadline=original,
                 created_at=actor.at,
                 updated_at=actor.at,
                 coordinating_units=list(row.coordinating),
@@ -809,12 +814,13 @@ async def _upsert_tasks(
             )
             session.add(task)
             record(session, task, actor, "created")
-            if row.deadline != row.original_deadline and row.deadline is not None:
+            if row.deadline != original and row.deadline is not None:
                 approve_deadline(session, task, actor, row.deadline, "")
             result.created += 1
             continue
         changed = update_fields(session, task, actor, fields)
-        if row.original_deadline != task.original_deadline:
+        # Without an original deadline in the file, a new deadline is an extension of the old.
+        if row.original_deadline and row.original_deadline != task.original_deadline:
             changed += update_fields(
                 session, task, actor, {"original_deadline": row.original_deadline}
             )

@@ -1,0 +1,109 @@
+"""Fixtures: a fresh database per test on SQLite, and on PostgreSQL when DONDOC_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from locales import Translator, translator
+from models import Base
+from models.clock import TIMEZONE
+from models.db import create_engine, session_factory, upgrade
+from tests.city import City, build_city
+
+POSTGRES_URL = os.environ.get("DONDOC_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=TIMEZONE)  # a Wednesday
+
+
+async def _fresh_postgres() -> None:
+    engine = create_engine(POSTGRES_URL)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await upgrade(engine)
+    await engine.dispose()
+
+
+async def _truncate_postgres() -> None:
+    engine = create_engine(POSTGRES_URL)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; each test copies the file, which is much faster than migrating again."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def make() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await engine.dispose()
+
+    asyncio.run(make())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> bool:
+    if POSTGRES_URL:
+        asyncio.run(_fresh_postgres())
+    return bool(POSTGRES_URL)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_schema: bool
+) -> Iterator[str]:
+    """The URL of an empty, migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "dondoc.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        asyncio.run(_truncate_postgres())
+        yield POSTGRES_URL
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+async def city(sessions: async_sessionmaker[AsyncSession]) -> City:
+    async with sessions() as session:
+        city = await build_city(session)
+        await session.commit()
+    return city
+
+
+@pytest.fixture
+def t() -> Translator:
+    return translator("vi")
