@@ -559,6 +559,7 @@ async def import_tasks(
         return False
 
     documents: dict[tuple[str, date], _DocumentRow] = {}
+    unnumbered: dict[tuple[tuple[str, date] | None, int, str], int] = {}
     parsed: list[_TaskRow] = []
     for number, r in rows.rows:
         problems: list[str] = []
@@ -715,6 +716,12 @@ async def import_tasks(
                     ),
                 )
 
+        if task_id is None and lead is not None and content:
+            same = (document_key, lead.id, content)
+            if same in unnumbered:
+                problems.append(t._("the same task as row {first} (same document, lead unit and content)",
+                                    first=unnumbered[same]))
+            unnumbered.setdefault(same, number)
         if problems:
             result.errors.append(RowError(number, "; ".join(problems)))
             continue
@@ -768,6 +775,33 @@ async def _upsert_documents(
     return ids
 
 
+def _natural_key(
+    row: _TaskRow, document_ids: dict[tuple[str, date], int]
+) -> tuple[int | None, int, str]:
+    document_id = document_ids.get(row.document_key) if row.document_key else None
+    return (document_id, row.lead_unit.id, row.content)
+
+
+async def _match_rows_without_id(
+    session: AsyncSession, rows: list[_TaskRow], document_ids: dict[tuple[str, date], int]
+) -> None:
+    """A row without a number is the task with the same document, lead unit and content, if
+    one exists: so a file without numbers can be imported again without duplicating tasks."""
+    contents = sorted({row.content for row in rows if row.id is None})
+    known: dict[tuple[int | None, int, str], int] = {}
+    for start in range(0, len(contents), 500):
+        query = (
+            select(Task.document_id, Task.lead_unit_id, Task.content, Task.id)
+            .where(Task.content.in_(contents[start : start + 500]))
+            .order_by(Task.id.desc())
+        )
+        for document_id, lead_unit_id, content, task_id in await session.execute(query):
+            known[(document_id, lead_unit_id, content)] = task_id
+    for row in rows:
+        if row.id is None:
+            row.id = known.get(_natural_key(row, document_ids))
+
+
 async def _upsert_tasks(
     session: AsyncSession,
     rows: list[_TaskRow],
@@ -775,6 +809,7 @@ async def _upsert_tasks(
     result: ImportResult,
     actor: Actor,
 ) -> None:
+    await _match_rows_without_id(session, rows, document_ids)
     given = [row.id for row in rows if row.id is not None]
     existing: dict[int, Task] = {}
     for start in range(0, len(given), 500):

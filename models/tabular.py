@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 SUFFIXES = (".csv", ".xlsx")
@@ -119,7 +120,7 @@ def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
         for i, value in enumerate(row):
             widths[i] = max(widths[i], min(60, len(str(value or ""))))
     for i, cell in enumerate(sheet[1], start=1):
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
         sheet.column_dimensions[get_column_letter(i)].width = widths[i - 1] + 2
     for column in sheet.iter_cols(min_row=2):
         for cell in column:

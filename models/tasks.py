@@ -102,9 +102,11 @@ class Task(Base):
         secondary=task_coordinators, lazy="raise", order_by=Unit.code
     )
     deadline_changes: Mapped[list[DeadlineChange]] = relationship(
-        back_populates="task", lazy="raise", order_by="DeadlineChange.id"
+        back_populates="task", lazy="raise", order_by="DeadlineChange.id", passive_deletes=True
     )
-    events: Mapped[list[TaskEvent]] = relationship(lazy="raise", order_by="TaskEvent.id")
+    events: Mapped[list[TaskEvent]] = relationship(
+        lazy="raise", order_by="TaskEvent.id", passive_deletes=True
+    )
 
     @property
     def is_ongoing(self) -> bool:

@@ -203,3 +203,20 @@ async def test_calendar_overrides_import(session, tmp_path, t) -> None:
 async def test_semicolon_csv_from_excel_is_read(session, tmp_path, t) -> None:
     path = write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS, delimiter=";")
     assert (await import_units(session, path, t)).created == len(UNITS)
+
+
+async def test_unnumbered_task_file_imports_again_without_duplicates(session, tmp_path, t) -> None:
+    await load_register(session, tmp_path, t)
+    rows = [["", *row[1:]] for row in TASKS]
+    path = write_csv(tmp_path / "t.csv", TASK_HEADER, rows)
+    assert (await import_tasks(session, path, t, now=NOW)).created == 4
+    again = await import_tasks(session, path, t, now=NOW)
+    assert (again.created, again.unchanged) == (0, 4)
+    assert await count(session, Task) == 4
+
+
+async def test_the_same_unnumbered_task_twice_in_a_file_is_refused(session, tmp_path, t) -> None:
+    await load_register(session, tmp_path, t)
+    row = ["", *TASKS[0][1:]]
+    result = await import_tasks(session, write_csv(tmp_path / "t.csv", TASK_HEADER, [row, row]), t, now=NOW)
+    assert [e.row for e in result.errors] == [3] and "dòng 2" in result.errors[0].message

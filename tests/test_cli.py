@@ -1,0 +1,111 @@
+"""The `dondoc` command line, in-process, against each backend: clear messages, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from models.clock import FixedClock
+from tests.conftest import NOW
+from tests.files import OFFICIAL_HEADER, OFFICIALS, TASK_HEADER, TASKS, UNIT_HEADER, UNITS, write_csv
+
+
+@pytest.fixture
+def dondoc(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
+    monkeypatch.delenv("DONDOC_LANGUAGE", raising=False)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv), clock=FixedClock(NOW))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def register(dondoc, tmp_path: Path) -> Path:
+    assert dondoc("import", "units", str(write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS)))[0] == 0
+    assert dondoc("import", "officials", str(write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS)))[0] == 0
+    return tmp_path
+
+
+def test_db_upgrade_is_idempotent(dondoc) -> None:
+    for _ in range(2):
+        code, out, _ = dondoc("db", "upgrade")
+        assert code == 0 and "đã được cập nhật" in out
+
+
+def test_fresh_database_must_be_upgraded_first(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DONDOC_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    assert main(["overdue"]) == 2
+    assert "dondoc db upgrade" in capsys.readouterr().err
+
+
+def test_import_reports_every_bad_row_and_exits_nonzero(dondoc, register: Path) -> None:
+    rows = [TASKS[0], [*TASKS[1][:7], "", *TASKS[1][8:]], [*TASKS[2][:12], "31/02/2026", *TASKS[2][13:]]]
+    code, out, err = dondoc("import", "tasks", str(write_csv(register / "t.csv", TASK_HEADER, rows)))
+    assert code == 1
+    assert "Dòng 3: nhiệm vụ chưa có đơn vị chủ trì" in err
+    assert "Dòng 4: '31/02/2026' ở cột 'deadline' không phải là ngày hợp lệ" in err
+    assert "Chưa nhập dữ liệu nào: 2 dòng có lỗi" in err
+    assert dondoc("export", "tasks", str(register / "x.csv"))[1].startswith("Đã xuất 0 nhiệm vụ")
+
+
+def test_dry_run_then_import_then_reimport(dondoc, register: Path) -> None:
+    path = str(write_csv(register / "t.csv", TASK_HEADER, TASKS))
+    assert "Đã kiểm tra, chưa ghi gì vào hệ thống: 4 mới" in dondoc("import", "tasks", path, "--dry-run")[1]
+    assert "Đã nhập nhiệm vụ: 4 mới, 0 cập nhật, 0 không đổi." in dondoc("import", "tasks", path)[1]
+    assert "0 mới, 0 cập nhật, 4 không đổi." in dondoc("import", "tasks", path)[1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("import", "tasks", "/nonexistent/t.csv"), "không tìm thấy tệp"),
+        (("import", "tasks", "tasks.pdf"), "chỉ đọc được tệp .csv và .xlsx"),
+        (("export", "tasks", "tasks.txt"), "chỉ ghi được tệp .csv và .xlsx"),
+        (("export", "tasks", "x.csv", "--at", "tuần sau"), "không phải thời điểm hợp lệ"),
+        (("link", "KHONGCO"), "Không có cán bộ nào mang mã 'KHONGCO'"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(dondoc, register: Path, argv, message: str) -> None:
+    code, _, err = dondoc(*argv)
+    assert code == 2 and message in err
+
+
+def test_broken_excel_file_is_refused(dondoc, register: Path) -> None:
+    path = register / "t.xlsx"
+    path.write_text("this is not a workbook")
+    code, _, err = dondoc("import", "tasks", str(path))
+    assert code == 2 and "không đọc được tệp Excel" in err
+
+
+def test_link_prints_a_code_to_send_to_the_bot(dondoc, register: Path) -> None:
+    code, out, _ = dondoc("link", "SXD-CV")
+    assert code == 0
+    assert "Mã liên kết của đồng chí Bùi Minh Hà (SXD-CV):" in out
+    assert "/start " in out and "02/12/2026" in out
+
+
+def test_english_when_configured(dondoc, register: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DONDOC_LANGUAGE", "en")
+    assert "Link code for Bùi Minh Hà" in dondoc("link", "SXD-CV")[1]
+
+
+def test_unreachable_database_is_explained(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DONDOC_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    assert main(["db", "upgrade"]) == 2
+    assert "Không sử dụng được cơ sở dữ liệu" in capsys.readouterr().err
+
+
+def test_demo_loads_the_sample_city_and_prints_the_overdue_summary(dondoc) -> None:
+    code, out, _ = dondoc("demo")
+    assert code == 0
+    assert "Đã nhập nhiệm vụ: 1.500 mới" in out
+    assert "Tình hình quá hạn, thứ Tư, 25/11/2026:" in out
+    code, again, _ = dondoc("demo")
+    assert "1.500 không đổi" in again
