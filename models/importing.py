@@ -719,8 +719,12 @@ async def import_tasks(
         if task_id is None and lead is not None and content:
             same = (document_key, lead.id, content)
             if same in unnumbered:
-                problems.append(t._("the same task as row {first} (same document, lead unit and content)",
-                                    first=unnumbered[same]))
+                problems.append(
+                    t._(
+                        "the same task as row {first} (same document, lead unit and content)",
+                        first=unnumbered[same],
+                    )
+                )
             unnumbered.setdefault(same, number)
         if problems:
             result.errors.append(RowError(number, "; ".join(problems)))

@@ -51,8 +51,11 @@ async def build_city(session: AsyncSession) -> City:
         officials[code] = official
     session.add_all(officials.values())
     document = Document(
-        number="105/TB-UBND", issued_on=date(2026, 10, 3), kind=DocumentKind.NOTICE,
-        signer="Nguyễn Văn Chủ", summary="Kết luận của Chủ tịch UBND thành phố tại cuộc họp giao ban",
+        number="105/TB-UBND",
+        issued_on=date(2026, 10, 3),
+        kind=DocumentKind.NOTICE,
+        signer="Nguyễn Văn Chủ",
+        summary="Kết luận của Chủ tịch UBND thành phố tại cuộc họp giao ban",
     )
     session.add(document)
     await session.flush()
@@ -60,32 +63,74 @@ async def build_city(session: AsyncSession) -> City:
     def task(id: int, unit: str, content: str, deadline: date | None, **extra: object) -> Task:
         prefix = unit
         return Task(
-            id=id, document_id=document.id, content=content, lead_unit_id=units[unit].id,
-            leader_id=officials[f"{prefix}-LD"].id, specialist_id=officials[f"{prefix}-CV"].id,
-            assigned_date=date(2026, 10, 5), original_deadline=deadline, deadline=deadline,
-            created_at=CREATED, updated_at=CREATED, **extra,
+            id=id,
+            document_id=document.id,
+            content=content,
+            lead_unit_id=units[unit].id,
+            leader_id=officials[f"{prefix}-LD"].id,
+            specialist_id=officials[f"{prefix}-CV"].id,
+            assigned_date=date(2026, 10, 5),
+            original_deadline=deadline,
+            deadline=deadline,
+            created_at=CREATED,
+            updated_at=CREATED,
+            **extra,
         )
 
     tasks = {
         t.id: t
         for t in (
-            task(4101, "SXD", "Rà soát hồ sơ giải phóng mặt bằng dự án vành đai 2", date(2026, 12, 28)),
-            task(4102, "SXD", "Tham mưu kế hoạch cải cách hành chính 2027", date(2026, 11, 27),
-                 status=TaskStatus.IN_PROGRESS, progress=60),
+            task(
+                4101,
+                "SXD",
+                "Rà soát hồ sơ giải phóng mặt bằng dự án vành đai 2",
+                date(2026, 12, 28),
+            ),
+            task(
+                4102,
+                "SXD",
+                "Tham mưu kế hoạch cải cách hành chính 2027",
+                date(2026, 11, 27),
+                status=TaskStatus.IN_PROGRESS,
+                progress=60,
+            ),
             task(4103, "SXD", "Kiểm tra, xử lý vi phạm trật tự xây dựng", date(2026, 11, 20)),
-            task(4104, "STP", "Rà soát văn bản quy phạm pháp luật", date(2026, 11, 16),
-                 status=TaskStatus.DONE, progress=100, completed_date=date(2026, 11, 10)),
-            task(4105, "STP", "Báo cáo công tác phổ biến pháp luật", date(2026, 11, 18),
-                 status=TaskStatus.DONE, progress=100, completed_date=date(2026, 11, 20)),
-            task(4106, "Q1", "Quản lý vỉa hè, lòng đường", None,
-                 status=TaskStatus.IN_PROGRESS, progress=30),
+            task(
+                4104,
+                "STP",
+                "Rà soát văn bản quy phạm pháp luật",
+                date(2026, 11, 16),
+                status=TaskStatus.DONE,
+                progress=100,
+                completed_date=date(2026, 11, 10),
+            ),
+            task(
+                4105,
+                "STP",
+                "Báo cáo công tác phổ biến pháp luật",
+                date(2026, 11, 18),
+                status=TaskStatus.DONE,
+                progress=100,
+                completed_date=date(2026, 11, 20),
+            ),
+            task(
+                4106,
+                "Q1",
+                "Quản lý vỉa hè, lòng đường",
+                None,
+                status=TaskStatus.IN_PROGRESS,
+                progress=30,
+            ),
             task(4107, "Q1", "Hoàn thiện hồ sơ dự án công viên Trung Tâm", date(2026, 11, 10)),
         )
     }
     session.add_all(tasks.values())
     await session.flush()
     approve_deadline(
-        session, tasks[4107], Actor(officials["TCT"], Channel.CLI, CREATED), date(2026, 12, 10),
+        session,
+        tasks[4107],
+        Actor(officials["TCT"], Channel.CLI, CREATED),
+        date(2026, 12, 10),
         "Chờ ý kiến thẩm định của Sở Tài chính",
     )
     await session.flush()

@@ -22,7 +22,10 @@ async def test_code_links_the_chat_account_to_the_official(session, city: City) 
     assert linked is not None and linked.official.id == official.id
     account = await session.scalar(select(ChatAccount))
     assert (account.channel, account.external_user_id, account.official_id) == (
-        ChatChannel.TELEGRAM, "1001", official.id)
+        ChatChannel.TELEGRAM,
+        "1001",
+        official.id,
+    )
 
 
 async def test_code_is_stored_only_as_a_hash(session, city: City) -> None:

@@ -9,7 +9,15 @@ import pytest
 from bot.cli import main
 from models.clock import FixedClock
 from tests.conftest import NOW
-from tests.files import OFFICIAL_HEADER, OFFICIALS, TASK_HEADER, TASKS, UNIT_HEADER, UNITS, write_csv
+from tests.files import (
+    OFFICIAL_HEADER,
+    OFFICIALS,
+    TASK_HEADER,
+    TASKS,
+    UNIT_HEADER,
+    UNITS,
+    write_csv,
+)
 
 
 @pytest.fixture
@@ -29,7 +37,12 @@ def dondoc(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
 @pytest.fixture
 def register(dondoc, tmp_path: Path) -> Path:
     assert dondoc("import", "units", str(write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS)))[0] == 0
-    assert dondoc("import", "officials", str(write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS)))[0] == 0
+    assert (
+        dondoc(
+            "import", "officials", str(write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS))
+        )[0]
+        == 0
+    )
     return tmp_path
 
 
@@ -46,8 +59,14 @@ def test_fresh_database_must_be_upgraded_first(tmp_path: Path, monkeypatch, caps
 
 
 def test_import_reports_every_bad_row_and_exits_nonzero(dondoc, register: Path) -> None:
-    rows = [TASKS[0], [*TASKS[1][:7], "", *TASKS[1][8:]], [*TASKS[2][:12], "31/02/2026", *TASKS[2][13:]]]
-    code, out, err = dondoc("import", "tasks", str(write_csv(register / "t.csv", TASK_HEADER, rows)))
+    rows = [
+        TASKS[0],
+        [*TASKS[1][:7], "", *TASKS[1][8:]],
+        [*TASKS[2][:12], "31/02/2026", *TASKS[2][13:]],
+    ]
+    code, _, err = dondoc(
+        "import", "tasks", str(write_csv(register / "t.csv", TASK_HEADER, rows))
+    )
     assert code == 1
     assert "Dòng 3: nhiệm vụ chưa có đơn vị chủ trì" in err
     assert "Dòng 4: '31/02/2026' ở cột 'deadline' không phải là ngày hợp lệ" in err
@@ -57,7 +76,10 @@ def test_import_reports_every_bad_row_and_exits_nonzero(dondoc, register: Path) 
 
 def test_dry_run_then_import_then_reimport(dondoc, register: Path) -> None:
     path = str(write_csv(register / "t.csv", TASK_HEADER, TASKS))
-    assert "Đã kiểm tra, chưa ghi gì vào hệ thống: 4 mới" in dondoc("import", "tasks", path, "--dry-run")[1]
+    assert (
+        "Đã kiểm tra, chưa ghi gì vào hệ thống: 4 mới"
+        in dondoc("import", "tasks", path, "--dry-run")[1]
+    )
     assert "Đã nhập nhiệm vụ: 4 mới, 0 cập nhật, 0 không đổi." in dondoc("import", "tasks", path)[1]
     assert "0 mới, 0 cập nhật, 4 không đổi." in dondoc("import", "tasks", path)[1]
 

@@ -19,24 +19,39 @@ from models.status import StatusWindow
 from models.tabular import read_table
 from tests.city import City
 from tests.conftest import NOW
-from tests.files import OFFICIAL_HEADER, OFFICIALS, TASK_HEADER, TASKS, UNIT_HEADER, UNITS, write_csv
+from tests.files import (
+    OFFICIAL_HEADER,
+    OFFICIALS,
+    TASK_HEADER,
+    TASKS,
+    UNIT_HEADER,
+    UNITS,
+    write_csv,
+)
 
 WINDOW = StatusWindow.at(date(2026, 11, 25), WorkingCalendar())
 
 
-async def test_export_lists_every_task_with_its_derived_status(session, city: City, tmp_path: Path, t) -> None:
+async def test_export_lists_every_task_with_its_derived_status(
+    session, city: City, tmp_path: Path, t
+) -> None:
     path = tmp_path / "tasks.csv"
     assert await export_tasks(session, path, WINDOW, t) == 7
     rows = {r["id"]: r for _, r in read_table(path).rows}
     assert rows["4103"]["derived_status"] == "quá hạn"
     assert rows["4102"]["derived_status"] == "sắp đến hạn"
     assert rows["4105"]["derived_status"] == "hoàn thành quá hạn"
-    assert (rows["4107"]["original_deadline"], rows["4107"]["deadline"]) == ("2026-11-10", "2026-12-10")
+    assert (rows["4107"]["original_deadline"], rows["4107"]["deadline"]) == (
+        "2026-11-10",
+        "2026-12-10",
+    )
     assert rows["4106"]["deadline"] == ""
     assert rows["4101"]["lead_unit_name"] == "Sở Xây dựng"
 
 
-async def test_xlsx_export_has_real_dates_and_a_frozen_header(session, city: City, tmp_path: Path, t) -> None:
+async def test_xlsx_export_has_real_dates_and_a_frozen_header(
+    session, city: City, tmp_path: Path, t
+) -> None:
     path = tmp_path / "tasks.xlsx"
     await export_tasks(session, path, WINDOW, t)
     sheet = load_workbook(path).active
@@ -48,9 +63,18 @@ async def test_xlsx_export_has_real_dates_and_a_frozen_header(session, city: Cit
 
 def comparable(task: Task) -> tuple:
     return (
-        task.id, task.content, task.assigned_date, task.original_deadline, task.deadline, task.status,
-        task.progress, task.completed_date, task.result, sorted(u.code for u in task.coordinating_units),
-        task.document.number if task.document else None, task.document.issued_on if task.document else None,
+        task.id,
+        task.content,
+        task.assigned_date,
+        task.original_deadline,
+        task.deadline,
+        task.status,
+        task.progress,
+        task.completed_date,
+        task.result,
+        sorted(u.code for u in task.coordinating_units),
+        task.document.number if task.document else None,
+        task.document.issued_on if task.document else None,
     )
 
 
@@ -60,9 +84,17 @@ async def test_export_round_trip(engine, session, tmp_path: Path, t, suffix: str
     await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), t)
     await import_officials(session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t)
     source = tmp_path / "source.csv"
-    write_csv(source, [*TASK_HEADER, "original_deadline"], [[*row, "01/12/2026" if row[0] == "4101" else ""] for row in TASKS])
+    write_csv(
+        source,
+        [*TASK_HEADER, "original_deadline"],
+        [[*row, "01/12/2026" if row[0] == "4101" else ""] for row in TASKS],
+    )
     assert (await import_tasks(session, source, t, now=NOW)).ok
-    query = select(Task).options(selectinload(Task.coordinating_units), selectinload(Task.document)).order_by(Task.id)
+    query = (
+        select(Task)
+        .options(selectinload(Task.coordinating_units), selectinload(Task.document))
+        .order_by(Task.id)
+    )
     before = [comparable(task) for task in (await session.scalars(query)).all()]
 
     exported = tmp_path / f"export{suffix}"

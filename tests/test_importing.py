@@ -13,7 +13,15 @@ from models import Document, DocumentKind, Official, Role, Task, TaskEvent, Task
 from models.importing import import_calendar, import_officials, import_tasks, import_units
 from tests.conftest import NOW
 from tests.files import (
-    OFFICIAL_HEADER, OFFICIALS, TASK_HEADER, TASK_HEADER_VI, TASKS, UNIT_HEADER, UNITS, write_csv, write_xlsx,
+    OFFICIAL_HEADER,
+    OFFICIALS,
+    TASK_HEADER,
+    TASK_HEADER_VI,
+    TASKS,
+    UNIT_HEADER,
+    UNITS,
+    write_csv,
+    write_xlsx,
 )
 
 
@@ -23,7 +31,11 @@ async def count(session, model) -> int:
 
 async def load_register(session, tmp_path: Path, t) -> None:
     assert (await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), t)).ok
-    assert (await import_officials(session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t)).ok
+    assert (
+        await import_officials(
+            session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t
+        )
+    ).ok
 
 
 async def snapshot(session) -> list[tuple]:
@@ -31,7 +43,9 @@ async def snapshot(session) -> list[tuple]:
     rows = []
     for model in (Unit, Official, Document, Task, TaskEvent):
         rows.append((model.__name__, await count(session, model)))
-    tasks = await session.execute(select(Task.id, Task.content, Task.deadline, Task.status).order_by(Task.id))
+    tasks = await session.execute(
+        select(Task.id, Task.content, Task.deadline, Task.status).order_by(Task.id)
+    )
     return rows + [tuple(r) for r in tasks]
 
 
@@ -44,7 +58,13 @@ async def test_good_task_file_imports(session, tmp_path, t, writer, header) -> N
     assert result.ok, result.errors
     assert (result.created, result.updated, result.unchanged) == (4, 0, 0)
     session.expire_all()
-    tasks = (await session.scalars(select(Task).options(selectinload(Task.coordinating_units), selectinload(Task.document)).order_by(Task.id))).all()
+    tasks = (
+        await session.scalars(
+            select(Task)
+            .options(selectinload(Task.coordinating_units), selectinload(Task.document))
+            .order_by(Task.id)
+        )
+    ).all()
     assert [t.id for t in tasks] == [4101, 4102, 4103, 4104]  # the empty id got the next number
     first, second, done, ongoing = tasks
     assert [u.code for u in first.coordinating_units] == ["Q1", "STP"]
@@ -52,7 +72,11 @@ async def test_good_task_file_imports(session, tmp_path, t, writer, header) -> N
     assert second.document_id == first.document_id  # dd/mm/yyyy and ISO name the same document
     assert second.lead_unit_id == first.lead_unit_id  # by unit name as well as by code
     assert (second.status, second.deadline) == (TaskStatus.IN_PROGRESS, date(2026, 11, 27))
-    assert (done.status, done.completed_date, done.progress) == (TaskStatus.DONE, date(2026, 9, 25), 100)
+    assert (done.status, done.completed_date, done.progress) == (
+        TaskStatus.DONE,
+        date(2026, 9, 25),
+        100,
+    )
     assert done.document.kind is DocumentKind.PLAN
     assert ongoing.deadline is None and ongoing.specialist_id is None
     assert await count(session, TaskEvent) == 4
@@ -67,7 +91,9 @@ async def test_reimporting_the_same_file_changes_nothing(session, tmp_path, t) -
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert await snapshot(session) == before
     units = await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), t)
-    officials = await import_officials(session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t)
+    officials = await import_officials(
+        session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t
+    )
     assert (units.created, units.updated, officials.created, officials.updated) == (0, 0, 0, 0)
 
 
@@ -77,17 +103,25 @@ async def test_changed_row_updates_the_task_and_records_it(session, tmp_path, t)
     changed = [*TASKS[0]]
     changed[12] = "15/01/2027"
     changed[8] = "STP"
-    result = await import_tasks(session, write_csv(tmp_path / "b.csv", TASK_HEADER, [changed]), t, now=NOW)
+    result = await import_tasks(
+        session, write_csv(tmp_path / "b.csv", TASK_HEADER, [changed]), t, now=NOW
+    )
     assert (result.created, result.updated) == (0, 1)
     task = await session.get_one(Task, 4101)
     assert (task.original_deadline, task.deadline) == (date(2026, 12, 28), date(2027, 1, 15))
-    fields = (await session.scalars(select(TaskEvent.field).where(TaskEvent.task_id == 4101).order_by(TaskEvent.id))).all()
+    fields = (
+        await session.scalars(
+            select(TaskEvent.field).where(TaskEvent.task_id == 4101).order_by(TaskEvent.id)
+        )
+    ).all()
     assert fields == [None, "deadline", "coordinating_units"]
 
 
 async def test_original_deadline_column_records_an_approved_extension(session, tmp_path, t) -> None:
     await load_register(session, tmp_path, t)
-    path = write_csv(tmp_path / "t.csv", [*TASK_HEADER, "original_deadline"], [[*TASKS[0], "30/11/2026"]])
+    path = write_csv(
+        tmp_path / "t.csv", [*TASK_HEADER, "original_deadline"], [[*TASKS[0], "30/11/2026"]]
+    )
     assert (await import_tasks(session, path, t, now=NOW)).ok
     task = await session.get_one(Task, 4101)
     assert (task.original_deadline, task.deadline) == (date(2026, 11, 30), date(2026, 12, 28))
@@ -122,7 +156,9 @@ BAD_TASK_ROWS = [
 
 
 @pytest.mark.parametrize(("row", "reason"), BAD_TASK_ROWS, ids=[r for _, r in BAD_TASK_ROWS])
-async def test_bad_task_row_is_reported_and_nothing_is_written(session, tmp_path, t, row, reason) -> None:
+async def test_bad_task_row_is_reported_and_nothing_is_written(
+    session, tmp_path, t, row, reason
+) -> None:
     await load_register(session, tmp_path, t)
     before = await snapshot(session)
     path = write_csv(tmp_path / "tasks.csv", TASK_HEADER, [TASKS[1], row, TASKS[2]])
@@ -135,9 +171,17 @@ async def test_bad_task_row_is_reported_and_nothing_is_written(session, tmp_path
 
 async def test_every_bad_row_is_reported_with_its_row_number(session, tmp_path, t) -> None:
     await load_register(session, tmp_path, t)
-    rows = [TASKS[0], bad(TASKS[1], 7, ""), TASKS[2], bad(TASKS[3], 12, "hôm qua"), bad(TASKS[2], 1, "1/CV")]
+    rows = [
+        TASKS[0],
+        bad(TASKS[1], 7, ""),
+        TASKS[2],
+        bad(TASKS[3], 12, "hôm qua"),
+        bad(TASKS[2], 1, "1/CV"),
+    ]
     rows[4][0] = "4103"
-    result = await import_tasks(session, write_csv(tmp_path / "t.csv", TASK_HEADER, rows), t, now=NOW)
+    result = await import_tasks(
+        session, write_csv(tmp_path / "t.csv", TASK_HEADER, rows), t, now=NOW
+    )
     assert [e.row for e in result.errors] == [3, 5, 6]
     assert "bị trùng (đã có ở dòng 4)" in result.errors[2].message
     assert await count(session, Task) == 0
@@ -148,20 +192,30 @@ async def test_missing_required_column_is_reported(session, tmp_path, t) -> None
     header = [h for h in TASK_HEADER if h != "lead_unit_code"]
     rows = [[v for h, v in zip(TASK_HEADER, TASKS[0], strict=True) if h != "lead_unit_code"]]
     result = await import_tasks(session, write_csv(tmp_path / "t.csv", header, rows), t, now=NOW)
-    assert [(e.row, e.message) for e in result.errors] == [(1, "thiếu cột bắt buộc 'lead_unit_code'")]
+    assert [(e.row, e.message) for e in result.errors] == [
+        (1, "thiếu cột bắt buộc 'lead_unit_code'")
+    ]
 
 
 async def test_dry_run_validates_and_writes_nothing(session, tmp_path, t) -> None:
     await load_register(session, tmp_path, t)
     before = await snapshot(session)
-    result = await import_tasks(session, write_csv(tmp_path / "t.csv", TASK_HEADER, TASKS), t, now=NOW, dry_run=True)
+    result = await import_tasks(
+        session, write_csv(tmp_path / "t.csv", TASK_HEADER, TASKS), t, now=NOW, dry_run=True
+    )
     assert result.ok and result.created == 4
     assert await snapshot(session) == before
 
 
-async def test_units_with_duplicate_codes_or_unknown_parent_import_nothing(session, tmp_path, t) -> None:
-    rows = [*UNITS, ["SXD", "Sở Xây dựng (trùng)", "department", ""], ["P2", "Phòng 2", "other", "KHONGCO"],
-            ["X", "X", "hành tinh", ""]]
+async def test_units_with_duplicate_codes_or_unknown_parent_import_nothing(
+    session, tmp_path, t
+) -> None:
+    rows = [
+        *UNITS,
+        ["SXD", "Sở Xây dựng (trùng)", "department", ""],
+        ["P2", "Phòng 2", "other", "KHONGCO"],
+        ["X", "X", "hành tinh", ""],
+    ]
     result = await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, rows), t)
     assert [e.row for e in result.errors] == [7, 8, 9]
     assert "mã đơn vị 'SXD' bị trùng (đã có ở dòng 3)" in result.errors[0].message
@@ -178,13 +232,26 @@ async def test_units_that_are_each_others_parent_are_refused(session, tmp_path, 
 
 async def test_officials_get_their_roles_and_bad_ones_are_refused(session, tmp_path, t) -> None:
     await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), t)
-    rows = [*OFFICIALS, ["X1", "Người Lạ", "", "NOWHERE", "", "", ""], ["X2", "Ai Đó", "", "VP", "vua", "", "không-phải-email"]]
-    result = await import_officials(session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, rows), t)
+    rows = [
+        *OFFICIALS,
+        ["X1", "Người Lạ", "", "NOWHERE", "", "", ""],
+        ["X2", "Ai Đó", "", "VP", "vua", "", "không-phải-email"],
+    ]
+    result = await import_officials(
+        session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, rows), t
+    )
     assert [e.row for e in result.errors] == [7, 8]
     assert "không có đơn vị 'NOWHERE'" in result.errors[0].message
-    assert "vai trò 'vua' không hợp lệ" in result.errors[1].message and "thư điện tử" in result.errors[1].message
+    assert (
+        "vai trò 'vua' không hợp lệ" in result.errors[1].message
+        and "thư điện tử" in result.errors[1].message
+    )
     assert await count(session, Official) == 0
-    assert (await import_officials(session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t)).ok
+    assert (
+        await import_officials(
+            session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t
+        )
+    ).ok
     head = await session.scalar(select(Official).where(Official.code == "TCT"))
     assert head.roles == {Role.TASK_FORCE, Role.LEADER}
     defaulted = await session.scalar(select(Official).where(Official.code == "STP-CV"))
@@ -192,10 +259,16 @@ async def test_officials_get_their_roles_and_bad_ones_are_refused(session, tmp_p
 
 
 async def test_calendar_overrides_import(session, tmp_path, t) -> None:
-    path = write_csv(tmp_path / "c.csv", ["Ngày", "Làm việc", "Ghi chú"], [["22/08/2026", "1", "Làm bù"], ["31/12/2026", "nghỉ", ""]])
+    path = write_csv(
+        tmp_path / "c.csv",
+        ["Ngày", "Làm việc", "Ghi chú"],
+        [["22/08/2026", "1", "Làm bù"], ["31/12/2026", "nghỉ", ""]],
+    )
     result = await import_calendar(session, path, t)
     assert result.ok and result.created == 2
-    bad_path = write_csv(tmp_path / "d.csv", ["date", "working"], [["32/12/2026", "1"], ["2026-12-30", "có lẽ"]])
+    bad_path = write_csv(
+        tmp_path / "d.csv", ["date", "working"], [["32/12/2026", "1"], ["2026-12-30", "có lẽ"]]
+    )
     bad_result = await import_calendar(session, bad_path, t)
     assert [e.row for e in bad_result.errors] == [2, 3]
 
@@ -218,5 +291,7 @@ async def test_unnumbered_task_file_imports_again_without_duplicates(session, tm
 async def test_the_same_unnumbered_task_twice_in_a_file_is_refused(session, tmp_path, t) -> None:
     await load_register(session, tmp_path, t)
     row = ["", *TASKS[0][1:]]
-    result = await import_tasks(session, write_csv(tmp_path / "t.csv", TASK_HEADER, [row, row]), t, now=NOW)
+    result = await import_tasks(
+        session, write_csv(tmp_path / "t.csv", TASK_HEADER, [row, row]), t, now=NOW
+    )
     assert [e.row for e in result.errors] == [3] and "dòng 2" in result.errors[0].message

@@ -16,10 +16,16 @@ def test_every_string_in_the_code_is_translated_to_vietnamese() -> None:
         if not message.id:
             continue
         entry = catalog.get(message.id)
-        strings = entry.string if entry and isinstance(entry.string, tuple) else (entry.string if entry else "",)
+        strings = (
+            entry.string
+            if entry and isinstance(entry.string, tuple)
+            else (entry.string if entry else "",)
+        )
         if not entry or not all(strings) or entry.fuzzy:
             missing.append(message.id)
-    assert not missing, "run `python -m locales.catalog` and translate:\n" + "\n".join(map(str, missing))
+    assert not missing, "run `python -m locales.catalog` and translate:\n" + "\n".join(
+        map(str, missing)
+    )
 
 
 def test_translations_keep_every_placeholder() -> None:

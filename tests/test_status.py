@@ -25,11 +25,17 @@ def window(today: date) -> StatusWindow:
 
 
 def test_deadline_day_itself_is_not_overdue() -> None:
-    assert derived_status(OPEN, date(2026, 11, 27), None, window(date(2026, 11, 27))) is DerivedStatus.DUE_SOON
+    assert (
+        derived_status(OPEN, date(2026, 11, 27), None, window(date(2026, 11, 27)))
+        is DerivedStatus.DUE_SOON
+    )
 
 
 def test_the_day_after_the_deadline_is_overdue() -> None:
-    assert derived_status(OPEN, date(2026, 11, 27), None, window(date(2026, 11, 28))) is DerivedStatus.OVERDUE
+    assert (
+        derived_status(OPEN, date(2026, 11, 27), None, window(date(2026, 11, 28)))
+        is DerivedStatus.OVERDUE
+    )
 
 
 def test_due_soon_counts_working_days_across_a_weekend() -> None:
@@ -49,18 +55,30 @@ def test_tet_stretches_the_due_soon_window() -> None:
 
 def test_ongoing_task_is_never_overdue() -> None:
     assert derived_status(OPEN, None, None, window(date(2030, 1, 1))) is DerivedStatus.IN_TIME
-    assert derived_status(DONE, None, date(2026, 5, 1), window(date(2026, 6, 1))) is DerivedStatus.DONE_ON_TIME
+    assert (
+        derived_status(DONE, None, date(2026, 5, 1), window(date(2026, 6, 1)))
+        is DerivedStatus.DONE_ON_TIME
+    )
 
 
 def test_done_on_the_deadline_day_is_on_time_and_a_day_later_is_late() -> None:
     today = window(date(2026, 12, 1))
-    assert derived_status(DONE, date(2026, 11, 27), date(2026, 11, 27), today) is DerivedStatus.DONE_ON_TIME
-    assert derived_status(DONE, date(2026, 11, 27), date(2026, 11, 28), today) is DerivedStatus.DONE_LATE
+    assert (
+        derived_status(DONE, date(2026, 11, 27), date(2026, 11, 27), today)
+        is DerivedStatus.DONE_ON_TIME
+    )
+    assert (
+        derived_status(DONE, date(2026, 11, 27), date(2026, 11, 28), today)
+        is DerivedStatus.DONE_LATE
+    )
 
 
 def test_task_done_after_the_moment_was_still_open_at_that_moment() -> None:
     earlier = window(date(2026, 11, 20))
-    assert derived_status(DONE, date(2026, 11, 18), date(2026, 11, 25), earlier) is DerivedStatus.OVERDUE
+    assert (
+        derived_status(DONE, date(2026, 11, 18), date(2026, 11, 25), earlier)
+        is DerivedStatus.OVERDUE
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,7 +93,9 @@ def test_task_done_after_the_moment_was_still_open_at_that_moment() -> None:
         (4107, DerivedStatus.IN_TIME),  # overdue on its original deadline, extended to 10/12
     ],
 )
-async def test_sql_and_python_agree_on_every_task(session, city: City, task_id: int, expected) -> None:
+async def test_sql_and_python_agree_on_every_task(
+    session, city: City, task_id: int, expected
+) -> None:
     today = window(date(2026, 11, 25))
     task = await session.get_one(Task, task_id)
     assert derived_status(task.status, task.deadline, task.completed_date, today) is expected
@@ -84,7 +104,11 @@ async def test_sql_and_python_agree_on_every_task(session, city: City, task_id: 
 
 
 async def test_overdue_clause_selects_exactly_the_overdue_tasks(session, city: City) -> None:
-    assert (await session.scalars(select(Task.id).where(overdue_clause(window(date(2026, 11, 25)))))).all() == [4103]
+    assert (
+        await session.scalars(select(Task.id).where(overdue_clause(window(date(2026, 11, 25)))))
+    ).all() == [4103]
     # On 19/11 task 4105 (done 20/11, deadline 18/11) was still open and already late.
-    ids = await session.scalars(select(Task.id).where(overdue_clause(window(date(2026, 11, 19)))).order_by(Task.id))
+    ids = await session.scalars(
+        select(Task.id).where(overdue_clause(window(date(2026, 11, 19)))).order_by(Task.id)
+    )
     assert ids.all() == [4105]
