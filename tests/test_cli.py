@@ -64,9 +64,7 @@ def test_import_reports_every_bad_row_and_exits_nonzero(dondoc, register: Path) 
         [*TASKS[1][:7], "", *TASKS[1][8:]],
         [*TASKS[2][:12], "31/02/2026", *TASKS[2][13:]],
     ]
-    code, _, err = dondoc(
-        "import", "tasks", str(write_csv(register / "t.csv", TASK_HEADER, rows))
-    )
+    code, _, err = dondoc("import", "tasks", str(write_csv(register / "t.csv", TASK_HEADER, rows)))
     assert code == 1
     assert "Dòng 3: nhiệm vụ chưa có đơn vị chủ trì" in err
     assert "Dòng 4: '31/02/2026' ở cột 'deadline' không phải là ngày hợp lệ" in err
