@@ -3,9 +3,11 @@
 from models.accounts import ChatAccount, LinkCode
 from models.base import Base
 from models.calendar import CalendarOverride
+from models.conversations import Conversation
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
+from models.outbox import OutboxMessage, OutboxState
 from models.tasks import Channel, Task, TaskEvent, TaskStatus
 
 __all__ = [
@@ -14,12 +16,15 @@ __all__ = [
     "ChangeState",
     "Channel",
     "ChatAccount",
+    "Conversation",
     "DeadlineChange",
     "Document",
     "DocumentKind",
     "LinkCode",
     "Official",
     "OfficialRole",
+    "OutboxMessage",
+    "OutboxState",
     "Role",
     "Task",
     "TaskEvent",

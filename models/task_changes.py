@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official
-from models.tasks import Channel, Task, TaskEvent, event_value
+from models.tasks import Channel, Task, TaskEvent, TaskStatus, event_value
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,93 @@ def approve_deadline(
     task.deadline = new_deadline
     task.updated_at = actor.at
     return change
+
+
+def mark_done(session: AsyncSession, task: Task, actor: Actor, day: date, result: str) -> None:
+    """Done on `day` with the result note; progress goes to 100."""
+    update_fields(
+        session,
+        task,
+        actor,
+        {"status": TaskStatus.DONE, "completed_date": day, "progress": 100, "result": result},
+    )
+
+
+def set_progress(session: AsyncSession, task: Task, actor: Actor, percent: int, note: str) -> None:
+    changed = update_fields(
+        session, task, actor, {"status": TaskStatus.IN_PROGRESS, "progress": percent}, note=note
+    )
+    if not changed and note:
+        record(session, task, actor, "progress_note", note=note)
+
+
+def report_blocker(session: AsyncSession, task: Task, actor: Actor, content: str) -> TaskEvent:
+    return record(session, task, actor, "blocker", note=content)
+
+
+def request_extension(
+    session: AsyncSession, task: Task, actor: Actor, new_deadline: date, reason: str
+) -> DeadlineChange:
+    change = DeadlineChange(
+        task_id=task.id,
+        old_deadline=task.deadline,
+        new_deadline=new_deadline,
+        reason=reason,
+        state=ChangeState.PENDING,
+        requested_by_id=actor.official_id,
+        requested_at=actor.at,
+    )
+    session.add(change)
+    record(
+        session,
+        task,
+        actor,
+        "extension_requested",
+        field="deadline",
+        old=task.deadline,
+        new=new_deadline,
+        note=reason,
+    )
+    return change
+
+
+def approve_extension(
+    session: AsyncSession, task: Task, change: DeadlineChange, actor: Actor, note: str = ""
+) -> None:
+    """The task force approves: the new deadline is in force, the old one stays in the change."""
+    change.state = ChangeState.APPROVED
+    change.decided_by_id = actor.official_id
+    change.decided_at = actor.at
+    change.decision_note = note
+    change.old_deadline = task.deadline
+    record(
+        session,
+        task,
+        actor,
+        "extension_approved",
+        field="deadline",
+        old=task.deadline,
+        new=change.new_deadline,
+        note=note,
+    )
+    task.deadline = change.new_deadline
+    task.updated_at = actor.at
+
+
+def reject_extension(
+    session: AsyncSession, task: Task, change: DeadlineChange, actor: Actor, note: str
+) -> None:
+    change.state = ChangeState.REJECTED
+    change.decided_by_id = actor.official_id
+    change.decided_at = actor.at
+    change.decision_note = note
+    record(
+        session,
+        task,
+        actor,
+        "extension_rejected",
+        field="deadline",
+        old=task.deadline,
+        new=change.new_deadline,
+        note=note,
+    )

@@ -1,0 +1,125 @@
+"""The one place that sends queued messages: drains the outbox through each channel's sender."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.accounts import ChatAccount, ChatChannel
+from models.clock import Clock
+from models.outbox import claim_due, mark_failed, mark_sent
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class RetryLater(Exception):
+    """The channel asked us to wait (429), or the network failed: try again later."""
+
+    def __init__(self, seconds: float | None, reason: str = "") -> None:
+        super().__init__(reason or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Unreachable(Exception):
+    """The person blocked the bot or the chat is gone: stop trying that chat."""
+
+
+class ChannelSender(Protocol):
+    async def send(
+        self,
+        chat_id: str,
+        text: str,
+        buttons: list[list[tuple[str, str]]],
+        edit_message_id: str | None,
+    ) -> str: ...
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 2 ** max(attempts, 0)))
+
+
+class OutboxSender:
+    """Claims due rows, most urgent first, sends them, and records every attempt."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        senders: dict[ChatChannel, ChannelSender],
+        *,
+        batch: int = 20,
+        idle_seconds: float = 0.5,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.senders = senders
+        self.batch = batch
+        self.idle_seconds = idle_seconds
+        self.wake = asyncio.Event()
+
+    async def drain_once(self) -> int:
+        """Send what is due now; returns how many were sent."""
+        async with self.sessions() as session, session.begin():
+            messages = await claim_due(session, self.clock.now(), self.batch)
+            work = [
+                (m.id, m.channel, m.chat_id, m.text, m.button_rows, m.edit_message_id, m.attempts)
+                for m in messages
+                if m.channel in self.senders
+            ]
+        sent = 0
+        for message_id, channel, chat_id, text, buttons, edit_id, attempts in work:
+            try:
+                external = await self.senders[channel].send(chat_id, text, buttons, edit_id)
+            except RetryLater as error:
+                delay = timedelta(seconds=error.seconds) if error.seconds else backoff(attempts)
+                await self._failed(message_id, str(error), retry=delay, attempts=attempts)
+            except Unreachable as error:
+                await self._failed(message_id, str(error), retry=None, attempts=attempts)
+                await self._unreachable(channel, chat_id)
+            except Exception as error:
+                log.exception("sending outbox message %s failed", message_id)
+                await self._failed(
+                    message_id, repr(error), retry=backoff(attempts), attempts=attempts
+                )
+            else:
+                async with self.sessions() as session, session.begin():
+                    await mark_sent(session, message_id, self.clock.now(), external)
+                sent += 1
+        return sent
+
+    async def _failed(
+        self, message_id: int, error: str, *, retry: timedelta | None, attempts: int
+    ) -> None:
+        now = self.clock.now()
+        retry_at = now + retry if retry is not None and attempts + 1 < MAX_ATTEMPTS else None
+        async with self.sessions() as session, session.begin():
+            await mark_failed(session, message_id, now, error, retry_at=retry_at)
+
+    async def _unreachable(self, channel: ChatChannel, chat_id: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(ChatAccount)
+                .where(ChatAccount.channel == channel, ChatAccount.chat_id == chat_id)
+                .values(unreachable_since=self.clock.now())
+            )
+
+    async def run(self) -> None:
+        """Drain forever; sleep briefly when nothing is due, or until woken."""
+        while True:
+            try:
+                sent = await self.drain_once()
+            except Exception:
+                log.exception("outbox drain failed")
+                sent = 0
+            if not sent:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.idle_seconds)

@@ -1,0 +1,113 @@
+"""Reading a command's arguments, and the replies for arguments that cannot be read."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from handlers.core import MAX_NOTE, Reply, Request
+from locales import Translator
+from models.importing import parse_date
+from models.permissions import in_lead_unit, may_view
+from models.task_queries import get_task
+from models.tasks import Task
+
+
+def usage(t: Translator, command: str) -> tuple[str, str]:
+    """The right form of a command and one example, in the reader's language."""
+    forms = {
+        "xong": (t._("/done <task number> [result]"), t._("/done 4102 The plan has been issued")),
+        "xem": (t._("/show <task number>"), t._("/show 4102")),
+        "tiendo": (
+            t._("/progress <task number> <percent> [note]"),
+            t._("/progress 4102 60 Draft sent for comments"),
+        ),
+        "vuongmac": (
+            t._("/blocker <task number> <the difficulty>"),
+            t._("/blocker 4102 Waiting for the land survey from the district"),
+        ),
+        "giahan": (
+            t._("/extend <task number> <dd/mm/yyyy> <reason>"),
+            t._("/extend 4102 31/12/2026 Waiting for the Finance Department's appraisal"),
+        ),
+        "duyet": (t._("/approve <task number>"), t._("/approve 4102")),
+        "tuchoi": (
+            t._("/reject <task number> <reason>"),
+            t._("/reject 4102 The reason is not convincing"),
+        ),
+        "quahan": (t._("/overdue [unit code]"), t._("/overdue SXD")),
+        "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
+        "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
+    }
+    return forms[command]
+
+
+def syntax(req: Request, problem: str) -> list[Reply]:
+    form, example = usage(req.t, req.command)
+    return [
+        Reply(
+            req.t._(
+                "{problem} Syntax: {form}\nExample: {example}",
+                problem=problem,
+                form=form,
+                example=example,
+            )
+        )
+    ]
+
+
+def note_problem(req: Request, note: str) -> list[Reply] | None:
+    if len(note) > MAX_NOTE:
+        return [
+            Reply(
+                req.t._(
+                    "The text is too long ({length} characters); at most {limit}. Please shorten it and "
+                    "send again.",
+                    length=req.t.number(len(note)),
+                    limit=req.t.number(MAX_NOTE),
+                )
+            )
+        ]
+    return None
+
+
+async def task_and_rest(req: Request) -> tuple[Task, str] | list[Reply]:
+    """The task named by the first argument, if this person may see it; the rest of the text."""
+    t = req.t
+    parts = req.args.split(maxsplit=1)
+    if not parts:
+        return syntax(req, t._("The task number is missing."))
+    number = parts[0].lstrip("#")
+    if not number.isdigit():
+        return syntax(req, t._("'{value}' is not a task number.", value=parts[0]))
+    task = await get_task(req.session, int(number))
+    if task is None or not may_view(req.me, task):
+        return [
+            Reply(
+                t._(
+                    "There is no task #{id} among the tasks you may see. Send /viec to "
+                    "see your tasks.",
+                    id=number,
+                )
+            )
+        ]
+    if req.incoming.is_group and not in_lead_unit(req.me, task):
+        return [
+            Reply(
+                t._(
+                    "Task #{id} is led by another unit; please open it in a private chat "
+                    "with the bot.",
+                    id=task.id,
+                )
+            )
+        ]
+    return task, parts[1].strip() if len(parts) > 1 else ""
+
+
+def only_numbers(text: str) -> bool:
+    """`/xong 12 13`: the rest looks like more task numbers, not a result."""
+    return bool(text) and all(re.fullmatch(r"#?\d+", word) for word in text.split())
+
+
+def read_date(text: str) -> date | None:
+    return parse_date(text)

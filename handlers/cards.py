@@ -1,0 +1,249 @@
+"""How tasks read in chat: one line in a list, the full card, the buttons under it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.core import Button
+from locales import Translator
+from models.calendar import WorkingCalendar
+from models.deadlines import ChangeState, DeadlineChange
+from models.documents import Document, DocumentKind
+from models.organization import Official
+from models.status import DerivedStatus, StatusWindow, task_status
+from models.tasks import Task, TaskEvent, TaskStatus
+
+SHORT = 60
+MARKS = {
+    DerivedStatus.OVERDUE: "🔴 ",
+    DerivedStatus.DUE_SOON: "⚠️ ",
+    DerivedStatus.DONE_ON_TIME: "✅ ",
+    DerivedStatus.DONE_LATE: "✅ ",
+}
+
+
+def short(text: str, limit: int = SHORT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,.;:") + "…"
+
+
+def person(t: Translator, official: Official | None) -> str:
+    return t._("comrade {name}", name=official.full_name) if official else t._("(nobody named)")
+
+
+def comrade(t: Translator, name: str | None) -> str:
+    return t._("comrade {name}", name=name) if name else t._("(nobody named)")
+
+
+def stored_status(t: Translator, status: TaskStatus) -> str:
+    return {
+        TaskStatus.NOT_STARTED: t._("not started"),
+        TaskStatus.IN_PROGRESS: t._("in progress"),
+        TaskStatus.DONE: t._("done"),
+    }[status]
+
+
+def derived_label(t: Translator, status: DerivedStatus) -> str:
+    return {
+        DerivedStatus.IN_TIME: t._("in time"),
+        DerivedStatus.DUE_SOON: t._("due soon"),
+        DerivedStatus.OVERDUE: t._("overdue"),
+        DerivedStatus.DONE_ON_TIME: t._("done on time"),
+        DerivedStatus.DONE_LATE: t._("done late"),
+    }[status]
+
+
+def document_kind(t: Translator, kind: DocumentKind) -> str:
+    return {
+        DocumentKind.CONCLUSION: t._("Conclusion"),
+        DocumentKind.DIRECTIVE: t._("Directive"),
+        DocumentKind.DECISION: t._("Decision"),
+        DocumentKind.NOTICE: t._("Notice"),
+        DocumentKind.PLAN: t._("Plan"),
+        DocumentKind.LETTER: t._("Official letter"),
+        DocumentKind.INSTRUCTION: t._("Instruction"),
+        DocumentKind.OTHER: t._("Document"),
+    }[kind]
+
+
+def document_name(t: Translator, document: Document) -> str:
+    """`Thông báo 105/TB-UBND ngày 03/10/2026`."""
+    return t._(
+        "{kind} {number} of {date}",
+        kind=document_kind(t, document.kind),
+        number=document.number,
+        date=t.date(document.issued_on),
+    )
+
+
+def deadline_phrase(
+    t: Translator, task: Task, window: StatusWindow, calendar: WorkingCalendar
+) -> str:
+    """`hạn 02/12/2026, quá hạn 5 ngày`, `hạn thứ Tư, 09/12/2026, còn 2 ngày làm việc`."""
+    status = task_status(task, window)
+    if task.deadline is None:
+        return t._("ongoing")
+    if status in (DerivedStatus.DONE_ON_TIME, DerivedStatus.DONE_LATE):
+        return t._("done {date}", date=t.date(task.completed_date))
+    if status is DerivedStatus.OVERDUE:
+        days = (window.today - task.deadline).days
+        return t.ngettext(
+            "due {date}, {n} day overdue",
+            "due {date}, {n} days overdue",
+            days,
+            date=t.date(task.deadline),
+        )
+    if task.deadline == window.today:
+        return t._("due today, {date}", date=t.date(task.deadline, weekday=True))
+    if status is DerivedStatus.DUE_SOON:
+        left = calendar.working_days_between(window.today, task.deadline)
+        return t.ngettext(
+            "due {date}, {n} working day left",
+            "due {date}, {n} working days left",
+            left,
+            date=t.date(task.deadline, weekday=True),
+        )
+    return t._("due {date}", date=t.date(task.deadline))
+
+
+def task_line(t: Translator, task: Task, window: StatusWindow, calendar: WorkingCalendar) -> str:
+    mark = MARKS.get(task_status(task, window), "")
+    line = f"{mark}#{task.id} {short(task.content)} — {deadline_phrase(t, task, window, calendar)}"
+    if task.status is TaskStatus.IN_PROGRESS and task.progress:
+        line += t._(" ({percent}%)", percent=task.progress)
+    return line
+
+
+def task_buttons(t: Translator, task: Task) -> list[list[Button]]:
+    """Hoàn thành · Cập nhật tiến độ · Báo vướng mắc · Xin gia hạn."""
+    return [
+        [
+            Button(t._("✅ Done"), f"/xong {task.id}"),
+            Button(t._("Update progress"), f"/tiendo {task.id}"),
+        ],
+        [
+            Button(t._("Report a blocker"), f"/vuongmac {task.id}"),
+            Button(t._("Ask for an extension"), f"/giahan {task.id}"),
+        ],
+    ]
+
+
+def _event_text(t: Translator, event: TaskEvent) -> str:
+    if event.action == "created":
+        return t._("created the task")
+    if event.action == "blocker":
+        return t._("reported a blocker: {note}", note=short(event.note, 120))
+    if event.action == "extension_requested":
+        return t._(
+            "asked to extend to {date}: {note}",
+            date=t.date(_as_date(event.new_value)),
+            note=short(event.note, 80),
+        )
+    if event.action == "extension_approved":
+        return t._(
+            "extension approved: {old} → {new}",
+            old=_event_date(t, event.old_value),
+            new=_event_date(t, event.new_value),
+        )
+    if event.action == "extension_rejected":
+        return t._("extension to {date} refused", date=_event_date(t, event.new_value))
+    if event.action == "progress_note":
+        return t._("progress note: {note}", note=short(event.note, 80))
+    if event.field == "status":
+        return t._(
+            "status: {old} → {new}",
+            old=stored_status(t, TaskStatus(event.old_value)) if event.old_value else "",
+            new=stored_status(t, TaskStatus(event.new_value)) if event.new_value else "",
+        )
+    if event.field == "progress":
+        text = t._("progress: {old}% → {new}%", old=event.old_value, new=event.new_value)
+        return f"{text} ({short(event.note, 60)})" if event.note else text
+    return t._(
+        "{field}: {old} → {new}",
+        field=event.field,
+        old=event.old_value or "—",
+        new=short(event.new_value or "—", 60),
+    )
+
+
+def _as_date(value: str | None):
+
+    return date.fromisoformat(value) if value else None
+
+
+def _event_date(t: Translator, value: str | None) -> str:
+    return t.date(_as_date(value)) if value else t._("none")
+
+
+def task_card(
+    t: Translator,
+    task: Task,
+    window: StatusWindow,
+    calendar: WorkingCalendar,
+    *,
+    changes: list[DeadlineChange],
+    events: list[TaskEvent],
+) -> str:
+    """The full card for /xem: source, units, people, deadline history, status, last events."""
+    status = task_status(task, window)
+    lines = [f"📌 {t._('Task #{id}', id=task.id)}: {task.content}"]
+    if task.document is not None:
+        source = t._("Under {document}", document=document_name(t, task.document))
+        lines.append(
+            f"{source}: {short(task.document.summary, 120)}"
+            if task.document.summary
+            else f"{source}."
+        )
+    lines.append(
+        t._(
+            "Lead: {unit} — leader in charge {leader}, specialist {specialist}",
+            unit=task.lead_unit.name,
+            leader=person(t, task.leader),
+            specialist=person(t, task.specialist),
+        )
+    )
+    if task.coordinating_units:
+        lines.append(
+            t._("Coordinating: {units}", units=", ".join(u.name for u in task.coordinating_units))
+        )
+    lines.append(
+        t._(
+            "Assigned {assigned} · {deadline}",
+            assigned=t.date(task.assigned_date),
+            deadline=deadline_phrase(t, task, window, calendar)
+            if task.deadline is None or status.is_open
+            else t._("due {date}", date=t.date(task.deadline)),
+        )
+    )
+    for change in changes:
+        if change.state is ChangeState.APPROVED:
+            lines.append(
+                t._(
+                    "Extended: {old} → {new}",
+                    old=t.date(change.old_deadline) if change.old_deadline else t._("none"),
+                    new=t.date(change.new_deadline),
+                )
+            )
+        elif change.state is ChangeState.PENDING:
+            lines.append(
+                t._(
+                    "Extension to {date} awaiting the task force's decision",
+                    date=t.date(change.new_deadline),
+                )
+            )
+    state = stored_status(t, task.status)
+    if task.status is TaskStatus.IN_PROGRESS:
+        state += f", {task.progress}%"
+    lines.append(t._("Status: {state} — {derived}", state=state, derived=derived_label(t, status)))
+    if task.result:
+        lines.append(t._("Result: {result}", result=task.result))
+    if events:
+        lines.append(t._("Recent:"))
+        for event in events:
+            who = comrade(t, event.actor.full_name) if event.actor else t._("the system")
+            lines.append(f"• {t.datetime(event.at)} {who}: {_event_text(t, event)}")
+    return "\n".join(lines)
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None

@@ -1,0 +1,170 @@
+"""The core's message types and the request a handler receives: no chat platform in sight."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import Translator, translator
+from models.accounts import ChatAccount, ChatChannel
+from models.calendar import WorkingCalendar
+from models.clock import local_date
+from models.conversations import ask
+from models.organization import Official
+from models.outbox import Priority, enqueue
+from models.permissions import Viewer
+from models.status import StatusWindow
+from models.task_changes import Actor
+from models.tasks import Channel
+
+MAX_NOTE = 1000
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message or button press, whichever channel it came from."""
+
+    channel: ChatChannel
+    chat_id: str
+    user_id: str
+    update_id: str
+    text: str | None = None
+    button: str | None = None
+    message_id: str | None = None  # the bot's message a button was pressed on
+    is_group: bool = False
+    language: str | None = None  # the chat client's language, for people not yet linked
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button whose data is the command it stands for, e.g. `/xong 4102`."""
+
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    edit: bool = False  # replace the message the button was pressed on (paging)
+
+
+@dataclass(frozen=True)
+class CoreSettings:
+    due_soon_days: int = 3
+    upcoming_days: int = 7
+
+
+@dataclass
+class Request:
+    """Everything one handler call needs: who asks, what, when, and the open session."""
+
+    session: AsyncSession
+    incoming: Incoming
+    official: Official | None
+    viewer: Viewer | None
+    t: Translator
+    now: datetime
+    calendar: WorkingCalendar
+    settings: CoreSettings
+    command: str = ""
+    args: str = ""
+    from_button: bool = False
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now)
+
+    @property
+    def window(self) -> StatusWindow:
+        return StatusWindow.at(self.today, self.calendar, self.settings.due_soon_days)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.official, Channel(self.incoming.channel.value), self.now)
+
+    @property
+    def me(self) -> Viewer:
+        """The linked official; handlers that need one are only reached when there is one."""
+        assert self.viewer is not None
+        return self.viewer
+
+    async def ask(self, command: str, args: str) -> None:
+        """Wait for the rest of `command args …` in the person's next message."""
+        incoming = self.incoming
+        await ask(
+            self.session,
+            incoming.channel,
+            incoming.chat_id,
+            incoming.user_id,
+            flow=command,
+            step="args",
+            values={"args": args},
+            now=self.now,
+        )
+
+    async def notify(
+        self,
+        recipients: Iterable[Official],
+        key: str,
+        build: Callable[[Translator], Reply],
+        priority: int = Priority.ALERT,
+    ) -> int:
+        """Queue a message to each recipient's linked chats, in each one's own language."""
+        people = {o.id: o for o in recipients}
+        if not people:
+            return 0
+        accounts = await self.session.scalars(
+            select(ChatAccount).where(
+                ChatAccount.official_id.in_(people), ChatAccount.unreachable_since.is_(None)
+            )
+        )
+        queued = 0
+        for account in accounts:
+            official = people[account.official_id]
+            reply = build(translator(official.language))
+            queued += (
+                await enqueue(
+                    self.session,
+                    key=f"{key}:to {official.id}:{account.channel.value} {account.chat_id}",
+                    channel=account.channel,
+                    chat_id=account.chat_id,
+                    text=reply.text,
+                    buttons=[[(b.label, b.data) for b in row] for row in reply.buttons],
+                    official_id=official.id,
+                    priority=priority,
+                    now=self.now,
+                )
+                is not None
+            )
+        return queued
+
+
+Handler = Callable[[Request], Awaitable[list[Reply]]]
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut a long message at line ends so each part fits the channel's limit."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts

@@ -1,0 +1,148 @@
+"""The task force's and leaders' views: /quahan (overdue by unit) and /thongke (five columns)."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from handlers.cards import comrade, deadline_phrase, short
+from handlers.core import Reply, Request
+from locales import Translator
+from models.overdue import overdue_by_unit
+from models.permissions import may_see_unit_lists
+from models.statistics import FiveColumns, five_columns_by_unit
+from models.task_queries import overdue_tasks, unit_by_code
+
+PER_UNIT = 3
+ONE_UNIT_LIMIT = 60
+
+
+async def _scope(req: Request) -> int | list[Reply] | None:
+    """The unit a list may cover: None for the whole city, or one unit's id."""
+    t = req.t
+    me = req.me
+    if not may_see_unit_lists(me):
+        return [
+            Reply(
+                t._(
+                    "Lists by unit are for the task force, city leaders and unit leaders. "
+                    "Your own tasks: /viec"
+                )
+            )
+        ]
+    code = req.args.strip()
+    whole_city = me.sees_everything and not req.incoming.is_group
+    if not code:
+        return None if whole_city else me.unit_id
+    unit = await unit_by_code(req.session, code)
+    if unit is None:
+        return [Reply(t._("There is no unit with the code '{code}'.", code=code))]
+    if not whole_city and unit.id != me.unit_id:
+        if req.incoming.is_group:
+            return [
+                Reply(
+                    t._(
+                        "In a group the bot lists only your own unit's tasks; ask in a "
+                        "private chat."
+                    )
+                )
+            ]
+        return [Reply(t._("You may see the lists of your own unit only."))]
+    return unit.id
+
+
+async def overdue(req: Request) -> list[Reply]:
+    t = req.t
+    scope = await _scope(req)
+    if isinstance(scope, list):
+        return scope
+    window = req.window
+    units = await overdue_by_unit(req.session, window, scope)
+    if not units:
+        return [Reply(t._("✅ No task is overdue ({date}).", date=t.date(req.today)))]
+    total = sum(u.count for u in units)
+    lines = [
+        t._(
+            "🔴 Overdue on {date}: {tasks} tasks at {units} units",
+            date=t.date(req.today),
+            tasks=t.number(total),
+            units=t.number(len(units)),
+        )
+    ]
+    one_unit = scope is not None or len(units) == 1
+    listed = await overdue_tasks(
+        req.session, window, unit_id=scope, per_unit=ONE_UNIT_LIMIT if one_unit else PER_UNIT
+    )
+    by_unit = {code: list(rows) for code, rows in groupby(listed, key=lambda r: r.unit_code)}
+    for unit in units:
+        lines.append("")
+        lines.append(
+            t.ngettext(
+                "{name} ({code}) — {n} task, the oldest {days} days overdue",
+                "{name} ({code}) — {n} tasks, the oldest {days} days overdue",
+                unit.count,
+                name=unit.unit_name,
+                code=unit.unit_code,
+                days=t.number(unit.worst_days),
+            )
+        )
+        for row in by_unit.get(unit.unit_code, []):
+            lines.append(
+                t._(
+                    "• #{id} {content} — {deadline}; leader {leader}, specialist {specialist}",
+                    id=row.task.id,
+                    content=short(row.task.content, 50),
+                    deadline=deadline_phrase(t, row.task, window, req.calendar),
+                    leader=comrade(t, row.leader_name),
+                    specialist=comrade(t, row.specialist_name),
+                )
+            )
+        shown = len(by_unit.get(unit.unit_code, []))
+        if unit.count > shown:
+            lines.append(
+                t._(
+                    "  … and {count} more: /quahan {code}",
+                    count=t.number(unit.count - shown),
+                    code=unit.unit_code,
+                )
+            )
+    return [Reply("\n".join(lines))]
+
+
+def _row(t: Translator, name: str, c: FiveColumns) -> str:
+    numbers = " · ".join(
+        t.number(n) for n in (c.assigned, c.done_on_time, c.done_late, c.open_in_time, c.overdue)
+    )
+    return f"{name}: {numbers}"
+
+
+async def stats(req: Request) -> list[Reply]:
+    """/thongke: this month's five columns per unit, worst first, with the total."""
+    t = req.t
+    scope = await _scope(req)
+    if isinstance(scope, list):
+        return scope
+    month_start = req.today.replace(day=1)
+    rows = await five_columns_by_unit(req.session, req.window, month_start, scope)
+    lines = [
+        t._(
+            "📊 Figures for {month} (as of {date})",
+            month=req.today.strftime("%m/%Y"),
+            date=t.date(req.today),
+        ),
+        t._("Columns: assigned · done on time · done late · in progress in time · overdue"),
+    ]
+    if not rows:
+        lines.append(t._("No task in this period."))
+        return [Reply("\n".join(lines))]
+    total = sum((r.columns for r in rows), FiveColumns())
+    rate = total.on_time_rate
+    lines.append(
+        _row(t, t._("Total"), total)
+        + (
+            t._(" — {percent}% on time", percent=t.number(round(rate * 100)))
+            if rate is not None
+            else ""
+        )
+    )
+    lines += [_row(t, r.name, r.columns) for r in rows]
+    return [Reply("\n".join(lines))]

@@ -1,0 +1,224 @@
+"""The core's front door: an incoming message in, recorded replies out.
+
+Finds the linked official, reads the command (or the answer to a pending question), runs
+its handler in one transaction, and records every reply in the outbox before it is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from handlers import accounts, extensions, overview, tasks
+from handlers.core import CoreSettings, Handler, Incoming, Reply, Request
+from locales import translator
+from models.accounts import ChatAccount
+from models.calendar import WorkingCalendar, load_calendar
+from models.clock import Clock
+from models.conversations import current, finish
+from models.outbox import Priority, enqueue, mark_sent
+from models.permissions import viewer_for
+
+log = logging.getLogger(__name__)
+
+# name → (handler, needs a linked account)
+COMMANDS: dict[str, tuple[Handler, bool]] = {
+    "start": (accounts.start, False),
+    "trogiup": (accounts.help_, False),
+    "huy": (accounts.cancel, False),
+    "ngonngu": (accounts.language, True),
+    "viec": (tasks.my_tasks, True),
+    "xem": (tasks.show, True),
+    "xong": (tasks.done, True),
+    "tiendo": (tasks.progress, True),
+    "vuongmac": (tasks.blocker, True),
+    "sapden": (tasks.upcoming, True),
+    "giahan": (extensions.extend, True),
+    "duyet": (extensions.approve, True),
+    "tuchoi": (extensions.reject, True),
+    "quahan": (overview.overdue, True),
+    "thongke": (overview.stats, True),
+}
+ALIASES = {
+    "help": "trogiup",
+    "cancel": "huy",
+    "lang": "ngonngu",
+    "tasks": "viec",
+    "show": "xem",
+    "done": "xong",
+    "progress": "tiendo",
+    "blocker": "vuongmac",
+    "upcoming": "sapden",
+    "extend": "giahan",
+    "approve": "duyet",
+    "reject": "tuchoi",
+    "overdue": "quahan",
+    "stats": "thongke",
+}
+CALENDAR_TTL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A reply to send now; `outbox_id` is its row, to be marked sent once the channel accepts."""
+
+    outbox_id: int | None
+    reply: Reply
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/xong@dondoc_bot 4102 Đã xong` → (`xong`, `4102 Đã xong`); None for plain text."""
+    if not text.startswith("/"):
+        return None
+    head, _, args = text[1:].partition(" ")
+    head, newline, rest = head.partition("\n")
+    if newline:
+        args = f"{rest} {args}".strip()
+    name = head.split("@", 1)[0].lower()
+    return ALIASES.get(name, name), args.strip()
+
+
+class Core:
+    """Platform-neutral: the Telegram and Zalo adapters both call `handle`."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: CoreSettings
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.settings = settings
+        self._calendar: WorkingCalendar | None = None
+        self._calendar_loaded = 0.0
+
+    async def calendar(self, session: AsyncSession) -> WorkingCalendar:
+        """Overrides change a few times a year; reading them per message would be waste."""
+        if (
+            self._calendar is None
+            or time.monotonic() - self._calendar_loaded > CALENDAR_TTL_SECONDS
+        ):
+            self._calendar = await load_calendar(session)
+            self._calendar_loaded = time.monotonic()
+        return self._calendar
+
+    async def handle(self, incoming: Incoming) -> list[Delivery]:
+        try:
+            return await self._handle(incoming)
+        except Exception:
+            log.exception("failed to handle %s", incoming)
+            t = translator(incoming.language)
+            return [
+                Delivery(
+                    None,
+                    Reply(
+                        t._(
+                            "Sorry, something went wrong on our side and nothing was changed. Please try "
+                            "again in a few minutes."
+                        )
+                    ),
+                )
+            ]
+
+    async def _handle(self, incoming: Incoming) -> list[Delivery]:
+        async with self.sessions() as session, session.begin():
+            now = self.clock.now()
+            account = await session.scalar(
+                select(ChatAccount)
+                .where(
+                    ChatAccount.channel == incoming.channel,
+                    ChatAccount.external_user_id == incoming.user_id,
+                )
+                .options(selectinload(ChatAccount.official))
+            )
+            official = account.official if account else None
+            request = Request(
+                session=session,
+                incoming=incoming,
+                official=official,
+                viewer=await viewer_for(session, official) if official else None,
+                t=translator(official.language if official else incoming.language),
+                now=now,
+                calendar=await self.calendar(session),
+                settings=self.settings,
+            )
+            replies = await self._dispatch(request)
+            deliveries = []
+            for index, reply in enumerate(replies):
+                outbox_id = await enqueue(
+                    session,
+                    key=f"reply:{incoming.channel.value}:update {incoming.update_id}:{index}",
+                    channel=incoming.channel,
+                    chat_id=incoming.chat_id,
+                    text=reply.text,
+                    buttons=[[(b.label, b.data) for b in row] for row in reply.buttons],
+                    official_id=official.id if official else None,
+                    priority=Priority.REPLY,
+                    now=now,
+                    claimed=True,
+                    edit_message_id=incoming.message_id if reply.edit else None,
+                )
+                if outbox_id is None:
+                    # The same update came twice (a webhook retry): answered already.
+                    return []
+                deliveries.append(Delivery(outbox_id, reply))
+            return deliveries
+
+    async def _dispatch(self, req: Request) -> list[Reply]:
+        t, incoming = req.t, req.incoming
+        text = (incoming.button or incoming.text or "").strip()
+        if not text:
+            return [
+                Reply(t._("The bot reads text messages only. Send /trogiup to see the commands."))
+            ]
+        parsed = parse_command(text)
+        if parsed is None:
+            conversation = await current(
+                req.session, incoming.channel, incoming.chat_id, incoming.user_id, req.now
+            )
+            if conversation is None:
+                return [
+                    Reply(
+                        t._(
+                            "I did not understand that. Send /viec to see your tasks or "
+                            "/trogiup for the commands."
+                        )
+                    )
+                ]
+            parsed = (conversation.flow, f"{conversation.values['args']} {text}".strip())
+            await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
+        name, args = parsed
+        if name not in COMMANDS:
+            return [
+                Reply(
+                    t._(
+                        "There is no command /{name}. Send /trogiup to see the commands.",
+                        name=name[:32],
+                    )
+                )
+            ]
+        if name != "huy":
+            # A new command replaces any question still waiting for an answer.
+            await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
+        handler, needs_link = COMMANDS[name]
+        if needs_link and req.official is None:
+            return [
+                Reply(
+                    t._(
+                        "This account is not linked yet. Ask the Office of the People's Committee for "
+                        "a link code, then send: /start <code>"
+                    )
+                )
+            ]
+        req.command, req.args, req.from_button = name, args, incoming.button is not None
+        return await handler(req)
+
+    async def delivered(self, outbox_id: int | None, external_id: str | None = None) -> None:
+        """The channel accepted the reply: mark its outbox row sent."""
+        if outbox_id is None:
+            return
+        async with self.sessions() as session, session.begin():
+            await mark_sent(session, outbox_id, self.clock.now(), external_id)

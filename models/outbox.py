@@ -1,0 +1,182 @@
+"""The outbox: every message the system sends is first a row here, under a unique key.
+
+A key names what the message is (`reply:telegram:update 81:0`, `blocker:task 4102:event 17`),
+so enqueuing the same message twice does nothing and a restart neither loses nor repeats it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.accounts import ChatChannel
+from models.base import Base, UTCDateTime, enum_column
+
+# A claim older than this is taken to belong to a process that died mid-send.
+CLAIM_TIMEOUT = timedelta(seconds=60)
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Priority:
+    """Lower goes first: a reply to a command never waits behind a digest."""
+
+    REPLY = 0
+    ALERT = 5
+    BULK = 9
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "priority", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[ChatChannel] = mapped_column(enum_column(ChatChannel, "chat_channel"))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    official_id: Mapped[int | None] = mapped_column(ForeignKey("officials.id"), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=Priority.ALERT)
+    text: Mapped[str] = mapped_column(Text)
+    # [[label, data], …] rows of buttons; JSON so both channels can render them their way.
+    buttons: Mapped[str] = mapped_column(Text, default="[]")
+    # Set when the message replaces one the bot sent before (paging through a list).
+    edit_message_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[OutboxState] = mapped_column(
+        enum_column(OutboxState, "outbox_state"), default=OutboxState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def button_rows(self) -> list[list[tuple[str, str]]]:
+        return [[(label, data) for label, data in row] for row in json.loads(self.buttons)]
+
+
+def encode_buttons(rows: list[list[tuple[str, str]]]) -> str:
+    return json.dumps([[list(button) for button in row] for row in rows], ensure_ascii=False)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    channel: ChatChannel,
+    chat_id: str,
+    text: str,
+    buttons: list[list[tuple[str, str]]] | None = None,
+    official_id: int | None = None,
+    priority: int = Priority.ALERT,
+    now: datetime,
+    not_before: datetime | None = None,
+    claimed: bool = False,
+    edit_message_id: str | None = None,
+) -> int | None:
+    """Add a message unless one with this key exists; returns its id, or None if it did.
+
+    `claimed` rows are sent by the caller at once (a direct reply) and only fall to the
+    outbox sender if the caller dies before marking them sent.
+    """
+    values: dict[str, Any] = {
+        "key": key,
+        "channel": channel,
+        "chat_id": chat_id,
+        "official_id": official_id,
+        "priority": priority,
+        "text": text,
+        "buttons": encode_buttons(buttons or []),
+        "edit_message_id": edit_message_id,
+        "state": OutboxState.SENDING if claimed else OutboxState.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "not_before": not_before or now,
+        "claimed_at": now if claimed else None,
+        "error": "",
+    }
+    dialect = (await session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    return await session.scalar(statement)
+
+
+async def mark_sent(
+    session: AsyncSession, message_id: int, now: datetime, external_id: str | None = None
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            state=OutboxState.SENT,
+            sent_at=now,
+            external_id=external_id,
+            attempts=OutboxMessage.attempts + 1,
+            error="",
+        )
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    message_id: int,
+    now: datetime,
+    error: str,
+    *,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record a failed attempt: back to pending until `retry_at`, or failed for good."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            state=OutboxState.PENDING if retry_at else OutboxState.FAILED,
+            not_before=retry_at or now,
+            claimed_at=None,
+            attempts=OutboxMessage.attempts + 1,
+            error=error[:2000],
+        )
+    )
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Take the next due messages, most urgent first, including abandoned claims."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            or_(
+                (OutboxMessage.state == OutboxState.PENDING) & (OutboxMessage.not_before <= now),
+                (OutboxMessage.state == OutboxState.SENDING)
+                & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
+            )
+        )
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    messages = list((await session.scalars(query)).all())
+    for message in messages:
+        message.state = OutboxState.SENDING
+        message.claimed_at = now
+    await session.flush()
+    return messages

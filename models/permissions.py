@@ -1,0 +1,78 @@
+"""Who may see and change what: one check per action, plain functions over loaded facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.organization import Official, Role, Unit
+from models.tasks import Task
+
+OVERSIGHT = frozenset({Role.TASK_FORCE, Role.CITY_LEADER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """An official with the chain of their unit and its parents, loaded once per request."""
+
+    official: Official
+    unit_chain: tuple[int, ...]
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return self.official.roles
+
+    @property
+    def unit_id(self) -> int:
+        return self.official.unit_id
+
+    @property
+    def sees_everything(self) -> bool:
+        return bool(self.roles & OVERSIGHT)
+
+    @property
+    def is_task_force(self) -> bool:
+        return Role.TASK_FORCE in self.roles
+
+    @property
+    def is_unit_leader(self) -> bool:
+        return Role.LEADER in self.roles
+
+
+async def viewer_for(session: AsyncSession, official: Official) -> Viewer:
+    chain: list[int] = []
+    unit_id: int | None = official.unit_id
+    while unit_id is not None and unit_id not in chain:
+        chain.append(unit_id)
+        unit = await session.get(Unit, unit_id)
+        unit_id = unit.parent_id if unit else None
+    return Viewer(official, tuple(chain))
+
+
+def in_lead_unit(viewer: Viewer, task: Task) -> bool:
+    """The official works in the lead unit or in one of its sub-units."""
+    return task.lead_unit_id in viewer.unit_chain
+
+
+def may_view(viewer: Viewer, task: Task) -> bool:
+    """The task force and city leaders see all; others the tasks their unit leads or coordinates."""
+    if viewer.sees_everything or in_lead_unit(viewer, task):
+        return True
+    if viewer.official.id in (task.leader_id, task.specialist_id):
+        return True
+    return any(unit.id in viewer.unit_chain for unit in task.coordinating_units)
+
+
+def may_update(viewer: Viewer, task: Task) -> bool:
+    """Officials of the lead unit and the task force; never a coordinating unit."""
+    return viewer.is_task_force or in_lead_unit(viewer, task)
+
+
+def may_decide_extensions(viewer: Viewer) -> bool:
+    return viewer.is_task_force
+
+
+def may_see_unit_lists(viewer: Viewer) -> bool:
+    """Overdue lists and statistics: oversight roles for all units, leaders for their own."""
+    return viewer.sees_everything or viewer.is_unit_leader

@@ -1,0 +1,170 @@
+"""Queries over tasks for the chat: one official's list, a task with its people, the overdue list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, case, func, nulls_last, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, selectinload
+
+from models.deadlines import ChangeState, DeadlineChange
+from models.organization import Official, OfficialRole, Role, Unit
+from models.permissions import Viewer
+from models.status import StatusWindow, open_clause, overdue_clause
+from models.tasks import Task, TaskEvent
+
+PAGE_SIZE = 10
+
+
+async def get_task(session: AsyncSession, task_id: int) -> Task | None:
+    """A task with everything its card shows."""
+    if not 0 < task_id < 2**31:
+        return None
+    return await session.scalar(
+        select(Task)
+        .where(Task.id == task_id)
+        .options(
+            selectinload(Task.lead_unit),
+            selectinload(Task.coordinating_units),
+            selectinload(Task.leader),
+            selectinload(Task.specialist),
+            selectinload(Task.document),
+        )
+    )
+
+
+def _mine(viewer: Viewer) -> Select[tuple[Task]]:
+    """A leader's list is the unit's; anyone else's is the tasks that name them."""
+    me = viewer.official.id
+    if viewer.is_unit_leader:
+        condition = or_(Task.lead_unit_id == viewer.unit_id, Task.leader_id == me)
+    else:
+        condition = or_(Task.specialist_id == me, Task.leader_id == me)
+    return select(Task).where(condition)
+
+
+def _worst_first(window: StatusWindow) -> tuple:
+    overdue_first = case((Task.deadline < window.today, 0), else_=1)
+    return (overdue_first, nulls_last(Task.deadline.asc()), Task.id)
+
+
+@dataclass(frozen=True)
+class Page:
+    tasks: list[Task]
+    total: int
+    overdue: int
+    page: int
+    pages: int
+
+
+async def my_open_tasks(
+    session: AsyncSession, viewer: Viewer, window: StatusWindow, page: int
+) -> Page:
+    """Open tasks, overdue first, then by deadline; one page of them."""
+    base = _mine(viewer).where(open_clause(window))
+    counts = base.with_only_columns(
+        func.count(), func.coalesce(func.sum(case((Task.deadline < window.today, 1), else_=0)), 0)
+    ).order_by(None)
+    total, overdue = (await session.execute(counts)).one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    query = (
+        base.order_by(*_worst_first(window))
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    tasks = list((await session.scalars(query)).all())
+    return Page(tasks, total, overdue, page, pages)
+
+
+async def my_tasks_due_by(
+    session: AsyncSession, viewer: Viewer, window: StatusWindow, until: date
+) -> list[Task]:
+    query = (
+        _mine(viewer)
+        .where(open_clause(window), Task.deadline >= window.today, Task.deadline <= until)
+        .order_by(Task.deadline, Task.id)
+        .limit(50)
+    )
+    return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class OverdueTask:
+    task: Task
+    unit_code: str
+    unit_name: str
+    leader_name: str | None
+    specialist_name: str | None
+
+
+async def overdue_tasks(
+    session: AsyncSession, window: StatusWindow, *, unit_id: int | None, per_unit: int | None
+) -> list[OverdueTask]:
+    """Overdue tasks with their unit and people, the oldest first within each unit.
+
+    `per_unit` keeps only the oldest few of each unit (a window function, so a city-wide
+    list stays one bounded query however many tasks are late).
+    """
+    leader, specialist = aliased(Official), aliased(Official)
+    rank = func.row_number().over(partition_by=Task.lead_unit_id, order_by=(Task.deadline, Task.id))
+    inner = select(Task.id.label("task_id"), rank.label("rank")).where(overdue_clause(window))
+    if unit_id is not None:
+        inner = inner.where(Task.lead_unit_id == unit_id)
+    ranked = inner.subquery()
+    query = (
+        select(Task, Unit.code, Unit.name, leader.full_name, specialist.full_name)
+        .join(ranked, ranked.c.task_id == Task.id)
+        .join(Unit, Unit.id == Task.lead_unit_id)
+        .outerjoin(leader, leader.id == Task.leader_id)
+        .outerjoin(specialist, specialist.id == Task.specialist_id)
+        .order_by(Unit.code, Task.deadline, Task.id)
+    )
+    if per_unit is not None:
+        query = query.where(ranked.c.rank <= per_unit)
+    rows = await session.execute(query)
+    return [OverdueTask(*row) for row in rows.tuples()]
+
+
+async def task_force(session: AsyncSession) -> list[Official]:
+    query = (
+        select(Official)
+        .join(OfficialRole, OfficialRole.official_id == Official.id)
+        .where(OfficialRole.role == Role.TASK_FORCE, Official.active.is_(True))
+        .order_by(Official.id)
+    )
+    return list((await session.scalars(query)).unique().all())
+
+
+async def recent_events(session: AsyncSession, task_id: int, limit: int = 5) -> list[TaskEvent]:
+    query = (
+        select(TaskEvent)
+        .where(TaskEvent.task_id == task_id)
+        .options(selectinload(TaskEvent.actor))
+        .order_by(TaskEvent.id.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.scalars(query)).all()))
+
+
+async def deadline_history(session: AsyncSession, task_id: int) -> list[DeadlineChange]:
+    query = (
+        select(DeadlineChange)
+        .where(DeadlineChange.task_id == task_id)
+        .order_by(DeadlineChange.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def pending_extension(session: AsyncSession, task_id: int) -> DeadlineChange | None:
+    return await session.scalar(
+        select(DeadlineChange)
+        .where(DeadlineChange.task_id == task_id, DeadlineChange.state == ChangeState.PENDING)
+        .options(selectinload(DeadlineChange.requested_by))
+    )
+
+
+async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
+    return await session.scalar(select(Unit).where(func.lower(Unit.code) == code.lower()))
