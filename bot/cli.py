@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import SAMPLE_DIR, Settings
+from bot.runtime import serve_forever
 from locales import Translator, translator
 from models.accounts import LINK_CODE_VALIDITY, issue_link_code
 from models.calendar import load_calendar
@@ -63,8 +64,13 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     overdue = commands.add_parser("overdue", help=t._("overdue tasks per lead unit"))
     overdue.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
 
-    demo = commands.add_parser("demo", help=t._("load the sample city and show it"))
+    demo = commands.add_parser(
+        "demo", help=t._("load the sample city and chat with the bot in the sandbox")
+    )
     demo.add_argument("--sample-dir", type=Path, default=SAMPLE_DIR)
+    demo.add_argument("--no-chat", action="store_true", help=t._("load and summarise only"))
+
+    commands.add_parser("run", help=t._("run the bot (Telegram polling or webhook)"))
     return parser
 
 
@@ -139,6 +145,7 @@ async def _import(
 
 @dataclass(frozen=True)
 class Context:
+    engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     t: Translator
@@ -252,6 +259,25 @@ async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
             return 1
     async with ctx.sessions() as session:
         await _overdue_summary(ctx, session, now)
+    if args.no_chat:
+        return 0
+    print(
+        ctx.t._(
+            "Chat sandbox: open http://127.0.0.1:{port} in a browser, pick an official, "
+            'press "Link this account", then send /viec. Ctrl+C stops.',
+            port=ctx.settings.sandbox_port,
+        ),
+        flush=True,
+    )
+    await serve_forever(ctx.engine, ctx.settings, ctx.clock, sandbox=True)
+    return 0
+
+
+async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
+    if not ctx.settings.telegram_token:
+        raise CliError(ctx.t._("Set DONDOC_TELEGRAM_TOKEN to the bot's token from @BotFather."))
+    print(ctx.t._("The bot is running. Ctrl+C stops."), flush=True)
+    await serve_forever(ctx.engine, ctx.settings, ctx.clock, sandbox=False)
     return 0
 
 
@@ -261,6 +287,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "link": cmd_link,
     "overdue": cmd_overdue,
     "demo": cmd_demo,
+    "run": cmd_run,
 }
 
 
@@ -277,7 +304,7 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Translator, cloc
             raise CliError(
                 t._("The database is not set up or is out of date: run `dondoc db upgrade`.")
             )
-        context = Context(session_factory(engine), settings, t, clock)
+        context = Context(engine, session_factory(engine), settings, t, clock)
         return await COMMANDS[args.command](context, args)
     finally:
         await engine.dispose()

@@ -18,6 +18,12 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     language: str = "vi"
     due_soon_days: int = DEFAULT_DUE_SOON_DAYS
+    telegram_token: str = ""
+    telegram_api_url: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1:8443"
+    sandbox_port: int = 8765
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -26,4 +32,10 @@ class Settings:
             database_url=env.get("DONDOC_DATABASE_URL") or DEFAULT_DATABASE_URL,
             language=env.get("DONDOC_LANGUAGE") or "vi",
             due_soon_days=int(env.get("DONDOC_DUE_SOON_DAYS") or DEFAULT_DUE_SOON_DAYS),
+            telegram_token=env.get("DONDOC_TELEGRAM_TOKEN", ""),
+            telegram_api_url=env.get("DONDOC_TELEGRAM_API_URL", ""),
+            webhook_url=env.get("DONDOC_WEBHOOK_URL", ""),
+            webhook_secret=env.get("DONDOC_WEBHOOK_SECRET", ""),
+            webhook_listen=env.get("DONDOC_WEBHOOK_LISTEN") or "127.0.0.1:8443",
+            sandbox_port=int(env.get("DONDOC_SANDBOX_PORT") or 8765),
         )

@@ -52,12 +52,9 @@ async def five_columns_by_unit(
     session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None = None
 ) -> list[UnitRow]:
     status = derived_status_sql(window).label("status")
-    scoped = (
-        select(Task.lead_unit_id, status)
-        .where(
-            Task.assigned_date <= window.today,
-            or_(Task.completed_date.is_(None), Task.completed_date >= period_start),
-        )
+    scoped = select(Task.lead_unit_id, status).where(
+        Task.assigned_date <= window.today,
+        or_(Task.completed_date.is_(None), Task.completed_date >= period_start),
     )
     if unit_id is not None:
         scoped = scoped.where(Task.lead_unit_id == unit_id)

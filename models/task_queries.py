@@ -70,11 +70,7 @@ async def my_open_tasks(
     total, overdue = (await session.execute(counts)).one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    query = (
-        base.order_by(*_worst_first(window))
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
+    query = base.order_by(*_worst_first(window)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     tasks = list((await session.scalars(query)).all())
     return Page(tasks, total, overdue, page, pages)
 
@@ -151,9 +147,7 @@ async def recent_events(session: AsyncSession, task_id: int, limit: int = 5) -> 
 
 async def deadline_history(session: AsyncSession, task_id: int) -> list[DeadlineChange]:
     query = (
-        select(DeadlineChange)
-        .where(DeadlineChange.task_id == task_id)
-        .order_by(DeadlineChange.id)
+        select(DeadlineChange).where(DeadlineChange.task_id == task_id).order_by(DeadlineChange.id)
     )
     return list((await session.scalars(query)).all())
 

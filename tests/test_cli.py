@@ -123,9 +123,9 @@ def test_unreachable_database_is_explained(tmp_path: Path, monkeypatch, capsys) 
 
 
 def test_demo_loads_the_sample_city_and_prints_the_overdue_summary(dondoc) -> None:
-    code, out, _ = dondoc("demo")
+    code, out, _ = dondoc("demo", "--no-chat")
     assert code == 0
     assert "Đã nhập nhiệm vụ: 1.500 mới" in out
     assert "Tình hình quá hạn, thứ Tư, 25/11/2026:" in out
-    code, again, _ = dondoc("demo")
+    code, again, _ = dondoc("demo", "--no-chat")
     assert "1.500 không đổi" in again

@@ -1,0 +1,152 @@
+"""Running the bot: the Telegram Application, the outbox sender, and for the demo the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.delivery import OutboxSender
+from bot.sandbox import Sandbox
+from bot.telegram import TelegramSender, build_application, register_commands
+from handlers.core import CoreSettings
+from handlers.router import Core
+from models.accounts import ChatChannel, issue_link_code
+from models.clock import Clock
+from models.db import session_factory
+from models.organization import Official
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "123456:SANDBOX"
+SANDBOX_USER_BASE = 100_000  # a sample official's fake Telegram id is this plus their id
+
+
+@dataclass
+class Running:
+    application: Application
+    sender: OutboxSender
+    sender_task: asyncio.Task[None]
+    core: Core
+
+    async def stop(self) -> None:
+        self.sender_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.sender_task
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+
+async def start_bot(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    token: str,
+    api_url: str | None,
+    poll_interval: float = 0.0,
+    idle_seconds: float = 0.5,
+) -> Running:
+    """Start the Application (polling, or the webhook when configured) and the outbox sender."""
+    core = Core(sessions, clock, CoreSettings(due_soon_days=settings.due_soon_days))
+    application = build_application(token, core, api_url=api_url)
+    await application.initialize()
+    await register_commands(application)
+    await application.start()
+    assert application.updater is not None
+    if settings.webhook_url:
+        host, _, port = settings.webhook_listen.rpartition(":")
+        await application.updater.start_webhook(
+            listen=host or "127.0.0.1",
+            port=int(port),
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret or None,
+        )
+    else:
+        await application.updater.start_polling(poll_interval=poll_interval, timeout=10)
+    sender = OutboxSender(
+        sessions,
+        clock,
+        {ChatChannel.TELEGRAM: TelegramSender(application)},
+        idle_seconds=idle_seconds,
+    )
+    task = asyncio.create_task(sender.run(), name="outbox-sender")
+    return Running(application, sender, task, core)
+
+
+def sandbox_for(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    port: int | None = None,
+) -> Sandbox:
+    """A sandbox whose page lists the register's officials and links them with real codes."""
+
+    async def people() -> list[dict[str, Any]]:
+        async with sessions() as session:
+            officials = await session.scalars(
+                select(Official)
+                .options(selectinload(Official.unit))
+                .order_by(Official.unit_id, Official.id)
+            )
+            return [
+                {
+                    "user_id": SANDBOX_USER_BASE + o.id,
+                    "code": o.code,
+                    "name": o.full_name,
+                    "position": o.position,
+                    "unit": o.unit.name,
+                }
+                for o in officials
+            ]
+
+    async def link_code_for(code: str) -> str | None:
+        async with sessions() as session, session.begin():
+            official = await session.scalar(select(Official).where(Official.code == code))
+            if official is None:
+                return None
+            return await issue_link_code(session, official, clock.now())
+
+    return Sandbox(
+        token=SANDBOX_TOKEN,
+        port=settings.sandbox_port if port is None else port,
+        people=people,
+        link_code_for=link_code_for,
+    )
+
+
+async def serve_forever(
+    engine: AsyncEngine, settings: Settings, clock: Clock, *, sandbox: bool
+) -> None:
+    """Run until SIGINT or SIGTERM."""
+    sessions = session_factory(engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    fake = sandbox_for(settings, sessions, clock) if sandbox else None
+    if fake is not None:
+        await fake.start()
+    token = SANDBOX_TOKEN if fake else settings.telegram_token
+    api_url = fake.url if fake else (settings.telegram_api_url or None)
+    running = await start_bot(settings, sessions, clock, token=token, api_url=api_url)
+    try:
+        await stop.wait()
+    finally:
+        await running.stop()
+        if fake is not None:
+            await fake.stop()

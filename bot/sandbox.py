@@ -1,0 +1,466 @@
+"""The loopback chat sandbox: a small Bot API server on 127.0.0.1 and a web chat page.
+
+It speaks the part of the Telegram Bot API the bot uses, so the real python-telegram-bot
+Application runs against it unchanged: `dondoc demo` lets a person chat as any official of
+the sample city, and the end-to-end tests drive the bot through it. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import Application, RequestHandler
+
+from locales import Translator, translator
+
+BOT_ID = 7000000001
+BOT_USERNAME = "dondoc_bot"
+
+# The sandbox's web page asks the host application for people and link codes.
+People = Callable[[], Awaitable[list[dict[str, Any]]]]
+LinkCodeFor = Callable[[str], Awaitable[str | None]]
+
+
+@dataclass
+class Failure:
+    """An error the next call of a method answers with: for testing retries."""
+
+    status: int
+    description: str
+    retry_after: int | None = None
+
+
+@dataclass
+class Sandbox:
+    token: str
+    host: str = "127.0.0.1"
+    port: int = 0
+    people: People | None = None
+    link_code_for: LinkCodeFor | None = None
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+    def __post_init__(self) -> None:
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._new_update = asyncio.Condition()
+        self._new_message = asyncio.Condition()
+        self._server: HTTPServer | None = None
+
+    # ------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        sockets = bind_sockets(self.port, self.host)
+        self.port = sockets[0].getsockname()[1]
+        app = Application(
+            [
+                (r"/bot([^/]+)/(\w+)", _ApiHandler, {"sandbox": self}),
+                (r"/sandbox/(\w+)", _PageApiHandler, {"sandbox": self}),
+                (r"/", _PageHandler),
+            ]
+        )
+        self._server = HTTPServer(app)
+        self._server.add_sockets(sockets)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            await self._server.close_all_connections()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # ------------------------------------------------------------ people's side
+
+    def _user(self, user_id: int, name: str = "", language: str = "vi") -> dict[str, Any]:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": name or f"User {user_id}",
+            "language_code": language,
+        }
+
+    def _chat(self, chat_id: int, kind: str) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": chat_id, "type": kind}
+        if kind == "private":
+            chat["first_name"] = f"User {chat_id}"
+        else:
+            chat["title"] = f"Group {chat_id}"
+        return chat
+
+    async def say(
+        self,
+        user_id: int,
+        text: str | None,
+        *,
+        chat_id: int | None = None,
+        group: bool = False,
+        language: str = "vi",
+        sticker: bool = False,
+    ) -> dict[str, Any]:
+        """A person writes to the bot (in a private chat unless `group`)."""
+        chat = self._chat(chat_id or user_id, "group" if group else "private")
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self._user(user_id, language=language),
+        }
+        if sticker:
+            message["sticker"] = {
+                "file_id": "sticker",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        elif text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                length = len(text.split()[0])
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        self._record(str(chat["id"]), {**message, "outgoing": False})
+        return await self.push_update({"message": message})
+
+    async def press(self, user_id: int, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
+        """A person taps a button under one of the bot's messages."""
+        original = next(
+            m for m in self.messages.get(str(chat_id), []) if m["message_id"] == message_id
+        )
+        message = {k: v for k, v in original.items() if k != "outgoing"}
+        query = {
+            "id": str(next(self._update_ids) * 7919),
+            "from": self._user(user_id),
+            "chat_instance": str(chat_id),
+            "data": data,
+            "message": message,
+        }
+        return await self.push_update({"callback_query": query})
+
+    async def push_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **body}
+        if self.webhook_url:
+            await self.post_webhook(update, self.webhook_secret)
+        else:
+            async with self._new_update:
+                self.updates.append(update)
+                self._new_update.notify_all()
+        return update
+
+    async def post_webhook(self, update: dict[str, Any], secret: str) -> int:
+        """Deliver an update the way Telegram does; returns the HTTP status the bot answered."""
+        request = HTTPRequest(
+            self.webhook_url,
+            method="POST",
+            body=json.dumps(update),
+            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+        )
+        response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        return response.code
+
+    def bot_messages(self, chat_id: int | str) -> list[dict[str, Any]]:
+        return [m for m in self.messages.get(str(chat_id), []) if m["outgoing"]]
+
+    async def wait_for_bot_messages(
+        self, chat_id: int | str, count: int, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Block until the chat holds at least `count` messages from the bot."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with self._new_message:
+            while len(self.bot_messages(chat_id)) < count:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"chat {chat_id}: {len(self.bot_messages(chat_id))} "
+                        f"bot messages, expected {count}"
+                    )
+                try:
+                    await asyncio.wait_for(self._new_message.wait(), remaining)
+                except TimeoutError:
+                    continue
+        return self.bot_messages(chat_id)
+
+    def fail_next(self, method: str, failure: Failure) -> None:
+        self.failures.setdefault(method, []).append(failure)
+
+    def _record(self, chat_id: str, message: dict[str, Any]) -> None:
+        self.messages.setdefault(chat_id, []).append(message)
+
+    # ------------------------------------------------------------ the bot's side
+
+    async def call(
+        self, token: str, method: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        if token != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        self.calls.append((method, params))
+        if self.failures.get(method):
+            failure = self.failures[method].pop(0)
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": failure.status,
+                "description": failure.description,
+            }
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            return failure.status, body
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return 404, {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
+            }
+        result = await handler(params)
+        if isinstance(result, tuple):
+            return result
+        return 200, {"ok": True, "result": result}
+
+    async def _m_getme(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Đôn Đốc",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        async with self._new_update:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            if not self.updates and timeout:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new_update.wait(), timeout)
+            return self.updates[:limit]
+
+    async def _bot_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        chat_id = str(params["chat_id"])
+        kind = "private" if not chat_id.startswith("-") else "group"
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(int(chat_id), kind),
+            "from": {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Đôn Đốc",
+                "username": BOT_USERNAME,
+            },
+            **content,
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = _json(params["reply_markup"])
+        async with self._new_message:
+            self._record(chat_id, {**message, "outgoing": True})
+            self._new_message.notify_all()
+        return message
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
+        text = str(params.get("text", ""))
+        if not text.strip():
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message text is empty",
+            }
+        if len(text) > 4096:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message is too long",
+            }
+        return await self._bot_message(params, text=text)
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("_filename", "file")
+        return await self._bot_message(
+            params,
+            caption=params.get("caption", ""),
+            document={"file_id": name, "file_unique_id": name, "file_name": name},
+        )
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._bot_message(
+            params,
+            caption=params.get("caption", ""),
+            photo=[{"file_id": "photo", "file_unique_id": "photo", "width": 1, "height": 1}],
+        )
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
+        chat_id, message_id = str(params["chat_id"]), int(params["message_id"])
+        for message in self.messages.get(chat_id, []):
+            if message["message_id"] == message_id and message["outgoing"]:
+                if message.get("text") == params["text"] and message.get("reply_markup") == _json(
+                    params.get("reply_markup") or "null"
+                ):
+                    return 400, {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message is not modified",
+                    }
+                async with self._new_message:
+                    message["text"] = params["text"]
+                    message["edited"] = True
+                    if params.get("reply_markup"):
+                        message["reply_markup"] = _json(params["reply_markup"])
+                    else:
+                        message.pop("reply_markup", None)
+                    self._new_message.notify_all()
+                return {k: v for k, v in message.items() if k not in ("outgoing", "edited")}
+        return 400, {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: message to edit not found",
+        }
+
+    async def _m_answercallbackquery(self, _: dict[str, Any]) -> bool:
+        return True
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> bool:
+        self.commands[str(params.get("language_code") or "")] = _json(params["commands"])
+        return True
+
+    async def _m_getmycommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        return self.commands.get(str(params.get("language_code") or ""), [])
+
+    async def _m_deletewebhook(self, _: dict[str, Any]) -> bool:
+        self.webhook_url = self.webhook_secret = ""
+        return True
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = str(params["url"])
+        self.webhook_secret = str(params.get("secret_token") or "")
+        return True
+
+    async def _m_getwebhookinfo(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }
+
+    async def _m_close(self, _: dict[str, Any]) -> bool:
+        return True
+
+    async def _m_logout(self, _: dict[str, Any]) -> bool:
+        return True
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+class _ApiHandler(RequestHandler):
+    def initialize(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def check_xsrf_cookie(self) -> None:  # an API, not a form
+        return None
+
+    async def _serve(self, token: str, method: str) -> None:
+        params: dict[str, Any] = {k: self.get_argument(k) for k in self.request.arguments}
+        content_type = self.request.headers.get("Content-Type", "")
+        if content_type.startswith("application/json") and self.request.body:
+            params.update(json.loads(self.request.body))
+        for files in self.request.files.values():
+            params["_filename"] = files[0].filename
+        status, body = await self.sandbox.call(token, method, params)
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body, ensure_ascii=False))
+
+    async def get(self, token: str, method: str) -> None:
+        await self._serve(token, method)
+
+    async def post(self, token: str, method: str) -> None:
+        await self._serve(token, method)
+
+
+class _PageApiHandler(RequestHandler):
+    """What the web chat page calls: people, link, say, press, chat."""
+
+    def initialize(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    async def get(self, action: str) -> None:
+        sandbox = self.sandbox
+        if action == "people":
+            people = await sandbox.people() if sandbox.people else []
+            self.finish({"people": people})
+        elif action == "chat":
+            chat = self.get_argument("chat_id")
+            self.finish({"messages": sandbox.messages.get(chat, [])})
+        else:
+            self.send_error(404)
+
+    async def post(self, action: str) -> None:
+        body = json.loads(self.request.body or b"{}")
+        sandbox = self.sandbox
+        user_id = int(body.get("user_id", 0))
+        if action == "say":
+            await sandbox.say(
+                user_id, str(body.get("text", "")), language=body.get("language", "vi")
+            )
+            self.finish({"ok": True})
+        elif action == "press":
+            await sandbox.press(user_id, user_id, int(body["message_id"]), str(body["data"]))
+            self.finish({"ok": True})
+        elif action == "link" and sandbox.link_code_for is not None:
+            code = await sandbox.link_code_for(str(body.get("official_code", "")))
+            if code is None:
+                self.set_status(404)
+                self.finish({"ok": False})
+                return
+            await sandbox.say(user_id, f"/start {code}")
+            self.finish({"ok": True})
+        else:
+            self.send_error(404)
+
+
+def page_labels(t: Translator) -> dict[str, str]:
+    return {
+        "title": t._("Đôn Đốc — chat sandbox"),
+        "filter": t._("Find an official…"),
+        "pick": t._("Pick an official on the left to chat as them"),
+        "link": t._("Link this account"),
+        "send": t._("Send"),
+        "placeholder": t._("Type a message, e.g. /viec"),
+    }
+
+
+class _PageHandler(RequestHandler):
+    def get(self) -> None:
+        t = translator(self.get_argument("lang", "vi"))
+        page = resources.files("bot").joinpath("sandbox.html").read_text(encoding="utf-8")
+        labels = json.dumps(page_labels(t), ensure_ascii=False)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(page.replace("__LABELS__", labels))
