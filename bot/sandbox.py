@@ -62,6 +62,7 @@ class Sandbox:
         self._new_update = asyncio.Condition()
         self._new_message = asyncio.Condition()
         self._server: HTTPServer | None = None
+        self._closing = False
 
     # ------------------------------------------------------------ life cycle
 
@@ -79,6 +80,9 @@ class Sandbox:
         self._server.add_sockets(sockets)
 
     async def stop(self) -> None:
+        async with self._new_update:
+            self._closing = True
+            self._new_update.notify_all()  # let pending long polls answer before closing
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()
@@ -252,7 +256,7 @@ class Sandbox:
         limit = int(params.get("limit") or 100)
         async with self._new_update:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
-            if not self.updates and timeout:
+            if not self.updates and timeout and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait(), timeout)
             return self.updates[:limit]

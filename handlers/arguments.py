@@ -51,7 +51,8 @@ def syntax(req: Request, problem: str) -> list[Reply]:
                 problem=problem,
                 form=form,
                 example=example,
-            )
+            ),
+            refused=True,
         )
     ]
 
@@ -65,7 +66,8 @@ def note_problem(req: Request, note: str) -> list[Reply] | None:
                     "send again.",
                     length=req.t.number(len(note)),
                     limit=req.t.number(MAX_NOTE),
-                )
+                ),
+                refused=True,
             )
         ]
     return None

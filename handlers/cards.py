@@ -186,7 +186,7 @@ def task_card(
 ) -> str:
     """The full card for /xem: source, units, people, deadline history, status, last events."""
     status = task_status(task, window)
-    lines = [f"📌 {t._('Task #{id}', id=task.id)}: {task.content}"]
+    lines = [t._("📌 Task #{id}: {content}", id=task.id, content=task.content)]
     if task.document is not None:
         source = t._("Under {document}", document=document_name(t, task.document))
         lines.append(

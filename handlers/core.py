@@ -52,6 +52,7 @@ class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     edit: bool = False  # replace the message the button was pressed on (paging)
+    refused: bool = False  # a mistake the person can correct by answering again
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Request:
     command: str = ""
     args: str = ""
     from_button: bool = False
+    asked: bool = False  # the handler asked a question and waits for the answer
 
     @property
     def today(self) -> date:
@@ -97,6 +99,7 @@ class Request:
     async def ask(self, command: str, args: str) -> None:
         """Wait for the rest of `command args …` in the person's next message."""
         incoming = self.incoming
+        self.asked = True
         await ask(
             self.session,
             incoming.channel,

@@ -72,7 +72,8 @@ async def extend(req: Request) -> list[Reply]:
                 t._(
                     "The new deadline must be after {date}. Please send a later date.",
                     date=t.date(floor),
-                )
+                ),
+                refused=True,
             )
         ]
     reason = reason.strip()

@@ -175,6 +175,7 @@ class Core:
                 Reply(t._("The bot reads text messages only. Send /trogiup to see the commands."))
             ]
         parsed = parse_command(text)
+        continuing = False
         if parsed is None:
             conversation = await current(
                 req.session, incoming.channel, incoming.chat_id, incoming.user_id, req.now
@@ -189,7 +190,7 @@ class Core:
                     )
                 ]
             parsed = (conversation.flow, f"{conversation.values['args']} {text}".strip())
-            await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
+            continuing = True
         name, args = parsed
         if name not in COMMANDS:
             return [
@@ -200,7 +201,7 @@ class Core:
                     )
                 )
             ]
-        if name != "huy":
+        if name != "huy" and not continuing:
             # A new command replaces any question still waiting for an answer.
             await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
         handler, needs_link = COMMANDS[name]
@@ -214,7 +215,11 @@ class Core:
                 )
             ]
         req.command, req.args, req.from_button = name, args, incoming.button is not None
-        return await handler(req)
+        replies = await handler(req)
+        if continuing and not req.asked and not all(r.refused for r in replies):
+            # Answered: the question is closed. A correctable mistake keeps it open.
+            await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
+        return replies
 
     async def delivered(self, outbox_id: int | None, external_id: str | None = None) -> None:
         """The channel accepted the reply: mark its outbox row sent."""
