@@ -1,0 +1,93 @@
+"""The chat sandbox a person uses in `dondoc demo`: the page, the people, linking, chatting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.runtime import SANDBOX_TOKEN, SANDBOX_USER_BASE, sandbox_for, start_bot
+from models.clock import FixedClock
+from tests.city import City
+from tests.conftest import NOW
+
+
+@pytest.fixture
+async def demo(sessions, city: City):
+    clock = FixedClock(NOW)
+    sandbox = sandbox_for(Settings(), sessions, clock, port=0)
+    await sandbox.start()
+    running = await start_bot(Settings(), sessions, clock, token=SANDBOX_TOKEN, api_url=sandbox.url,
+                              idle_seconds=0.05)
+    yield sandbox, city
+    await running.stop()
+    await sandbox.stop()
+
+
+async def test_page_is_served_in_vietnamese(demo) -> None:
+    sandbox, _ = demo
+    async with httpx.AsyncClient(base_url=sandbox.url) as client:
+        page = (await client.get("/")).text
+        english = (await client.get("/?lang=en")).text
+    assert "Chọn một cán bộ bên trái để trò chuyện với bot" in page
+    assert "Pick an official on the left" in english
+
+
+async def test_a_person_links_an_official_and_chats(demo) -> None:
+    sandbox, city = demo
+    async with httpx.AsyncClient(base_url=sandbox.url) as client:
+        people = (await client.get("/sandbox/people")).json()["people"]
+        lan = next(p for p in people if p["code"] == "SXD-CV")
+        assert lan["name"] == "Bùi Minh Hà" and lan["unit"] == "Sở Xây dựng"
+        user = lan["user_id"]
+        assert user == SANDBOX_USER_BASE + city.officials["SXD-CV"].id
+        assert (await client.post("/sandbox/link", json={"user_id": user, "official_code": "SXD-CV"})).json()["ok"]
+        await sandbox.wait_for_bot_messages(user, 1)
+        await client.post("/sandbox/say", json={"user_id": user, "text": "/viec"})
+        await sandbox.wait_for_bot_messages(user, 2)
+        chat = (await client.get(f"/sandbox/chat?chat_id={user}")).json()["messages"]
+    texts = [m["text"] for m in chat if m["outgoing"]]
+    assert texts[0].startswith("Xin chào đồng chí Bùi Minh Hà (Sở Xây dựng)")
+    assert texts[1].startswith("📋 Nhiệm vụ của đồng chí")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_dondoc_demo_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    """The README's first command, minus the install: load, serve the chat, stop on Ctrl+C."""
+    port = free_port()
+    env = {**os.environ, "DONDOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+           "DONDOC_SANDBOX_PORT": str(port)}
+    env.pop("DONDOC_LANGUAGE", None)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = ""
+        for line in process.stdout:  # type: ignore[union-attr]
+            output += line
+            if "Môi trường thử" in line:
+                break
+        assert "Đã nhập nhiệm vụ: 1.500 mới" in output
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                try:
+                    people = (await client.get("/sandbox/people")).json()["people"]
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        assert len(people) == 308
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
