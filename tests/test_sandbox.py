@@ -25,8 +25,9 @@ async def demo(sessions, city: City):
     clock = FixedClock(NOW)
     sandbox = sandbox_for(Settings(), sessions, clock, port=0)
     await sandbox.start()
-    running = await start_bot(Settings(), sessions, clock, token=SANDBOX_TOKEN, api_url=sandbox.url,
-                              idle_seconds=0.05)
+    running = await start_bot(
+        Settings(), sessions, clock, token=SANDBOX_TOKEN, api_url=sandbox.url, idle_seconds=0.05
+    )
     yield sandbox, city
     await running.stop()
     await sandbox.stop()
@@ -49,7 +50,9 @@ async def test_a_person_links_an_official_and_chats(demo) -> None:
         assert lan["name"] == "Bùi Minh Hà" and lan["unit"] == "Sở Xây dựng"
         user = lan["user_id"]
         assert user == SANDBOX_USER_BASE + city.officials["SXD-CV"].id
-        assert (await client.post("/sandbox/link", json={"user_id": user, "official_code": "SXD-CV"})).json()["ok"]
+        assert (
+            await client.post("/sandbox/link", json={"user_id": user, "official_code": "SXD-CV"})
+        ).json()["ok"]
         await sandbox.wait_for_bot_messages(user, 1)
         await client.post("/sandbox/say", json={"user_id": user, "text": "/viec"})
         await sandbox.wait_for_bot_messages(user, 2)
@@ -68,11 +71,20 @@ def free_port() -> int:
 async def test_dondoc_demo_runs_on_a_fresh_database(tmp_path: Path) -> None:
     """The README's first command, minus the install: load, serve the chat, stop on Ctrl+C."""
     port = free_port()
-    env = {**os.environ, "DONDOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
-           "DONDOC_SANDBOX_PORT": str(port)}
+    env = {
+        **os.environ,
+        "DONDOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+        "DONDOC_SANDBOX_PORT": str(port),
+    }
     env.pop("DONDOC_LANGUAGE", None)
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         output = ""
         for line in process.stdout:  # type: ignore[union-attr]
