@@ -15,11 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import SAMPLE_DIR, Settings
-from bot.runtime import serve_forever
+from bot.runtime import deliver_due, serve_forever
+from jobs.cadence import Cadence
+from jobs.run import run_due
 from locales import Translator, translator
 from models.accounts import LINK_CODE_VALIDITY, issue_link_code
 from models.calendar import load_calendar
-from models.clock import Clock, SystemClock, local_date, parse_moment
+from models.clock import Clock, FixedClock, SystemClock, local_date, parse_moment
 from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
 from models.exporting import export_tasks
 from models.importing import (
@@ -71,6 +73,11 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     demo.add_argument("--no-chat", action="store_true", help=t._("load and summarise only"))
 
     commands.add_parser("run", help=t._("run the bot (Telegram polling or webhook)"))
+
+    tick = commands.add_parser(
+        "tick", help=t._("run once everything due at a moment, and send the queued messages")
+    )
+    tick.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
     return parser
 
 
@@ -281,6 +288,35 @@ async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
+    """Cron-style operation and catching up: the jobs due at the moment, then delivery."""
+    t = ctx.t
+    moment = _moment(args.at, ctx.clock, t)
+    counts = await run_due(ctx.sessions, moment, Cadence.from_env())
+    labels = {
+        "reminders": t._("deadline reminders"),
+        "overdue": t._("overdue alerts"),
+        "digest": t._("weekly digests"),
+        "urging": t._("urgings"),
+        "biweekly": t._("biweekly reports"),
+        "monthly": t._("monthly reports"),
+        "unreachable": t._("unreachable officials"),
+    }
+    queued = ", ".join(f"{labels[name]} {t.number(n)}" for name, n in counts.items())
+    print(t._("Jobs due at {moment}: {queued}.", moment=t.datetime(moment), queued=queued))
+    if not ctx.settings.telegram_token:
+        print(t._("No DONDOC_TELEGRAM_TOKEN: the messages stay in the outbox until the bot runs."))
+        return 0
+    sent = await deliver_due(ctx.settings, ctx.sessions, FixedClock(moment))
+    print(
+        t._(
+            "Sent {count} messages; the rest wait for working hours or a retry.",
+            count=t.number(sent),
+        )
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "import": cmd_import,
     "export": cmd_export,
@@ -288,6 +324,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "overdue": cmd_overdue,
     "demo": cmd_demo,
     "run": cmd_run,
+    "tick": cmd_tick,
 }
 
 

@@ -24,6 +24,8 @@ class Settings:
     webhook_secret: str = ""
     webhook_listen: str = "127.0.0.1:8443"
     sandbox_port: int = 8765
+    send_per_second: float = 25.0
+    send_per_chat_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,4 +40,6 @@ class Settings:
             webhook_secret=env.get("DONDOC_WEBHOOK_SECRET", ""),
             webhook_listen=env.get("DONDOC_WEBHOOK_LISTEN") or "127.0.0.1:8443",
             sandbox_port=int(env.get("DONDOC_SANDBOX_PORT") or 8765),
+            send_per_second=float(env.get("DONDOC_SEND_PER_SECOND") or 25),
+            send_per_chat_seconds=float(env.get("DONDOC_SEND_PER_CHAT_SECONDS") or 1),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 from typing import Protocol
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.accounts import ChatAccount, ChatChannel
 from models.clock import Clock
-from models.outbox import claim_due, mark_failed, mark_sent
+from models.outbox import DeliveryAttempt, claim_due, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,35 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 2 ** max(attempts, 0)))
 
 
+class RateLimiter:
+    """Telegram's flood limits: so many messages a second overall, one a second per chat.
+
+    Bulk sending keeps below the overall limit (default 25 of Telegram's 30) so that direct
+    replies to commands, which do not pass through here, always find room.
+    """
+
+    def __init__(self, per_second: float = 25.0, per_chat_seconds: float = 1.0) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.per_chat_seconds = per_chat_seconds
+        self._next = 0.0
+        self._chats: dict[str, float] = {}
+        self.paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """A 429 is about the whole bot: nobody sends until it has passed."""
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+    async def wait(self, chat_id: str) -> None:
+        now = time.monotonic()
+        start = max(now, self._next, self.paused_until, self._chats.get(chat_id, 0.0))
+        self._next = start + self.interval
+        self._chats[chat_id] = start + self.per_chat_seconds
+        if len(self._chats) > 10_000:
+            self._chats = {c: t for c, t in self._chats.items() if t > now}
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
 class OutboxSender:
     """Claims due rows, most urgent first, sends them, and records every attempt."""
 
@@ -55,8 +85,9 @@ class OutboxSender:
         clock: Clock,
         senders: dict[ChatChannel, ChannelSender],
         *,
-        batch: int = 20,
+        batch: int = 10,
         idle_seconds: float = 0.5,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -64,6 +95,7 @@ class OutboxSender:
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
+        self.limiter = limiter or RateLimiter()
 
     async def drain_once(self) -> int:
         """Send what is due now; returns how many were sent."""
@@ -96,12 +128,23 @@ class OutboxSender:
         return sent
 
     async def _failed(
-        self, message_id: int, error: str, *, retry: timedelta | None, attempts: int
+        self,
+        message_id: int,
+        outcome: str,
+        error: str,
+        *,
+        retry: timedelta | None,
+        attempts: int,
     ) -> None:
         now = self.clock.now()
         retry_at = now + retry if retry is not None and attempts + 1 < MAX_ATTEMPTS else None
+        if retry_at is None and outcome == "retry":
+            outcome = "failed"
         async with self.sessions() as session, session.begin():
             await mark_failed(session, message_id, now, error, retry_at=retry_at)
+            session.add(
+                DeliveryAttempt(outbox_id=message_id, at=now, outcome=outcome, detail=error[:2000])
+            )
 
     async def _unreachable(self, channel: ChatChannel, chat_id: str) -> None:
         async with self.sessions() as session, session.begin():

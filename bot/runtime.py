@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
+from telegram import Bot
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.delivery import OutboxSender
+from bot.delivery import OutboxSender, RateLimiter
 from bot.sandbox import Sandbox
 from bot.telegram import TelegramSender, build_application, register_commands
 from handlers.core import CoreSettings
 from handlers.router import Core
+from jobs.cadence import Cadence
 from models.accounts import ChatChannel, issue_link_code
 from models.clock import Clock
 from models.db import session_factory
@@ -38,8 +41,11 @@ class Running:
     sender: OutboxSender
     sender_task: asyncio.Task[None]
     core: Core
+    scheduler: AsyncIOScheduler | None = None
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
         self.sender_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.sender_task
@@ -59,6 +65,7 @@ async def start_bot(
     api_url: str | None,
     poll_interval: float = 0.0,
     idle_seconds: float = 0.5,
+    cadence: Cadence | None = None,
 ) -> Running:
     """Start the Application (polling, or the webhook when configured) and the outbox sender."""
     core = Core(sessions, clock, CoreSettings(due_soon_days=settings.due_soon_days))
@@ -143,10 +150,30 @@ async def serve_forever(
         await fake.start()
     token = SANDBOX_TOKEN if fake else settings.telegram_token
     api_url = fake.url if fake else (settings.telegram_api_url or None)
-    running = await start_bot(settings, sessions, clock, token=token, api_url=api_url)
+    running = await start_bot(
+        settings, sessions, clock, token=token, api_url=api_url, cadence=Cadence.from_env()
+    )
     try:
         await stop.wait()
     finally:
         await running.stop()
         if fake is not None:
             await fake.stop()
+
+
+async def deliver_due(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> int:
+    """Send what the outbox holds that is due now, without the bot running (`dondoc tick`)."""
+    async with Bot(settings.telegram_token, base_url=_base(settings.telegram_api_url)) as bot:
+        sender = OutboxSender(
+            sessions,
+            clock,
+            {ChatChannel.TELEGRAM: TelegramSender(bot)},
+            limiter=RateLimiter(settings.send_per_second, settings.send_per_chat_seconds),
+        )
+        return await sender.drain()
+
+
+def _base(api_url: str) -> str:
+    return f"{api_url.rstrip('/')}/bot" if api_url else "https://api.telegram.org/bot"

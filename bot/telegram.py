@@ -180,8 +180,8 @@ def build_application(
 class TelegramSender(ChannelSender):
     """Sends outbox rows through the Bot API, translating its errors for the outbox sender."""
 
-    def __init__(self, application: Application) -> None:
-        self.application = application
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
 
     async def send(
         self,
@@ -191,9 +191,7 @@ class TelegramSender(ChannelSender):
         edit_message_id: str | None,
     ) -> str:
         try:
-            return await send_text(
-                self.application.bot, chat_id, text, _markup_rows(buttons), edit_message_id
-            )
+            return await send_text(self.bot, chat_id, text, _markup_rows(buttons), edit_message_id)
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -10,6 +10,7 @@ from models.calendar import WorkingCalendar
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
 from models.organization import Official
+from models.statistics import FiveColumns
 from models.status import DerivedStatus, StatusWindow, task_status
 from models.tasks import Task, TaskEvent, TaskStatus
 
@@ -247,3 +248,11 @@ def task_card(
 
 def _iso(day) -> str | None:
     return day.isoformat() if day else None
+
+
+def five_columns(t: Translator, columns: FiveColumns) -> str:
+    """`12 · 5 · 1 · 4 · 2`: assigned · done on time · done late · in progress in time · overdue."""
+    c = columns
+    return " · ".join(
+        t.number(n) for n in (c.assigned, c.done_on_time, c.done_late, c.open_in_time, c.overdue)
+    )

@@ -6,16 +6,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import Translator, translator
-from models.accounts import ChatAccount, ChatChannel
+from locales import Translator
+from models.accounts import ChatChannel
 from models.calendar import WorkingCalendar
 from models.clock import local_date
 from models.conversations import ask
+from models.notices import Message, Notifier, Outgoing
 from models.organization import Official
-from models.outbox import Priority, enqueue
+from models.outbox import Priority
 from models.permissions import Viewer
 from models.status import StatusWindow
 from models.task_changes import Actor
@@ -119,33 +119,14 @@ class Request:
         priority: int = Priority.ALERT,
     ) -> int:
         """Queue a message to each recipient's linked chats, in each one's own language."""
+
+        def message(t: Translator) -> Message:
+            reply = build(t)
+            return Message(reply.text, [[(b.label, b.data) for b in row] for row in reply.buttons])
+
         people = {o.id: o for o in recipients}
-        if not people:
-            return 0
-        accounts = await self.session.scalars(
-            select(ChatAccount).where(
-                ChatAccount.official_id.in_(people), ChatAccount.unreachable_since.is_(None)
-            )
-        )
-        queued = 0
-        for account in accounts:
-            official = people[account.official_id]
-            reply = build(translator(official.language))
-            queued += (
-                await enqueue(
-                    self.session,
-                    key=f"{key}:to {official.id}:{account.channel.value} {account.chat_id}",
-                    channel=account.channel,
-                    chat_id=account.chat_id,
-                    text=reply.text,
-                    buttons=[[(b.label, b.data) for b in row] for row in reply.buttons],
-                    official_id=official.id,
-                    priority=priority,
-                    now=self.now,
-                )
-                is not None
-            )
-        return queued
+        items = [Outgoing(f"{key}:to {o.id}", o, message) for o in people.values()]
+        return await Notifier(self.session, self.now).send(items, priority=priority)
 
 
 Handler = Callable[[Request], Awaitable[list[Reply]]]

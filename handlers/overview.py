@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from handlers.cards import comrade, deadline_phrase, short
+from handlers.cards import comrade, deadline_phrase, five_columns, short
 from handlers.core import Reply, Request
 from locales import Translator
 from models.overdue import overdue_by_unit
@@ -109,10 +109,7 @@ async def overdue(req: Request) -> list[Reply]:
 
 
 def _row(t: Translator, name: str, c: FiveColumns) -> str:
-    numbers = " · ".join(
-        t.number(n) for n in (c.assigned, c.done_on_time, c.done_late, c.open_in_time, c.overdue)
-    )
-    return f"{name}: {numbers}"
+    return f"{name}: {five_columns(t, c)}"
 
 
 async def stats(req: Request) -> list[Reply]:

@@ -15,7 +15,6 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from models.clock import TIMEZONE
 
 DOMAIN = "dondoc"
 DEFAULT_LANGUAGE = "vi"
@@ -71,6 +70,9 @@ class Translator:
         return text
 
     def datetime(self, moment: datetime) -> str:
+        # Imported here: the models package imports this one, so it cannot be imported first.
+        from models.clock import TIMEZONE
+
         return format_datetime(
             moment.astimezone(TIMEZONE), "HH:mm dd/MM/yyyy", locale=self.language
         )

@@ -6,9 +6,11 @@ from models.calendar import CalendarOverride
 from models.conversations import Conversation
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
+from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
-from models.outbox import OutboxMessage, OutboxState
+from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
 from models.tasks import Channel, Task, TaskEvent, TaskStatus
+from models.urgings import Urging
 
 __all__ = [
     "Base",
@@ -18,9 +20,11 @@ __all__ = [
     "ChatAccount",
     "Conversation",
     "DeadlineChange",
+    "DeliveryAttempt",
     "Document",
     "DocumentKind",
     "LinkCode",
+    "Notice",
     "Official",
     "OfficialRole",
     "OutboxMessage",
@@ -31,4 +35,5 @@ __all__ = [
     "TaskStatus",
     "Unit",
     "UnitKind",
+    "Urging",
 ]

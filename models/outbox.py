@@ -70,6 +70,18 @@ class OutboxMessage(Base):
         return [[(label, data) for label, data in row] for row in json.loads(self.buttons)]
 
 
+class DeliveryAttempt(Base):
+    """Every try to hand a message to a channel, with what the channel answered."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # sent, retry, unreachable, failed
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 def encode_buttons(rows: list[list[tuple[str, str]]]) -> str:
     return json.dumps([[list(button) for button in row] for row in rows], ensure_ascii=False)
 

@@ -1,0 +1,158 @@
+"""Alerts: a task has just become overdue; an official cannot be reached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from handlers.cards import comrade, short
+from jobs.context import JobContext
+from jobs.recipients import distinct, with_role
+from locales import Translator
+from models.accounts import ChatAccount
+from models.notices import Message, Outgoing, already_sent
+from models.organization import Official, Role, Unit
+from models.outbox import Priority
+from models.status import open_clause
+from models.tasks import Task, TaskStatus
+
+UNREACHABLE_LISTED = 30
+
+
+def overdue_alert(task: Task) -> Callable[[Translator], Message]:
+    def build(t: Translator) -> Message:
+        text = t._(
+            "🔴 Task #{id} is overdue (due {date}). Lead: {unit} — leader in charge {leader}, "
+            "specialist {specialist}.\n{content}",
+            id=task.id,
+            date=t.date(task.deadline),
+            unit=task.lead_unit.name,
+            leader=comrade(t, task.leader.full_name if task.leader else None),
+            specialist=comrade(t, task.specialist.full_name if task.specialist else None),
+            content=short(task.content, 200),
+        )
+        return Message(text, [[(t._("View the task"), f"/xem {task.id}")]])
+
+    return build
+
+
+async def send_overdue_alerts(ctx: JobContext) -> int:
+    """Once per task per deadline in force: to the task force and the lead unit's leaders.
+
+    Only tasks overdue for at most `overdue_alert_days`: older ones (say, after importing a
+    backlog) are the weekly urging's business, not a flood of "just became overdue".
+    """
+    today = ctx.today
+    oldest = today - timedelta(days=ctx.cadence.overdue_alert_days)
+    tasks = list(
+        await ctx.session.scalars(
+            select(Task)
+            .where(open_clause(ctx.window), Task.deadline < today, Task.deadline >= oldest)
+            .options(
+                selectinload(Task.lead_unit),
+                selectinload(Task.leader),
+                selectinload(Task.specialist),
+            )
+            .order_by(Task.deadline, Task.id)
+        )
+    )
+    if not tasks:
+        return 0
+    task_force = await with_role(ctx.session, Role.TASK_FORCE)
+    leaders: dict[int, list[Official]] = {}
+    for leader in await with_role(ctx.session, Role.LEADER, {t.lead_unit_id for t in tasks}):
+        leaders.setdefault(leader.unit_id, []).append(leader)
+    to_task_force, to_units = [], []
+    for task in tasks:
+        assert task.deadline is not None
+        key = f"overdue:task {task.id}:deadline {task.deadline.isoformat()}"
+        build = overdue_alert(task)
+        task_force_ids = {o.id for o in task_force}
+        to_task_force += [Outgoing(f"{key}:to {o.id}", o, build) for o in task_force]
+        to_units += [
+            Outgoing(f"{key}:to {o.id}", o, build)
+            for o in distinct([*leaders.get(task.lead_unit_id, []), task.leader])
+            if o.id not in task_force_ids
+        ]
+    at_once = ctx.now if ctx.cadence.alerts_at_once else ctx.for_officials
+    sent = await ctx.notifier.send(to_task_force, priority=Priority.ALERT, not_before=at_once)
+    return sent + await ctx.notifier.send(
+        to_units, priority=Priority.ALERT, not_before=ctx.for_officials
+    )
+
+
+async def report_unreachable(ctx: JobContext) -> int:
+    """Tell the task force, once per person, who could not be reached and for which tasks."""
+    people = dict(ctx.notifier.unreachable)
+    ctx.notifier.unreachable.clear()
+    if not people:
+        return 0
+    accounts = await ctx.session.execute(
+        select(ChatAccount.official_id).where(ChatAccount.official_id.in_(list(people)))
+    )
+    ever_linked = set(accounts.scalars().all())
+    keys = {
+        oid: f"unreachable:official {oid}:" + ("blocked" if oid in ever_linked else "never linked")
+        for oid in people
+    }
+    known = await already_sent(ctx.session, list(keys.values()))
+    new_ids = sorted(oid for oid, key in keys.items() if key not in known)
+    if not new_ids:
+        return 0
+    await ctx.notifier.record([keys[oid] for oid in new_ids])
+    units = {u.id: u.name for u in (await ctx.session.scalars(select(Unit))).all()}
+    open_tasks: dict[int, list[int]] = {}
+    rows = await ctx.session.execute(
+        select(Task.id, Task.specialist_id, Task.leader_id)
+        .where(
+            Task.status != TaskStatus.DONE,
+            (Task.specialist_id.in_(new_ids)) | (Task.leader_id.in_(new_ids)),
+        )
+        .order_by(Task.deadline, Task.id)
+    )
+    for task_id, specialist_id, leader_id in rows.tuples():
+        for oid in {specialist_id, leader_id} & set(new_ids):
+            open_tasks.setdefault(oid, []).append(task_id)
+
+    def build(t: Translator) -> Message:
+        lines = [
+            t.ngettext(
+                "⚠️ {n} official cannot be reached by the bot:",
+                "⚠️ {n} officials cannot be reached by the bot:",
+                len(new_ids),
+            )
+        ]
+        for oid in new_ids[:UNREACHABLE_LISTED]:
+            person = people[oid]
+            reason = (
+                t._("blocked the bot") if oid in ever_linked else t._("has not linked an account")
+            )
+            tasks = ", ".join(f"#{n}" for n in open_tasks.get(oid, [])[:8]) or t._("none")
+            lines.append(
+                t._(
+                    "• {who} ({unit}): {reason}; open tasks: {tasks}",
+                    who=comrade(t, person.full_name),
+                    unit=units.get(person.unit_id, ""),
+                    reason=reason,
+                    tasks=tasks,
+                )
+            )
+        if len(new_ids) > UNREACHABLE_LISTED:
+            lines.append(
+                t._("… and {count} more.", count=t.number(len(new_ids) - UNREACHABLE_LISTED))
+            )
+        return Message("\n".join(lines), [])
+
+    # The per-person notices make this once per person; one message lists the new ones.
+    batch = f"unreachable:batch {min(new_ids)}-{max(new_ids)}-{len(new_ids)}"
+    task_force = await with_role(ctx.session, Role.TASK_FORCE)
+    sent = await ctx.notifier.send(
+        [Outgoing(f"{batch}:to {o.id}", o, build) for o in task_force],
+        priority=Priority.ALERT,
+        not_before=ctx.for_officials,
+    )
+    ctx.notifier.unreachable.clear()  # task force members without a chat are not re-reported here
+    return sent

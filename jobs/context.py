@@ -1,0 +1,36 @@
+"""What every job receives: the session, the moment, the calendar and the notifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.cadence import Cadence
+from models.calendar import WorkingCalendar
+from models.clock import local_date
+from models.notices import Notifier
+from models.status import StatusWindow
+
+
+@dataclass
+class JobContext:
+    session: AsyncSession
+    now: datetime
+    calendar: WorkingCalendar
+    cadence: Cadence
+    notifier: Notifier
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now)
+
+    @property
+    def window(self) -> StatusWindow:
+        return StatusWindow.at(self.today, self.calendar, self.cadence.due_soon_days)
+
+    @property
+    def for_officials(self) -> datetime:
+        """When a message to officials may go: now in working hours, else next morning."""
+        return self.cadence.next_working_moment(self.now, self.calendar)

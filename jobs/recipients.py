@@ -1,0 +1,32 @@
+"""Who receives what: the task force, city leaders, a unit's leaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.organization import Official, OfficialRole, Role
+
+
+async def with_role(
+    session: AsyncSession, role: Role, unit_ids: Iterable[int] | None = None
+) -> list[Official]:
+    query = (
+        select(Official)
+        .join(OfficialRole, OfficialRole.official_id == Official.id)
+        .where(OfficialRole.role == role, Official.active.is_(True))
+        .order_by(Official.id)
+    )
+    if unit_ids is not None:
+        query = query.where(Official.unit_id.in_(list(unit_ids)))
+    return list((await session.scalars(query)).unique().all())
+
+
+def distinct(people: Iterable[Official | None]) -> list[Official]:
+    seen: dict[int, Official] = {}
+    for person in people:
+        if person is not None:
+            seen.setdefault(person.id, person)
+    return list(seen.values())

@@ -1,0 +1,123 @@
+"""Reminders before each deadline (7, 3, 1 working days and the day itself), with buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from handlers.cards import document_name, task_buttons
+from handlers.core import Button
+from jobs.context import JobContext
+from locales import Translator
+from models.notices import Message, Outgoing
+from models.outbox import Priority
+from models.tasks import Task, TaskStatus
+
+Builder = Callable[[Translator], Message]
+
+
+def applicable_offset(days_left: int, offsets: tuple[int, ...]) -> int | None:
+    """The reminder due when `days_left` working days remain: the nearest offset not below it.
+
+    A missed reminder is not lost: after downtime on the T-3 day, T-3 still goes out on the
+    T-2 day (saying "còn 2 ngày"), and T-1 the next day as usual.
+    """
+    candidates = [o for o in (*offsets, 0) if o >= days_left]
+    return min(candidates) if candidates else None
+
+
+def _rows(buttons: list[list[Button]]) -> list[list[tuple[str, str]]]:
+    return [[(b.label, b.data) for b in row] for row in buttons]
+
+
+def reminder(task: Task, days_left: int) -> Builder:
+    def build(t: Translator) -> Message:
+        if days_left == 0:
+            head = t._(
+                "⏰ Task #{id} is due today ({date}).",
+                id=task.id,
+                date=t.date(task.deadline, weekday=True),
+            )
+        else:
+            head = t.ngettext(
+                "⏰ Task #{id}: {n} working day left (due {date}).",
+                "⏰ Task #{id}: {n} working days left (due {date}).",
+                days_left,
+                id=task.id,
+                date=t.date(task.deadline, weekday=True),
+            )
+        lines = [head, task.content]
+        source = t._("Lead: {unit}.", unit=task.lead_unit.name)
+        if task.document is not None:
+            source = (
+                t._("Under {document}.", document=document_name(t, task.document)) + " " + source
+            )
+        lines.append(source)
+        buttons = [row[:] for row in task_buttons(t, task)]
+        # Reminders offer Done, Update progress and Extension (the blocker is one tap away in /xem).
+        return Message("\n".join(lines), _rows([buttons[0], [buttons[1][1]]]))
+
+    return build
+
+
+def ask_if_done(task: Task) -> Builder:
+    def build(t: Translator) -> Message:
+        text = t._(
+            "Task #{id} is due today ({date}). Have you finished it?\n{content}",
+            id=task.id,
+            date=t.date(task.deadline, weekday=True),
+            content=task.content,
+        )
+        return Message(
+            text, [[(t._("Finished"), f"/xong {task.id}"), (t._("Not yet"), f"/tiendo {task.id}")]]
+        )
+
+    return build
+
+
+async def send_reminders(ctx: JobContext) -> int:
+    """Queue the reminders due today; on days off there are none (they count working days)."""
+    today = ctx.today
+    if not ctx.calendar.is_working_day(today) or not ctx.cadence.reminder_offsets:
+        return 0
+    horizon = ctx.calendar.add_working_days(today, max(ctx.cadence.reminder_offsets) + 1)
+    tasks = await ctx.session.scalars(
+        select(Task)
+        .where(Task.status != TaskStatus.DONE, Task.deadline >= today, Task.deadline < horizon)
+        .options(
+            selectinload(Task.lead_unit),
+            selectinload(Task.document),
+            selectinload(Task.leader),
+            selectinload(Task.specialist),
+        )
+        .order_by(Task.deadline, Task.id)
+    )
+    items: list[Outgoing] = []
+    for task in tasks:
+        assert task.deadline is not None
+        days_left = ctx.calendar.working_days_between(today, task.deadline)
+        offset = applicable_offset(days_left, ctx.cadence.reminder_offsets)
+        if offset is None:
+            continue
+        key = f"remind:task {task.id}:deadline {task.deadline.isoformat()}:T-{offset}"
+        if offset == 0 and task.specialist is not None:
+            # On the day itself the specialist is asked plainly, against "done but not updated".
+            items.append(
+                Outgoing(
+                    f"ask-done:task {task.id}:deadline {task.deadline.isoformat()}"
+                    f":to {task.specialist.id}",
+                    task.specialist,
+                    ask_if_done(task),
+                )
+            )
+            people = [task.leader]
+        else:
+            people = [task.specialist, task.leader]
+        seen: set[int] = set()
+        for person in people:
+            if person is not None and person.id not in seen:
+                seen.add(person.id)
+                items.append(Outgoing(f"{key}:to {person.id}", person, reminder(task, days_left)))
+    return await ctx.notifier.send(items, priority=Priority.ALERT, not_before=ctx.for_officials)

@@ -1,0 +1,66 @@
+"""Everything due at a moment, run once: the sweep and the weekly and periodic jobs.
+
+Each job asks the database what is due and writes its notices under unique keys, so running
+this again at the same moment (or after a restart, or on two processes) sends nothing new;
+after downtime it catches up: this week's digest goes out even if Monday was missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jobs.alerts import report_unreachable, send_overdue_alerts
+from jobs.cadence import Cadence, first_working_day_of_month, iso_week, weekly_moment
+from jobs.context import JobContext
+from jobs.reminders import send_reminders
+from jobs.reports import send_biweekly_report, send_monthly_report
+from jobs.weekly import send_digests, send_urgings
+from models.calendar import load_calendar
+from models.clock import local_date
+from models.notices import Notifier
+
+log = logging.getLogger(__name__)
+
+
+async def run_due(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, cadence: Cadence
+) -> dict[str, int]:
+    """Run every job due at `now`; returns how many messages each queued."""
+    async with sessions() as session:
+        calendar = await load_calendar(session)
+    today = local_date(now)
+    week = iso_week(today)
+    jobs: list[tuple[str, Callable[[JobContext], Awaitable[int]]]] = [
+        ("reminders", send_reminders),
+        ("overdue", send_overdue_alerts),
+    ]
+    digest_at = weekly_moment(now, cadence.digest_at, calendar, cadence)
+    if digest_at is not None and now >= digest_at:
+        jobs.append(("digest", send_digests))
+    urging_at = weekly_moment(now, cadence.urging_at, calendar, cadence)
+    if urging_at is not None and now >= urging_at:
+        jobs.append(("urging", send_urgings))
+    report_at = weekly_moment(now, cadence.report_at, calendar, cadence)
+    if report_at is not None and now >= report_at and int(week[-2:]) % 2 == 0:
+        jobs.append(("biweekly", lambda ctx: send_biweekly_report(ctx, week)))
+    if now >= cadence.at(first_working_day_of_month(today, calendar), cadence.report_at):
+        jobs.append(("monthly", send_monthly_report))
+
+    counts: dict[str, int] = {}
+    unreachable = {}
+    for name, job in jobs:
+        # One transaction per job: a long digest never holds the lock a /xong waits for.
+        async with sessions() as session, session.begin():
+            context = JobContext(session, now, calendar, cadence, Notifier(session, now))
+            counts[name] = await job(context)
+            unreachable.update(context.notifier.unreachable)
+    async with sessions() as session, session.begin():
+        context = JobContext(session, now, calendar, cadence, Notifier(session, now))
+        context.notifier.unreachable.update(unreachable)
+        counts["unreachable"] = await report_unreachable(context)
+    log.info("jobs at %s: %s", now.isoformat(), counts)
+    return counts

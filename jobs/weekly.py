@@ -1,0 +1,247 @@
+"""The weekly work: each official's digest, and the written urging of units with overdue tasks.
+
+Every urging is counted per task (and per deadline in force); the third urging of a task
+still overdue escalates it to the city leaders and the task force for the briefing meeting.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
+
+from handlers.cards import comrade, deadline_phrase, short, task_line
+from jobs.cadence import iso_week
+from jobs.context import JobContext
+from jobs.recipients import distinct, with_role
+from locales import Translator
+from models.notices import Message, Outgoing
+from models.organization import Official, Role, Unit
+from models.outbox import Priority
+from models.status import DerivedStatus, open_clause, overdue_clause, task_status
+from models.tasks import Task
+from models.urgings import Urging, urging_counts
+
+DIGEST_LINES = 10
+REPLY_WORKING_DAYS = 5
+
+
+def _week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{week}/{year}"
+
+
+# ------------------------------------------------------------------ digest
+
+
+async def send_digests(ctx: JobContext) -> int:
+    """Monday morning: every official with open tasks gets one message about all of them."""
+    window, calendar = ctx.window, ctx.calendar
+    week_end = ctx.today + timedelta(days=6 - ctx.today.weekday())
+    tasks = await ctx.session.scalars(
+        select(Task)
+        .where(
+            open_clause(window), (Task.specialist_id.is_not(None)) | (Task.leader_id.is_not(None))
+        )
+        .options(selectinload(Task.specialist), selectinload(Task.leader))
+        .order_by(Task.deadline, Task.id)
+    )
+    mine: dict[int, list[Task]] = defaultdict(list)
+    people: dict[int, Official] = {}
+    for task in tasks:
+        for person in distinct([task.specialist, task.leader]):
+            mine[person.id].append(task)
+            people[person.id] = person
+    week = iso_week(ctx.today)
+
+    def digest(owned: list[Task]) -> Callable[[Translator], Message]:
+        overdue = [t for t in owned if task_status(t, window) is DerivedStatus.OVERDUE]
+        this_week = [t for t in owned if t not in overdue and t.deadline and t.deadline <= week_end]
+        rest = [t for t in owned if t not in overdue and t not in this_week]
+
+        def build(t: Translator) -> Message:
+            lines = [
+                t.ngettext(
+                    "📋 Week {week}: you have {n} open task",
+                    "📋 Week {week}: you have {n} open tasks",
+                    len(owned),
+                    week=_week_label(ctx.today),
+                )
+            ]
+            shown = 0
+            for title, group in (
+                (t._("🔴 Overdue ({count}):", count=len(overdue)), overdue),
+                (t._("⚠️ Due this week ({count}):", count=len(this_week)), this_week),
+                (t._("Other tasks ({count}):", count=len(rest)), rest),
+            ):
+                if not group:
+                    continue
+                lines.append(title)
+                for task in group[: max(0, DIGEST_LINES - shown)]:
+                    lines.append(task_line(t, task, window, calendar))
+                    shown += 1
+            if shown < len(owned):
+                lines.append(t._("… and {count} more: /viec", count=t.number(len(owned) - shown)))
+            return Message("\n".join(lines), [[(t._("My tasks"), "/viec")]])
+
+        return build
+
+    items = [
+        Outgoing(f"digest:week {week}:to {oid}", people[oid], digest(owned))
+        for oid, owned in mine.items()
+    ]
+    return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
+
+
+# ------------------------------------------------------------------ urging and escalation
+
+
+async def send_urgings(ctx: JobContext) -> int:
+    """Weekly: the written urging to each unit with overdue tasks; escalation at the third."""
+    window = ctx.window
+    week = iso_week(ctx.today)
+    overdue = list(
+        await ctx.session.scalars(
+            select(Task)
+            .where(overdue_clause(window))
+            .options(
+                selectinload(Task.lead_unit),
+                selectinload(Task.leader),
+                selectinload(Task.specialist),
+            )
+            .order_by(Task.lead_unit_id, Task.deadline, Task.id)
+        )
+    )
+    if not overdue:
+        return 0
+    rows = [
+        {
+            "task_id": t.id,
+            "deadline": t.deadline,
+            "unit_id": t.lead_unit_id,
+            "week": week,
+            "at": ctx.now,
+        }
+        for t in overdue
+    ]
+    dialect = (await ctx.session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 500):
+        await ctx.session.execute(
+            insert(Urging).on_conflict_do_nothing(index_elements=["task_id", "deadline", "week"]),
+            rows[start : start + 500],
+        )
+    counts = await urging_counts(ctx.session, [(t.id, t.deadline) for t in overdue])  # type: ignore[misc]
+    by_unit: dict[int, list[Task]] = defaultdict(list)
+    for task in overdue:
+        by_unit[task.lead_unit_id].append(task)
+    leaders: dict[int, list[Official]] = defaultdict(list)
+    for leader in await with_role(ctx.session, Role.LEADER, by_unit):
+        leaders[leader.unit_id].append(leader)
+    reply_by = ctx.calendar.add_working_days(ctx.today, REPLY_WORKING_DAYS)
+
+    items: list[Outgoing] = []
+    for unit_id, tasks in by_unit.items():
+        unit = tasks[0].lead_unit
+        head = _head_of(leaders.get(unit_id, []))
+        build = _urging_letter(ctx, unit, head, tasks, counts, reply_by)
+        recipients = distinct(
+            [*leaders.get(unit_id, []), *(t.leader for t in tasks), *(t.specialist for t in tasks)]
+        )
+        items += [
+            Outgoing(f"urge:unit {unit.code}:week {week}:to {o.id}", o, build) for o in recipients
+        ]
+    sent = await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
+    return sent + await _escalate(
+        ctx, [t for t in overdue if counts.get(t.id, 0) >= ctx.cadence.escalate_after], counts
+    )
+
+
+def _head_of(leaders: list[Official]) -> Official | None:
+    """The unit's head: a leader whose title is not a deputy's (Phó …)."""
+    heads = [o for o in leaders if not o.position.lower().startswith(("phó", "deputy"))]
+    return (heads or leaders or [None])[0]
+
+
+def _urging_letter(
+    ctx: JobContext,
+    unit: Unit,
+    head: Official | None,
+    tasks: list[Task],
+    counts: dict[int, int],
+    reply_by: date,
+) -> Callable[[Translator], Message]:
+    window, calendar = ctx.window, ctx.calendar
+    times = max(counts.get(t.id, 1) for t in tasks)
+
+    def build(t: Translator) -> Message:
+        addressee = f"{head.position} {unit.name}" if head and head.position else unit.name
+        lines = [
+            t._("URGING TO CARRY OUT TASKS — week {week}", week=_week_label(ctx.today)),
+            t._("To: {addressee}", addressee=addressee),
+            t.ngettext(
+                "According to the system, your unit has {n} overdue task (urging no. {times}):",
+                "According to the system, your unit has {n} overdue tasks (urging no. {times}):",
+                len(tasks),
+                times=times,
+            ),
+        ]
+        for number, task in enumerate(tasks, start=1):
+            lines.append(
+                t._(
+                    "{number}. #{id} {content} — {deadline} (urged {count} times)",
+                    number=number,
+                    id=task.id,
+                    content=short(task.content, 70),
+                    deadline=deadline_phrase(t, task, window, calendar),
+                    count=counts.get(task.id, 1),
+                )
+            )
+        lines.append(
+            t._(
+                "Please direct the prompt completion of these tasks and report the "
+                "reasons for the delay before {date}.",
+                date=t.date(reply_by),
+            )
+        )
+        return Message("\n".join(lines), [[(t._("My tasks"), "/viec")]])
+
+    return build
+
+
+async def _escalate(ctx: JobContext, tasks: list[Task], counts: dict[int, int]) -> int:
+    if not tasks:
+        return 0
+    recipients = distinct(
+        [
+            *await with_role(ctx.session, Role.CITY_LEADER),
+            *await with_role(ctx.session, Role.TASK_FORCE),
+        ]
+    )
+    items = []
+    for task in tasks:
+        assert task.deadline is not None
+
+        def build(t: Translator, task: Task = task) -> Message:
+            text = t._(
+                "⚠️ Task #{id} is still overdue after {count} urgings; proposed for the leaders' "
+                "briefing meeting. Lead: {unit} — leader in charge {leader}, specialist "
+                "{specialist}; due {date}.\n{content}",
+                id=task.id,
+                count=counts.get(task.id, 0),
+                unit=task.lead_unit.name,
+                leader=comrade(t, task.leader.full_name if task.leader else None),
+                specialist=comrade(t, task.specialist.full_name if task.specialist else None),
+                date=t.date(task.deadline),
+                content=short(task.content, 200),
+            )
+            return Message(text, [[(t._("View the task"), f"/xem {task.id}")]])
+
+        key = f"escalate:task {task.id}:deadline {task.deadline.isoformat()}"
+        items += [Outgoing(f"{key}:to {o.id}", o, build) for o in recipients]
+    return await ctx.notifier.send(items, priority=Priority.ALERT, not_before=ctx.for_officials)

@@ -1,0 +1,152 @@
+"""Notices: one thing the system tells people (a reminder, an alert, a digest), sent once.
+
+A notice has a key that names it (`remind:task 123:deadline 2026-11-30:T-3`). Its ledger row
+is written with its outbox rows, in one transaction, so a job that runs again — after a
+restart, a second `tick` at the same moment, or on another process — finds it and sends
+nothing twice. The outbox rows carry the same key plus the recipient and chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from locales import Translator, translator
+from models.accounts import ChatAccount
+from models.base import Base, UTCDateTime
+from models.organization import Official
+from models.outbox import OutboxMessage, OutboxState, encode_buttons
+
+Buttons = list[list[tuple[str, str]]]
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    buttons: Buttons
+
+
+async def _insert_ignoring_duplicates(
+    session: AsyncSession, table: type[Base], rows: list[dict[str, object]], key: str
+) -> None:
+    if not rows:
+        return
+    dialect = (await session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 500):
+        statement = insert(table).on_conflict_do_nothing(index_elements=[key])
+        await session.execute(statement, rows[start : start + 500])
+
+
+async def already_sent(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these notices exist already: one query per 500 keys, for sweeps."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        found.update((await session.scalars(select(Notice.key).where(Notice.key.in_(chunk)))).all())
+    return found
+
+
+async def reachable_accounts(
+    session: AsyncSession, official_ids: Iterable[int]
+) -> dict[int, list[ChatAccount]]:
+    ids = list(set(official_ids))
+    accounts: dict[int, list[ChatAccount]] = {}
+    for start in range(0, len(ids), 500):
+        rows = await session.scalars(
+            select(ChatAccount).where(
+                ChatAccount.official_id.in_(ids[start : start + 500]),
+                ChatAccount.unreachable_since.is_(None),
+            )
+        )
+        for account in rows:
+            accounts.setdefault(account.official_id, []).append(account)
+    return accounts
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One notice for one recipient, built in the recipient's own language."""
+
+    key: str
+    official: Official
+    build: Callable[[Translator], Message]
+
+
+class Notifier:
+    """Collects notices for one transaction and writes them with their outbox rows."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.unreachable: dict[int, Official] = {}
+
+    async def record(self, keys: Sequence[str]) -> None:
+        """Mark notices as given without sending anything under their own key."""
+        rows = [{"key": key, "created_at": self.now} for key in keys]
+        await _insert_ignoring_duplicates(self.session, Notice, rows, "key")
+
+    async def send(
+        self,
+        items: Sequence[Outgoing],
+        *,
+        priority: int,
+        not_before: datetime | None = None,
+    ) -> int:
+        """Queue each item not sent before; returns how many outbox rows were added."""
+        if not items:
+            return 0
+        fresh_keys = set(items_keys := [i.key for i in items]) - await already_sent(
+            self.session, items_keys
+        )
+        fresh = [i for i in items if i.key in fresh_keys]
+        if not fresh:
+            return 0
+        accounts = await reachable_accounts(self.session, (i.official.id for i in fresh))
+        notices, messages = [], []
+        built: dict[tuple[int, str], Message] = {}
+        for item in fresh:
+            notices.append({"key": item.key, "created_at": self.now})
+            chats = accounts.get(item.official.id, [])
+            if not chats:
+                self.unreachable[item.official.id] = item.official
+                continue
+            cache_key = (item.official.id, item.key)
+            message = built.get(cache_key) or item.build(translator(item.official.language))
+            built[cache_key] = message
+            for account in chats:
+                messages.append(
+                    {
+                        "key": f"{item.key}:{account.channel.value} {account.chat_id}",
+                        "channel": account.channel,
+                        "chat_id": account.chat_id,
+                        "official_id": item.official.id,
+                        "priority": priority,
+                        "text": message.text,
+                        "buttons": encode_buttons(message.buttons),
+                        "edit_message_id": None,
+                        "state": OutboxState.PENDING,
+                        "attempts": 0,
+                        "created_at": self.now,
+                        "not_before": not_before or self.now,
+                        "claimed_at": None,
+                        "error": "",
+                    }
+                )
+        await _insert_ignoring_duplicates(self.session, Notice, notices, "key")
+        await _insert_ignoring_duplicates(self.session, OutboxMessage, messages, "key")
+        return len(messages)
