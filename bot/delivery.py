@@ -108,24 +108,38 @@ class OutboxSender:
             ]
         sent = 0
         for message_id, channel, chat_id, text, buttons, edit_id, attempts in work:
+            await self.limiter.wait(f"{channel.value}:{chat_id}")
             try:
                 external = await self.senders[channel].send(chat_id, text, buttons, edit_id)
             except RetryLater as error:
+                if error.seconds:
+                    self.limiter.pause(error.seconds)
                 delay = timedelta(seconds=error.seconds) if error.seconds else backoff(attempts)
-                await self._failed(message_id, str(error), retry=delay, attempts=attempts)
+                await self._failed(message_id, "retry", str(error), retry=delay, attempts=attempts)
             except Unreachable as error:
-                await self._failed(message_id, str(error), retry=None, attempts=attempts)
+                await self._failed(
+                    message_id, "unreachable", str(error), retry=None, attempts=attempts
+                )
                 await self._unreachable(channel, chat_id)
             except Exception as error:
                 log.exception("sending outbox message %s failed", message_id)
                 await self._failed(
-                    message_id, repr(error), retry=backoff(attempts), attempts=attempts
+                    message_id, "retry", repr(error), retry=backoff(attempts), attempts=attempts
                 )
             else:
                 async with self.sessions() as session, session.begin():
-                    await mark_sent(session, message_id, self.clock.now(), external)
+                    now = self.clock.now()
+                    await mark_sent(session, message_id, now, external)
+                    session.add(DeliveryAttempt(outbox_id=message_id, at=now, outcome="sent"))
                 sent += 1
         return sent
+
+    async def drain(self) -> int:
+        """Send everything due now, then return (for `dondoc tick`)."""
+        total = 0
+        while sent := await self.drain_once():
+            total += sent
+        return total
 
     async def _failed(
         self,

@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -24,8 +26,9 @@ from bot.telegram import TelegramSender, build_application, register_commands
 from handlers.core import CoreSettings
 from handlers.router import Core
 from jobs.cadence import Cadence
+from jobs.run import run_due
 from models.accounts import ChatChannel, issue_link_code
-from models.clock import Clock
+from models.clock import TIMEZONE, Clock
 from models.db import session_factory
 from models.organization import Official
 
@@ -88,11 +91,36 @@ async def start_bot(
     sender = OutboxSender(
         sessions,
         clock,
-        {ChatChannel.TELEGRAM: TelegramSender(application)},
+        {ChatChannel.TELEGRAM: TelegramSender(application.bot)},
         idle_seconds=idle_seconds,
+        limiter=RateLimiter(settings.send_per_second, settings.send_per_chat_seconds),
     )
     task = asyncio.create_task(sender.run(), name="outbox-sender")
-    return Running(application, sender, task, core)
+    scheduler = None
+    if cadence is not None:
+        scheduler = schedule_jobs(sessions, clock, cadence, sender)
+        scheduler.start()
+    return Running(application, sender, task, core, scheduler)
+
+
+def schedule_jobs(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, cadence: Cadence, sender: OutboxSender
+) -> AsyncIOScheduler:
+    """A handful of fixed jobs; each asks the database what is due. Never a job per task."""
+
+    async def sweep() -> None:
+        counts = await run_due(sessions, clock.now(), cadence)
+        if any(counts.values()):
+            sender.wake.set()
+
+    scheduler = AsyncIOScheduler(timezone=TIMEZONE)
+    options: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
+    scheduler.add_job(sweep, IntervalTrigger(minutes=5), id="sweep", **options)
+    # The weekly and periodic moments, so they go out on the minute rather than up to 5 later.
+    for at in sorted({cadence.work_start, cadence.digest_at, cadence.urging_at, cadence.report_at}):
+        trigger = CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute)
+        scheduler.add_job(sweep, trigger, id=f"at {at}", **options)
+    return scheduler
 
 
 def sandbox_for(

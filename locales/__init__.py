@@ -15,7 +15,6 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-
 DOMAIN = "dondoc"
 DEFAULT_LANGUAGE = "vi"
 LANGUAGES = ("vi", "en")
