@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +24,8 @@ from models.clock import local_date
 from models.notices import Notifier
 
 log = logging.getLogger(__name__)
+
+MONTHLY_CATCH_UP = timedelta(days=7)
 
 
 async def run_due(
@@ -47,7 +49,9 @@ async def run_due(
     report_at = weekly_moment(now, cadence.report_at, calendar, cadence)
     if report_at is not None and now >= report_at and int(week[-2:]) % 2 == 0:
         jobs.append(("biweekly", lambda ctx: send_biweekly_report(ctx, week)))
-    if now >= cadence.at(first_working_day_of_month(today, calendar), cadence.report_at):
+    month_at = cadence.at(first_working_day_of_month(today, calendar), cadence.report_at)
+    # Caught up within a week of its moment, not months later on a fresh install.
+    if month_at <= now < month_at + MONTHLY_CATCH_UP:
         jobs.append(("monthly", send_monthly_report))
 
     counts: dict[str, int] = {}

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from handlers.cards import comrade, deadline_phrase, short, task_line
-from jobs.cadence import iso_week
+from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
 from jobs.recipients import distinct, with_role
 from locales import Translator
@@ -105,10 +105,13 @@ async def send_urgings(ctx: JobContext) -> int:
     """Weekly: the written urging to each unit with overdue tasks; escalation at the third."""
     window = ctx.window
     week = iso_week(ctx.today)
+    # The letter of the week covers what was overdue on the week's first working day (and is
+    # still overdue): a task that falls late on Thursday waits for next week's letter.
+    letter_day = first_working_day_of_week(ctx.today, ctx.calendar) or ctx.today
     overdue = list(
         await ctx.session.scalars(
             select(Task)
-            .where(overdue_clause(window))
+            .where(overdue_clause(window), Task.deadline < letter_day)
             .options(
                 selectinload(Task.lead_unit),
                 selectinload(Task.leader),

@@ -1,0 +1,267 @@
+"""The jobs over simulated days: exactly who gets what and when, sent once, in working hours."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, time
+
+import pytest
+from sqlalchemy import func, select
+from telegram import Bot
+
+from bot.sandbox import Sandbox
+from jobs.cadence import Cadence, first_working_day_of_week
+from jobs.reminders import applicable_offset
+from models import Notice, OutboxMessage, Task, Urging
+from models.calendar import WorkingCalendar
+from models.clock import TIMEZONE
+from models.task_changes import Actor, approve_deadline, mark_done
+from models.tasks import Channel
+from tests.city import City
+from tests.jobs_sim import TOKEN, Simulation
+
+
+def at(day: int, month: int, hh: int = 9, mm: int = 0) -> datetime:
+    return datetime(2026, month, day, hh, mm, tzinfo=TIMEZONE)
+
+
+# ------------------------------------------------------------------ rules beneath
+
+
+def test_next_working_moment_waits_for_the_next_working_morning() -> None:
+    calendar, cadence = WorkingCalendar(), Cadence()
+    assert cadence.next_working_moment(at(27, 11, 10), calendar) == at(27, 11, 10)
+    assert cadence.next_working_moment(at(27, 11, 18), calendar) == at(30, 11, 7, 30)  # Fri evening
+    assert cadence.next_working_moment(at(28, 11, 10), calendar) == at(30, 11, 7, 30)  # Saturday
+    assert cadence.next_working_moment(at(23, 11, 6), calendar) == at(23, 11, 7, 30)  # early Monday
+    assert cadence.next_working_moment(at(23, 11, 17), calendar) == at(
+        25, 11, 7, 30
+    )  # 24/11 is a holiday
+
+
+def test_week_of_tet_has_no_first_working_day() -> None:
+    calendar = WorkingCalendar()
+    assert first_working_day_of_week(date(2026, 2, 18), calendar) is None
+    assert first_working_day_of_week(date(2026, 4, 29), calendar) == date(
+        2026, 4, 28
+    )  # 27/4 Giỗ Tổ observed
+
+
+@pytest.mark.parametrize(
+    ("days_left", "offset"), [(8, None), (7, 7), (5, 7), (3, 3), (2, 3), (1, 1), (0, 0)]
+)
+def test_a_missed_reminder_is_sent_late_rather_than_never(
+    days_left: int, offset: int | None
+) -> None:
+    assert applicable_offset(days_left, (7, 3, 1)) == offset
+
+
+# ------------------------------------------------------------------ simulated days
+
+
+@pytest.fixture
+async def sim(sessions, city: City):
+    sandbox = Sandbox(token=TOKEN)
+    await sandbox.start()
+    async with Bot(TOKEN, base_url=f"{sandbox.url}/bot") as bot:
+        simulation = Simulation(sessions, sandbox, bot, city)
+        await simulation.link(*[code for code in city.officials if code != "Q1-CV"])
+        yield simulation
+    await sandbox.stop()
+
+
+FORTNIGHT = [
+    (
+        "Mon 23/11 07:30",
+        "SXD-CV",
+        "⏰ Nhiệm vụ #4102 còn 3 ngày làm việc (hạn thứ Sáu, 27/11/2026).",
+    ),
+    (
+        "Mon 23/11 07:30",
+        "SXD-LD",
+        "⏰ Nhiệm vụ #4102 còn 3 ngày làm việc (hạn thứ Sáu, 27/11/2026).",
+    ),
+    (
+        "Mon 23/11 07:30",
+        "TCT",
+        "🔴 Nhiệm vụ #4103 đã quá hạn (hạn 20/11/2026). Chủ trì: Sở Xây dựng — lãnh đạo phụ trách đ/c Đặng Thanh Oanh, chuyên viên đ/c Bùi Minh Hà.",
+    ),
+    (
+        "Mon 23/11 07:30",
+        "SXD-LD",
+        "🔴 Nhiệm vụ #4103 đã quá hạn (hạn 20/11/2026). Chủ trì: Sở Xây dựng — lãnh đạo phụ trách đ/c Đặng Thanh Oanh, chuyên viên đ/c Bùi Minh Hà.",
+    ),
+    ("Mon 23/11 08:00", "TCT", "⚠️ Bot không liên lạc được với 1 cán bộ:"),
+    ("Mon 23/11 08:00", "Q1-LD", "📋 Tuần 48/2026: đồng chí có 2 nhiệm vụ đang thực hiện"),
+    ("Mon 23/11 08:00", "SXD-CV", "📋 Tuần 48/2026: đồng chí có 3 nhiệm vụ đang thực hiện"),
+    ("Mon 23/11 08:00", "SXD-LD", "📋 Tuần 48/2026: đồng chí có 3 nhiệm vụ đang thực hiện"),
+    ("Mon 23/11 08:30", "SXD-LD", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 48/2026"),
+    ("Mon 23/11 08:30", "SXD-CV", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 48/2026"),
+    ("Mon 23/11 09:00", "CT", "📊 Báo cáo phục vụ giao ban: từ 09/11/2026 đến 23/11/2026"),
+    ("Mon 23/11 09:00", "TCT", "📊 Báo cáo phục vụ giao ban: từ 09/11/2026 đến 23/11/2026"),
+    # Tuesday 24/11 is a public holiday (Ngày Văn hóa Việt Nam): nothing goes out.
+    (
+        "Thu 26/11 07:30",
+        "SXD-CV",
+        "⏰ Nhiệm vụ #4102 còn 1 ngày làm việc (hạn thứ Sáu, 27/11/2026).",
+    ),
+    (
+        "Thu 26/11 07:30",
+        "SXD-LD",
+        "⏰ Nhiệm vụ #4102 còn 1 ngày làm việc (hạn thứ Sáu, 27/11/2026).",
+    ),
+    (
+        "Fri 27/11 07:30",
+        "SXD-CV",
+        "Nhiệm vụ #4102 đến hạn hôm nay (thứ Sáu, 27/11/2026). Đồng chí đã hoàn thành chưa?",
+    ),
+    ("Fri 27/11 07:30", "SXD-LD", "⏰ Hôm nay (thứ Sáu, 27/11/2026) là hạn của nhiệm vụ #4102."),
+    # #4102 is overdue from Saturday; officials hear of it on the next working morning.
+    (
+        "Mon 30/11 07:30",
+        "TCT",
+        "🔴 Nhiệm vụ #4102 đã quá hạn (hạn 27/11/2026). Chủ trì: Sở Xây dựng — lãnh đạo phụ trách đ/c Đặng Thanh Oanh, chuyên viên đ/c Bùi Minh Hà.",
+    ),
+    (
+        "Mon 30/11 07:30",
+        "SXD-LD",
+        "🔴 Nhiệm vụ #4102 đã quá hạn (hạn 27/11/2026). Chủ trì: Sở Xây dựng — lãnh đạo phụ trách đ/c Đặng Thanh Oanh, chuyên viên đ/c Bùi Minh Hà.",
+    ),
+    ("Mon 30/11 08:00", "Q1-LD", "📋 Tuần 49/2026: đồng chí có 2 nhiệm vụ đang thực hiện"),
+    ("Mon 30/11 08:00", "SXD-CV", "📋 Tuần 49/2026: đồng chí có 3 nhiệm vụ đang thực hiện"),
+    ("Mon 30/11 08:00", "SXD-LD", "📋 Tuần 49/2026: đồng chí có 3 nhiệm vụ đang thực hiện"),
+    ("Mon 30/11 08:30", "SXD-LD", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 49/2026"),
+    ("Mon 30/11 08:30", "SXD-CV", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 49/2026"),
+    (
+        "Tue 01/12 07:30",
+        "Q1-LD",
+        "⏰ Nhiệm vụ #4107 còn 7 ngày làm việc (hạn thứ Năm, 10/12/2026).",
+    ),
+    ("Tue 01/12 09:00", "CT", "📊 Báo cáo tháng 11/2026: tình hình nhiệm vụ đến ngày 30/11/2026"),
+    ("Tue 01/12 09:00", "TCT", "📊 Báo cáo tháng 11/2026: tình hình nhiệm vụ đến ngày 30/11/2026"),
+    (
+        "Mon 07/12 07:30",
+        "Q1-LD",
+        "⏰ Nhiệm vụ #4107 còn 3 ngày làm việc (hạn thứ Năm, 10/12/2026).",
+    ),
+    ("Mon 07/12 08:00", "Q1-LD", "📋 Tuần 50/2026: đồng chí có 2 nhiệm vụ đang thực hiện"),
+    ("Mon 07/12 08:00", "SXD-CV", "📋 Tuần 50/2026: đồng chí có 3 nhiệm vụ đang thực hiện"),
+    ("Mon 07/12 08:00", "SXD-LD", "📋 Tuần 50/2026: đồng chí có 3 nhiệm vụ đang thực hiện"),
+    # #4103 is urged for the third time (23/11, 30/11, 07/12): escalated; #4102 only twice.
+    (
+        "Mon 07/12 08:30",
+        "CT",
+        "⚠️ Nhiệm vụ #4103 đã được đôn đốc 3 lần nhưng vẫn quá hạn; đề nghị đưa vào cuộc họp giao ban. Chủ trì: Sở Xây dựng — lãnh đạo phụ trách đ/c Đặng Thanh Oanh, chuyên viên đ/c Bùi Minh Hà; hạn 20/11/2026.",
+    ),
+    (
+        "Mon 07/12 08:30",
+        "TCT",
+        "⚠️ Nhiệm vụ #4103 đã được đôn đốc 3 lần nhưng vẫn quá hạn; đề nghị đưa vào cuộc họp giao ban. Chủ trì: Sở Xây dựng — lãnh đạo phụ trách đ/c Đặng Thanh Oanh, chuyên viên đ/c Bùi Minh Hà; hạn 20/11/2026.",
+    ),
+    ("Mon 07/12 08:30", "SXD-LD", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 50/2026"),
+    ("Mon 07/12 08:30", "SXD-CV", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 50/2026"),
+    ("Mon 07/12 09:00", "CT", "📊 Báo cáo phục vụ giao ban: từ 23/11/2026 đến 07/12/2026"),
+    ("Mon 07/12 09:00", "TCT", "📊 Báo cáo phục vụ giao ban: từ 23/11/2026 đến 07/12/2026"),
+]
+
+
+async def test_a_simulated_fortnight_sends_exactly_the_plan(sim: Simulation) -> None:
+    await sim.run(date(2026, 11, 23), date(2026, 12, 7))
+    assert sim.log() == FORTNIGHT
+    # Nothing outside working hours, on the weekend or on the holiday.
+    assert all(
+        time(7, 30) <= r.at.time() < time(17, 0) and r.at.weekday() < 5 for r in sim.received
+    )
+    assert not [r for r in sim.received if r.at.date() == date(2026, 11, 24)]
+
+
+async def test_reminders_carry_the_update_buttons(sim: Simulation) -> None:
+    await sim.run(date(2026, 11, 26), date(2026, 11, 27))
+    reminder, ask_done = (
+        sim.received[0],
+        next(r for r in sim.received if "hoàn thành chưa" in r.text),
+    )
+    assert reminder.buttons == ["✅ Hoàn thành", "Cập nhật tiến độ", "Xin gia hạn"]
+    assert "Theo Thông báo 105/TB-UBND ngày 03/10/2026. Chủ trì: Sở Xây dựng." in reminder.text
+    assert ask_done.code == "SXD-CV" and ask_done.buttons == ["Đã xong", "Chưa xong"]
+
+
+async def test_the_weekly_urging_letter_reads_like_one(sim: Simulation) -> None:
+    await sim.run(date(2026, 11, 30), date(2026, 11, 30))
+    letter = next(
+        r for r in sim.received if r.code == "SXD-LD" and r.text.startswith("ĐÔN ĐỐC")
+    ).text
+    assert letter.split("\n") == [
+        "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 49/2026",
+        "Kính gửi: Giám đốc Sở Xây dựng",
+        "Theo dõi trên Hệ thống, đơn vị còn 2 nhiệm vụ quá hạn (lần đôn đốc thứ 1):",
+        "1. #4103 Kiểm tra, xử lý vi phạm trật tự xây dựng — hạn 20/11/2026, quá hạn 10 ngày (đã đôn đốc 1 lần)",
+        "2. #4102 Tham mưu kế hoạch cải cách hành chính 2027 — hạn 27/11/2026, quá hạn 3 ngày (đã đôn đốc 1 lần)",
+        "Đề nghị đồng chí chỉ đạo khẩn trương hoàn thành và báo cáo rõ lý do chậm muộn trước ngày 07/12/2026.",
+    ]
+
+
+async def test_overdue_alert_goes_to_the_task_force_at_once_when_configured(
+    sim: Simulation,
+) -> None:
+    sim.cadence = replace(sim.cadence, alerts_at_once=True)
+    await sim.run(date(2026, 11, 28), date(2026, 11, 30), times=(time(6, 0), time(7, 30)))
+    alerts = [(r.at, r.code) for r in sim.received if r.text.startswith("🔴 Nhiệm vụ #4102")]
+    assert alerts == [(at(28, 11, 6), "TCT"), (at(30, 11, 7, 30), "SXD-LD")]
+
+
+async def test_an_approved_extension_moves_the_reminders(sim: Simulation) -> None:
+    await sim.run(date(2026, 12, 1), date(2026, 12, 1))
+    async with sim.sessions() as session, session.begin():
+        task = await session.get_one(Task, 4107)
+        approve_deadline(
+            session,
+            task,
+            Actor(None, Channel.TELEGRAM, at(2, 12)),
+            date(2026, 12, 15),
+            "Chờ thẩm định",
+        )
+    await sim.run(date(2026, 12, 2), date(2026, 12, 11))
+    lines = [
+        (r.at.strftime("%d/%m"), r.text.split("\n")[0])
+        for r in sim.received
+        if "#4107" in r.text.split("\n")[0]
+    ]
+    assert lines == [
+        ("01/12", "⏰ Nhiệm vụ #4107 còn 7 ngày làm việc (hạn thứ Năm, 10/12/2026)."),
+        ("04/12", "⏰ Nhiệm vụ #4107 còn 7 ngày làm việc (hạn thứ Ba, 15/12/2026)."),
+        ("10/12", "⏰ Nhiệm vụ #4107 còn 3 ngày làm việc (hạn thứ Ba, 15/12/2026)."),
+    ]
+
+
+async def test_tick_at_the_same_moment_twice_sends_nothing_new(sim: Simulation) -> None:
+    first = await sim.tick(at(23, 11, 9))
+    assert first["reminders"] == 2 and first["digest"] == 3 and first["urging"] == 2
+    async with sim.sessions() as session:
+        rows = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        urgings = await session.scalar(select(func.count()).select_from(Urging))
+        notices = await session.scalar(select(func.count()).select_from(Notice))
+    second = await sim.tick(at(23, 11, 9))
+    assert set(second.values()) == {0}
+    async with sim.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == rows
+        assert await session.scalar(select(func.count()).select_from(Urging)) == urgings
+        assert await session.scalar(select(func.count()).select_from(Notice)) == notices
+
+
+async def test_catching_up_after_downtime_sends_this_weeks_digest_once(sim: Simulation) -> None:
+    # Down all Monday; back on Wednesday afternoon: the week's digest still goes, once.
+    await sim.tick(at(25, 11, 15))
+    await sim.tick(at(25, 11, 16))
+    digests = [r.code for r in sim.received if r.text.startswith("📋 Tuần 48/2026")]
+    assert sorted(digests) == ["Q1-LD", "SXD-CV", "SXD-LD"]
+
+
+async def test_a_task_done_before_its_reminder_gets_none(sim: Simulation) -> None:
+    async with sim.sessions() as session, session.begin():
+        task = await session.get_one(Task, 4102)
+        mark_done(
+            session, task, Actor(None, Channel.TELEGRAM, at(25, 11)), date(2026, 11, 25), "Xong"
+        )
+    await sim.run(date(2026, 11, 26), date(2026, 11, 30))
+    assert not [r for r in sim.received if "#4102" in r.text]
