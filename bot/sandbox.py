@@ -55,6 +55,7 @@ class Sandbox:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     webhook_url: str = ""
     webhook_secret: str = ""
+    send_delay: float = 0.0  # seconds a sendMessage takes to answer, after it is delivered
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -297,7 +298,10 @@ class Sandbox:
                 "error_code": 400,
                 "description": "Bad Request: message is too long",
             }
-        return await self._bot_message(params, text=text)
+        message = await self._bot_message(params, text=text)
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
+        return message
 
     async def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params.get("_filename", "file")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import nulls_last, select
 from sqlalchemy.orm import selectinload
 
 from handlers.cards import comrade, short
@@ -111,7 +111,7 @@ async def report_unreachable(ctx: JobContext) -> int:
             Task.status != TaskStatus.DONE,
             (Task.specialist_id.in_(new_ids)) | (Task.leader_id.in_(new_ids)),
         )
-        .order_by(Task.deadline, Task.id)
+        .order_by(nulls_last(Task.deadline.asc()), Task.id)
     )
     for task_id, specialist_id, leader_id in rows.tuples():
         for oid in {specialist_id, leader_id} & set(new_ids):

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import nulls_last, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -49,7 +49,7 @@ async def send_digests(ctx: JobContext) -> int:
             open_clause(window), (Task.specialist_id.is_not(None)) | (Task.leader_id.is_not(None))
         )
         .options(selectinload(Task.specialist), selectinload(Task.leader))
-        .order_by(Task.deadline, Task.id)
+        .order_by(nulls_last(Task.deadline.asc()), Task.id)
     )
     mine: dict[int, list[Task]] = defaultdict(list)
     people: dict[int, Official] = {}
@@ -92,8 +92,8 @@ async def send_digests(ctx: JobContext) -> int:
         return build
 
     items = [
-        Outgoing(f"digest:week {week}:to {oid}", people[oid], digest(owned))
-        for oid, owned in mine.items()
+        Outgoing(f"digest:week {week}:to {oid}", people[oid], digest(mine[oid]))
+        for oid in sorted(mine)
     ]
     return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
 

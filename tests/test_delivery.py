@@ -1,0 +1,254 @@
+"""Delivery: flood limits, retries, blocked chats, a restart mid fan-out, replies before bulk."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from telegram import Bot
+
+from bot.config import Settings
+from bot.delivery import OutboxSender, RateLimiter
+from bot.sandbox import Failure, Sandbox
+from bot.telegram import TelegramSender
+from models import DeliveryAttempt, OutboxMessage, OutboxState
+from models.accounts import ChatAccount, ChatChannel
+from models.clock import TIMEZONE, FixedClock
+from models.outbox import Priority, enqueue
+from tests import harness
+from tests.city import City
+
+TOKEN = "123456:DELIVERY"
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=TIMEZONE)
+
+
+@pytest.fixture
+async def api():
+    sandbox = Sandbox(token=TOKEN)
+    await sandbox.start()
+    async with Bot(TOKEN, base_url=f"{sandbox.url}/bot") as bot:
+        yield sandbox, bot
+    await sandbox.stop()
+
+
+def sender(sessions, bot: Bot, moment: datetime, **options) -> OutboxSender:
+    return OutboxSender(
+        sessions,
+        FixedClock(moment),
+        {ChatChannel.TELEGRAM: TelegramSender(bot)},
+        limiter=RateLimiter(per_second=0, per_chat_seconds=0),
+        **options,
+    )
+
+
+async def queue(
+    sessions, chats: range, priority: int = Priority.BULK, prefix: str = "test"
+) -> None:
+    async with sessions() as session, session.begin():
+        for chat in chats:
+            await enqueue(
+                session,
+                key=f"{prefix}:{chat}",
+                channel=ChatChannel.TELEGRAM,
+                chat_id=str(chat),
+                text=f"Tin nhắn {prefix} {chat}",
+                priority=priority,
+                now=T0,
+            )
+
+
+async def row(sessions, key: str) -> OutboxMessage:
+    async with sessions() as session:
+        return await session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+
+
+async def outcomes(sessions) -> list[str]:
+    async with sessions() as session:
+        return list(
+            (
+                await session.scalars(select(DeliveryAttempt.outcome).order_by(DeliveryAttempt.id))
+            ).all()
+        )
+
+
+async def test_429_waits_retry_after_then_sends(sessions, api) -> None:
+    sandbox, bot = api
+    await queue(sessions, range(1, 2))
+    sandbox.fail_next(
+        "sendMessage", Failure(429, "Too Many Requests: retry after 5", retry_after=5)
+    )
+    assert await sender(sessions, bot, T0).drain() == 0
+    waiting = await row(sessions, "test:1")
+    assert (waiting.state, waiting.not_before, waiting.attempts) == (
+        OutboxState.PENDING,
+        T0 + timedelta(seconds=5),
+        1,
+    )
+    assert await sender(sessions, bot, T0 + timedelta(seconds=4)).drain() == 0  # not yet
+    assert await sender(sessions, bot, T0 + timedelta(seconds=5)).drain() == 1
+    assert (await row(sessions, "test:1")).state is OutboxState.SENT
+    assert await outcomes(sessions) == ["retry", "sent"]
+    assert len(sandbox.bot_messages(1)) == 1
+
+
+async def test_server_errors_retry_with_backoff(sessions, api) -> None:
+    sandbox, bot = api
+    await queue(sessions, range(1, 2))
+    sandbox.fail_next("sendMessage", Failure(502, "Bad Gateway"))
+    sandbox.fail_next("sendMessage", Failure(500, "Internal Server Error"))
+    assert await sender(sessions, bot, T0).drain() == 0
+    assert (await row(sessions, "test:1")).not_before == T0 + timedelta(seconds=1)
+    assert await sender(sessions, bot, T0 + timedelta(seconds=1)).drain() == 0
+    assert (await row(sessions, "test:1")).not_before == T0 + timedelta(seconds=3)  # 1 s, then 2 s
+    assert await sender(sessions, bot, T0 + timedelta(seconds=3)).drain() == 1
+    assert await outcomes(sessions) == ["retry", "retry", "sent"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Failure(403, "Forbidden: bot was blocked by the user"),
+        Failure(400, "Bad Request: chat not found"),
+    ],
+    ids=["blocked", "chat not found"],
+)
+async def test_blocked_chat_is_marked_unreachable_and_not_retried(
+    sessions, city: City, api, failure
+) -> None:
+    sandbox, bot = api
+    official = city.officials["SXD-CV"]
+    async with sessions() as session, session.begin():
+        session.add(
+            ChatAccount(
+                channel=ChatChannel.TELEGRAM,
+                external_user_id="77",
+                chat_id="77",
+                official_id=official.id,
+                linked_at=T0,
+            )
+        )
+    await queue(sessions, range(77, 78))
+    sandbox.fail_next("sendMessage", failure)
+    assert await sender(sessions, bot, T0).drain() == 0
+    assert (await row(sessions, "test:77")).state is OutboxState.FAILED
+    async with sessions() as session:
+        account = await session.scalar(select(ChatAccount))
+    assert account.unreachable_since == T0
+    assert await sender(sessions, bot, T0 + timedelta(hours=1)).drain() == 0
+    assert await outcomes(sessions) == ["unreachable"]
+
+
+async def test_restart_in_the_middle_of_a_fan_out_loses_nothing_and_repeats_at_most_in_flight(
+    sessions, api
+) -> None:
+    sandbox, bot = api
+    await queue(sessions, range(1, 41))
+    sandbox.send_delay = 0.03
+    first = asyncio.create_task(sender(sessions, bot, T0, batch=10).run())
+    while len([c for c in sandbox.calls if c[0] == "sendMessage"]) < 15:
+        await asyncio.sleep(0.005)
+    first.cancel()  # like kill -9: whatever was claimed or in flight is not marked sent
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    sandbox.send_delay = 0
+    # A new process: abandoned claims are taken over once they are older than the claim timeout.
+    await sender(sessions, bot, T0 + timedelta(seconds=61)).drain()
+    per_chat = Counter(str(c[1]["chat_id"]) for c in sandbox.calls if c[0] == "sendMessage")
+    assert set(per_chat) == {str(n) for n in range(1, 41)}  # nothing lost
+    assert sum(per_chat.values()) - 40 <= 1  # at most the one message in flight, repeated
+    async with sessions() as session:
+        states = (
+            await session.execute(
+                select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+            )
+        ).all()
+    assert dict(states) == {OutboxState.SENT: 40}
+
+
+async def test_replies_and_alerts_are_not_starved_behind_a_long_digest(
+    sessions, city: City
+) -> None:
+    bot = await harness.start(
+        sessions, FixedClock(T0), Settings(send_per_second=40, send_per_chat_seconds=0)
+    )
+    try:
+        await bot.link("SXD-CV")
+        await queue(sessions, range(10_001, 10_301))  # 300 bulk messages: 7.5 s at 40 a second
+        bot.running.sender.wake.set()
+        await asyncio.sleep(0.3)
+        await bot.sandbox.say(bot.user("SXD-CV"), "/viec")
+        [_, reply] = await bot.sandbox.wait_for_bot_messages(bot.user("SXD-CV"), 2, timeout=2.0)
+        assert reply["text"].startswith("📋 Nhiệm vụ của đồng chí")
+        async with sessions() as session:
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.key.like("test:%"))
+            )
+        assert waiting > 150  # the reply came while most of the digest still waited
+        await queue(sessions, range(99, 100), priority=Priority.ALERT, prefix="alert")
+        bot.running.sender.wake.set()
+        await bot.sandbox.wait_for_bot_messages(99, 1, timeout=2.0)
+        async with sessions() as session:
+            still = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state != OutboxState.SENT, OutboxMessage.key.like("test:%"))
+            )
+        assert still > 50  # the alert overtook the rest of the digest
+    finally:
+        await harness.stop(bot)
+
+
+async def test_dondoc_tick_runs_the_jobs_and_delivers_once(
+    database_url: str, city: City, api, sessions
+) -> None:
+    sandbox, _ = api
+    async with sessions() as session, session.begin():
+        for n, code in enumerate(("SXD-CV", "SXD-LD", "TCT", "CT"), start=1):
+            session.add(
+                ChatAccount(
+                    channel=ChatChannel.TELEGRAM,
+                    external_user_id=str(n),
+                    chat_id=str(n),
+                    official_id=city.officials[code].id,
+                    linked_at=T0,
+                )
+            )
+    env = {
+        **os.environ,
+        "DONDOC_DATABASE_URL": database_url,
+        "DONDOC_TELEGRAM_TOKEN": TOKEN,
+        "DONDOC_TELEGRAM_API_URL": sandbox.url,
+    }
+    env.pop("DONDOC_LANGUAGE", None)
+
+    async def tick() -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "tick",
+            "--at",
+            "2026-11-23T09:00",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await process.communicate()
+        assert process.returncode == 0, out.decode()
+        return out.decode()
+
+    first = await tick()
+    assert "Các việc đến hạn lúc 09:00 23/11/2026: nhắc hạn 2, cảnh báo quá hạn 2" in first
+    sent = len([c for c in sandbox.calls if c[0] == "sendMessage"])
+    assert f"Đã gửi {sent} tin nhắn" in first and sent >= 8
+    second = await tick()
+    assert "Đã gửi 0 tin nhắn" in second
+    assert len([c for c in sandbox.calls if c[0] == "sendMessage"]) == sent
