@@ -160,7 +160,9 @@ class Context:
 
     async def window(self, session: AsyncSession, moment: datetime) -> StatusWindow:
         calendar = await load_calendar(session)
-        return StatusWindow.at(local_date(moment), calendar, self.settings.due_soon_days)
+        today = local_date(moment)
+        past = today < local_date(self.clock.now())
+        return StatusWindow.at(today, calendar, self.settings.due_soon_days, past=past)
 
 
 async def _overdue_summary(ctx: Context, session: AsyncSession, moment: datetime) -> None:

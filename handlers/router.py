@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from handlers import accounts, extensions, overview, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Reply, Request
@@ -21,8 +21,9 @@ from models.accounts import ChatAccount
 from models.calendar import WorkingCalendar, load_calendar
 from models.clock import Clock
 from models.conversations import current, finish
+from models.organization import Official
 from models.outbox import Priority, enqueue, mark_sent
-from models.permissions import viewer_for
+from models.permissions import unit_parents, viewer_for
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ ALIASES = {
     "overdue": "quahan",
     "stats": "thongke",
 }
-CALENDAR_TTL_SECONDS = 300
+REFERENCE_TTL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -94,16 +95,25 @@ class Core:
         self.settings = settings
         self._calendar: WorkingCalendar | None = None
         self._calendar_loaded = 0.0
+        self._parents: dict[int, int | None] | None = None
+        self._parents_loaded = 0.0
 
     async def calendar(self, session: AsyncSession) -> WorkingCalendar:
         """Overrides change a few times a year; reading them per message would be waste."""
         if (
             self._calendar is None
-            or time.monotonic() - self._calendar_loaded > CALENDAR_TTL_SECONDS
+            or time.monotonic() - self._calendar_loaded > REFERENCE_TTL_SECONDS
         ):
             self._calendar = await load_calendar(session)
             self._calendar_loaded = time.monotonic()
         return self._calendar
+
+    async def unit_parents(self, session: AsyncSession) -> dict[int, int | None]:
+        """The unit tree changes with an import, rarely; kept like the calendar."""
+        if self._parents is None or time.monotonic() - self._parents_loaded > REFERENCE_TTL_SECONDS:
+            self._parents = await unit_parents(session)
+            self._parents_loaded = time.monotonic()
+        return self._parents
 
     async def handle(self, incoming: Incoming) -> list[Delivery]:
         try:
@@ -126,20 +136,21 @@ class Core:
     async def _handle(self, incoming: Incoming) -> list[Delivery]:
         async with self.sessions() as session, session.begin():
             now = self.clock.now()
-            account = await session.scalar(
+            found = await session.scalars(
                 select(ChatAccount)
                 .where(
                     ChatAccount.channel == incoming.channel,
                     ChatAccount.external_user_id == incoming.user_id,
                 )
-                .options(selectinload(ChatAccount.official))
+                .options(joinedload(ChatAccount.official).joinedload(Official.role_links))
             )
+            account = found.unique().first()
             official = account.official if account else None
             request = Request(
                 session=session,
                 incoming=incoming,
                 official=official,
-                viewer=await viewer_for(session, official) if official else None,
+                viewer=viewer_for(official, await self.unit_parents(session)) if official else None,
                 t=translator(official.language if official else incoming.language),
                 now=now,
                 calendar=await self.calendar(session),

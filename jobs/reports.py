@@ -84,7 +84,7 @@ async def send_monthly_report(ctx: JobContext) -> int:
     """To the People's Committee: the month just ended, as it stood on its last day."""
     last_day = ctx.today.replace(day=1) - timedelta(days=1)
     first_day = last_day.replace(day=1)
-    window = StatusWindow.at(last_day, ctx.calendar, ctx.cadence.due_soon_days)
+    window = StatusWindow.at(last_day, ctx.calendar, ctx.cadence.due_soon_days, past=True)
     return await _send(
         ctx,
         f"report:monthly:{first_day.strftime('%Y-%m')}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.organization import Official, Role, Unit
@@ -40,13 +41,17 @@ class Viewer:
         return Role.LEADER in self.roles
 
 
-async def viewer_for(session: AsyncSession, official: Official) -> Viewer:
+async def unit_parents(session: AsyncSession) -> dict[int, int | None]:
+    """Every unit's parent: a thousand rows at most, read once and kept by the caller."""
+    return dict((await session.execute(select(Unit.id, Unit.parent_id))).tuples().all())
+
+
+def viewer_for(official: Official, parents: dict[int, int | None]) -> Viewer:
     chain: list[int] = []
     unit_id: int | None = official.unit_id
     while unit_id is not None and unit_id not in chain:
         chain.append(unit_id)
-        unit = await session.get(Unit, unit_id)
-        unit_id = unit.parent_id if unit else None
+        unit_id = parents.get(unit_id)
     return Viewer(official, tuple(chain))
 
 

@@ -41,12 +41,21 @@ class StatusWindow:
 
     today: date
     due_soon_until: date
+    # A moment in the past: a task done since then was still open. Queries for the present
+    # skip that test, because no task is done after today, and so can use the open-task index.
+    past: bool = False
 
     @classmethod
     def at(
-        cls, today: date, calendar: WorkingCalendar, due_soon_days: int = DEFAULT_DUE_SOON_DAYS
+        cls,
+        today: date,
+        calendar: WorkingCalendar,
+        due_soon_days: int = DEFAULT_DUE_SOON_DAYS,
+        *,
+        past: bool = False,
     ) -> StatusWindow:
-        return cls(today=today, due_soon_until=calendar.add_working_days(today, due_soon_days))
+        until = calendar.add_working_days(today, due_soon_days)
+        return cls(today=today, due_soon_until=until, past=past)
 
 
 def derived_status(
@@ -73,10 +82,14 @@ def task_status(task: Task, window: StatusWindow) -> DerivedStatus:
 
 
 def done_clause(window: StatusWindow) -> ColumnElement[bool]:
+    if not window.past:
+        return Task.status == TaskStatus.DONE
     return and_(Task.status == TaskStatus.DONE, Task.completed_date <= window.today)
 
 
 def open_clause(window: StatusWindow) -> ColumnElement[bool]:
+    if not window.past:
+        return Task.status != TaskStatus.DONE
     return or_(Task.status != TaskStatus.DONE, Task.completed_date > window.today)
 
 

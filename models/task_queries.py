@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, nulls_last, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official, OfficialRole, Role, Unit
@@ -26,23 +26,31 @@ async def get_task(session: AsyncSession, task_id: int) -> Task | None:
         select(Task)
         .where(Task.id == task_id)
         .options(
-            selectinload(Task.lead_unit),
+            joinedload(Task.lead_unit),
+            joinedload(Task.document),
+            # A card shows these people's names; their roles are not needed.
+            joinedload(Task.leader).noload(Official.role_links),
+            joinedload(Task.specialist).noload(Official.role_links),
             selectinload(Task.coordinating_units),
-            selectinload(Task.leader),
-            selectinload(Task.specialist),
-            selectinload(Task.document),
         )
     )
 
 
-def _mine(viewer: Viewer) -> Select[tuple[Task]]:
-    """A leader's list is the unit's; anyone else's is the tasks that name them."""
+def _mine(viewer: Viewer, *conditions: ColumnElement[bool]) -> Select[tuple[Task]]:
+    """A leader's list is the unit's; anyone else's is the tasks that name them.
+
+    Written as a union of two legs rather than an OR, so that each leg reads its own index
+    (by unit or specialist, and by leader) instead of scanning every open task by deadline.
+    """
     me = viewer.official.id
-    if viewer.is_unit_leader:
-        condition = or_(Task.lead_unit_id == viewer.unit_id, Task.leader_id == me)
-    else:
-        condition = or_(Task.specialist_id == me, Task.leader_id == me)
-    return select(Task).where(condition)
+    first = (
+        Task.lead_unit_id == viewer.unit_id if viewer.is_unit_leader else Task.specialist_id == me
+    )
+    ids = union(
+        select(Task.id).where(first, *conditions),
+        select(Task.id).where(Task.leader_id == me, *conditions),
+    )
+    return select(Task).where(Task.id.in_(ids))
 
 
 def _worst_first(window: StatusWindow) -> tuple:
@@ -63,7 +71,7 @@ async def my_open_tasks(
     session: AsyncSession, viewer: Viewer, window: StatusWindow, page: int
 ) -> Page:
     """Open tasks, overdue first, then by deadline; one page of them."""
-    base = _mine(viewer).where(open_clause(window))
+    base = _mine(viewer, open_clause(window))
     counts = base.with_only_columns(
         func.count(), func.coalesce(func.sum(case((Task.deadline < window.today, 1), else_=0)), 0)
     ).order_by(None)
@@ -79,8 +87,7 @@ async def my_tasks_due_by(
     session: AsyncSession, viewer: Viewer, window: StatusWindow, until: date
 ) -> list[Task]:
     query = (
-        _mine(viewer)
-        .where(open_clause(window), Task.deadline >= window.today, Task.deadline <= until)
+        _mine(viewer, open_clause(window), Task.deadline >= window.today, Task.deadline <= until)
         .order_by(Task.deadline, Task.id)
         .limit(50)
     )
@@ -138,7 +145,7 @@ async def recent_events(session: AsyncSession, task_id: int, limit: int = 5) -> 
     query = (
         select(TaskEvent)
         .where(TaskEvent.task_id == task_id)
-        .options(selectinload(TaskEvent.actor))
+        .options(joinedload(TaskEvent.actor).noload(Official.role_links))
         .order_by(TaskEvent.id.desc())
         .limit(limit)
     )

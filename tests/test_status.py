@@ -20,8 +20,8 @@ CALENDAR = WorkingCalendar()
 OPEN, DONE = TaskStatus.IN_PROGRESS, TaskStatus.DONE
 
 
-def window(today: date) -> StatusWindow:
-    return StatusWindow.at(today, CALENDAR, due_soon_days=3)
+def window(today: date, past: bool = False) -> StatusWindow:
+    return StatusWindow.at(today, CALENDAR, due_soon_days=3, past=past)
 
 
 def test_deadline_day_itself_is_not_overdue() -> None:
@@ -74,7 +74,7 @@ def test_done_on_the_deadline_day_is_on_time_and_a_day_later_is_late() -> None:
 
 
 def test_task_done_after_the_moment_was_still_open_at_that_moment() -> None:
-    earlier = window(date(2026, 11, 20))
+    earlier = window(date(2026, 11, 20), past=True)
     assert (
         derived_status(DONE, date(2026, 11, 18), date(2026, 11, 25), earlier)
         is DerivedStatus.OVERDUE
@@ -109,6 +109,8 @@ async def test_overdue_clause_selects_exactly_the_overdue_tasks(session, city: C
     ).all() == [4103]
     # On 19/11 task 4105 (done 20/11, deadline 18/11) was still open and already late.
     ids = await session.scalars(
-        select(Task.id).where(overdue_clause(window(date(2026, 11, 19)))).order_by(Task.id)
+        select(Task.id)
+        .where(overdue_clause(window(date(2026, 11, 19), past=True)))
+        .order_by(Task.id)
     )
     assert ids.all() == [4105]

@@ -1,0 +1,102 @@
+"""Command latency on the big city: the core's answer to each command, p50 / p95 / p99.
+
+Run after `python -m bench.big_city`: python -m bench.commands [--url …] [--n 300]
+Measures `Core.handle` (parse, permission, queries, the change, the outbox row, commit),
+which is everything but the network hop to Telegram.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bench.big_city import DEFAULT_URL, TASK_FORCE
+from handlers.core import CoreSettings, Incoming
+from handlers.router import Core
+from models import Task, TaskStatus
+from models.accounts import ChatChannel
+from models.clock import TIMEZONE, FixedClock
+from models.db import create_engine, session_factory
+
+MOMENT = datetime(2026, 11, 25, 9, 0, tzinfo=TIMEZONE)
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return f"p50 {pick(0.5):6.1f} ms   p95 {pick(0.95):6.1f} ms   p99 {pick(0.99):6.1f} ms   max {ordered[-1] * 1000:6.1f} ms"
+
+
+async def run(url: str, n: int) -> None:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    core = Core(sessions, FixedClock(MOMENT), CoreSettings())
+    rng = random.Random(7)
+    async with sessions() as session:
+        open_tasks = (
+            await session.execute(
+                select(Task.id, Task.specialist_id)
+                .where(Task.status != TaskStatus.DONE)
+                .limit(50_000)
+            )
+        ).all()
+    rng.shuffle(open_tasks)
+    run_id = time.time_ns()
+    counter = iter(range(10**9))
+
+    async def ask(user: int, text: str) -> float:
+        incoming = Incoming(
+            ChatChannel.TELEGRAM, str(user), str(user), f"bench {run_id} {next(counter)}", text=text
+        )
+        started = time.perf_counter()
+        replies = await core.handle(incoming)
+        elapsed = time.perf_counter() - started
+        assert replies and "Xin lỗi" not in replies[0].reply.text, replies
+        return elapsed
+
+    await ask(open_tasks[0][1], "/viec")  # warm up the pool and the calendar
+    cases = {
+        "/viec (specialist)": lambda i: (open_tasks[i][1], "/viec"),
+        "/xem N": lambda i: (open_tasks[i][1], f"/xem {open_tasks[i][0]}"),
+        "/xong N kết quả": lambda i: (
+            open_tasks[n + i][1],
+            f"/xong {open_tasks[n + i][0]} Đã hoàn thành",
+        ),
+        "/tiendo N 50": lambda i: (
+            open_tasks[2 * n + i][1],
+            f"/tiendo {open_tasks[2 * n + i][0]} 50 Đang làm",
+        ),
+        "/sapden": lambda i: (open_tasks[i][1], "/sapden"),
+        "/quahan U0123 (task force)": lambda i: (
+            1 + i % TASK_FORCE,
+            f"/quahan U{rng.randint(2, 999):04d}",
+        ),
+        "/quahan (task force, city)": lambda i: (1 + i % TASK_FORCE, "/quahan"),
+        "/thongke (task force, city)": lambda i: (1 + i % TASK_FORCE, "/thongke"),
+    }
+    print(f"{n} calls each, database {url}")
+    for name, make in cases.items():
+        calls = n if "city" not in name else max(10, n // 20)
+        samples = [await ask(*make(i)) for i in range(calls)]
+        print(
+            f"{name:30} {percentiles(samples)}   (mean {statistics.mean(samples) * 1000:.1f} ms, {calls} calls)"
+        )
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--n", type=int, default=300)
+    args = parser.parse_args()
+    asyncio.run(run(args.url, args.n))
+
+
+if __name__ == "__main__":
+    main()
