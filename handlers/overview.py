@@ -13,6 +13,7 @@ from models.statistics import FiveColumns, five_columns_by_unit
 from models.task_queries import overdue_tasks, unit_by_code
 
 PER_UNIT = 3
+CITY_UNITS = 20  # the worst units in a city-wide list; the others by /quahan <code>
 ONE_UNIT_LIMIT = 60
 
 
@@ -69,11 +70,15 @@ async def overdue(req: Request) -> list[Reply]:
         )
     ]
     one_unit = scope is not None or len(units) == 1
+    shown = units if one_unit else units[:CITY_UNITS]
     listed = await overdue_tasks(
-        req.session, window, unit_id=scope, per_unit=ONE_UNIT_LIMIT if one_unit else PER_UNIT
+        req.session,
+        window,
+        unit_ids=[u.unit_id for u in shown],
+        per_unit=ONE_UNIT_LIMIT if one_unit else PER_UNIT,
     )
     by_unit = {code: list(rows) for code, rows in groupby(listed, key=lambda r: r.unit_code)}
-    for unit in units:
+    for unit in shown:
         lines.append("")
         lines.append(
             t.ngettext(
@@ -96,15 +101,23 @@ async def overdue(req: Request) -> list[Reply]:
                     specialist=comrade(t, row.specialist_name),
                 )
             )
-        shown = len(by_unit.get(unit.unit_code, []))
-        if unit.count > shown:
+        listed_here = len(by_unit.get(unit.unit_code, []))
+        if unit.count > listed_here:
             lines.append(
                 t._(
                     "  … and {count} more: /quahan {code}",
-                    count=t.number(unit.count - shown),
+                    count=t.number(unit.count - listed_here),
                     code=unit.unit_code,
                 )
             )
+    if len(units) > len(shown):
+        lines.append("")
+        lines.append(
+            t._(
+                "… and {count} more units with overdue tasks; one unit's list: /quahan <unit code>",
+                count=t.number(len(units) - len(shown)),
+            )
+        )
     return [Reply("\n".join(lines))]
 
 

@@ -14,6 +14,7 @@ from models.tasks import Task
 
 @dataclass(frozen=True)
 class UnitOverdue:
+    unit_id: int
     unit_code: str
     unit_name: str
     count: int
@@ -26,7 +27,7 @@ async def overdue_by_unit(
     """Per lead unit, how many tasks are overdue and by how long the oldest; worst first."""
     oldest = func.min(Task.deadline)
     query = (
-        select(Unit.code, Unit.name, func.count(Task.id), oldest)
+        select(Unit.id, Unit.code, Unit.name, func.count(Task.id), oldest)
         .join(Unit, Unit.id == Task.lead_unit_id)
         .where(overdue_clause(window))
         .group_by(Unit.id, Unit.code, Unit.name)
@@ -35,6 +36,6 @@ async def overdue_by_unit(
     if unit_id is not None:
         query = query.where(Task.lead_unit_id == unit_id)
     return [
-        UnitOverdue(code, name, count, (window.today - deadline).days)
-        for code, name, count, deadline in (await session.execute(query)).tuples()
+        UnitOverdue(unit_id, code, name, count, (window.today - deadline).days)
+        for unit_id, code, name, count, deadline in (await session.execute(query)).tuples()
     ]

@@ -104,29 +104,29 @@ class OverdueTask:
 
 
 async def overdue_tasks(
-    session: AsyncSession, window: StatusWindow, *, unit_id: int | None, per_unit: int | None
+    session: AsyncSession, window: StatusWindow, *, unit_ids: list[int], per_unit: int
 ) -> list[OverdueTask]:
     """Overdue tasks with their unit and people, the oldest first within each unit.
 
-    `per_unit` keeps only the oldest few of each unit (a window function, so a city-wide
-    list stays one bounded query however many tasks are late).
+    `per_unit` keeps only the oldest few of each unit: a window function over the named
+    units' overdue tasks, which the lead-unit index finds without reading the others.
     """
     leader, specialist = aliased(Official), aliased(Official)
     rank = func.row_number().over(partition_by=Task.lead_unit_id, order_by=(Task.deadline, Task.id))
-    inner = select(Task.id.label("task_id"), rank.label("rank")).where(overdue_clause(window))
-    if unit_id is not None:
-        inner = inner.where(Task.lead_unit_id == unit_id)
-    ranked = inner.subquery()
+    ranked = (
+        select(Task.id.label("task_id"), rank.label("rank"))
+        .where(overdue_clause(window), Task.lead_unit_id.in_(unit_ids))
+        .subquery()
+    )
     query = (
         select(Task, Unit.code, Unit.name, leader.full_name, specialist.full_name)
         .join(ranked, ranked.c.task_id == Task.id)
         .join(Unit, Unit.id == Task.lead_unit_id)
         .outerjoin(leader, leader.id == Task.leader_id)
         .outerjoin(specialist, specialist.id == Task.specialist_id)
+        .where(ranked.c.rank <= per_unit)
         .order_by(Unit.code, Task.deadline, Task.id)
     )
-    if per_unit is not None:
-        query = query.where(ranked.c.rank <= per_unit)
     rows = await session.execute(query)
     return [OverdueTask(*row) for row in rows.tuples()]
 
