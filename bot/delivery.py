@@ -98,7 +98,12 @@ class OutboxSender:
         self.limiter = limiter or RateLimiter()
 
     async def drain_once(self) -> int:
-        """Send what is due now; returns how many were sent."""
+        """Send what is due now, a batch at a time; returns how many were sent.
+
+        The batch goes out concurrently, each message when the flood limits allow, and the
+        results are written in one transaction: a crash before it repeats at most this batch,
+        the messages in flight, and loses none.
+        """
         async with self.sessions() as session, session.begin():
             messages = await claim_due(session, self.clock.now(), self.batch)
             work = [
@@ -106,33 +111,63 @@ class OutboxSender:
                 for m in messages
                 if m.channel in self.senders
             ]
-        sent = 0
-        for message_id, channel, chat_id, text, buttons, edit_id, attempts in work:
-            await self.limiter.wait(f"{channel.value}:{chat_id}")
-            try:
-                external = await self.senders[channel].send(chat_id, text, buttons, edit_id)
-            except RetryLater as error:
-                if error.seconds:
-                    self.limiter.pause(error.seconds)
-                delay = timedelta(seconds=error.seconds) if error.seconds else backoff(attempts)
-                await self._failed(message_id, "retry", str(error), retry=delay, attempts=attempts)
-            except Unreachable as error:
-                await self._failed(
-                    message_id, "unreachable", str(error), retry=None, attempts=attempts
-                )
-                await self._unreachable(channel, chat_id)
-            except Exception as error:
-                log.exception("sending outbox message %s failed", message_id)
-                await self._failed(
-                    message_id, "retry", repr(error), retry=backoff(attempts), attempts=attempts
-                )
-            else:
-                async with self.sessions() as session, session.begin():
-                    now = self.clock.now()
-                    await mark_sent(session, message_id, now, external)
+        if not work:
+            return 0
+        results = await asyncio.gather(*(self._deliver(*item) for item in work))
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            for (message_id, channel, chat_id, *_, attempts), result in zip(
+                work, results, strict=True
+            ):
+                outcome, detail, retry = result
+                if outcome == "sent":
+                    await mark_sent(session, message_id, now, detail)
                     session.add(DeliveryAttempt(outbox_id=message_id, at=now, outcome="sent"))
-                sent += 1
-        return sent
+                    continue
+                retry_at = (
+                    now + retry if retry is not None and attempts + 1 < MAX_ATTEMPTS else None
+                )
+                if outcome == "retry" and retry_at is None:
+                    outcome = "failed"
+                await mark_failed(session, message_id, now, detail, retry_at=retry_at)
+                session.add(
+                    DeliveryAttempt(
+                        outbox_id=message_id, at=now, outcome=outcome, detail=detail[:2000]
+                    )
+                )
+                if outcome == "unreachable":
+                    await session.execute(
+                        update(ChatAccount)
+                        .where(ChatAccount.channel == channel, ChatAccount.chat_id == chat_id)
+                        .values(unreachable_since=now)
+                    )
+        return sum(1 for outcome, _, _ in results if outcome == "sent")
+
+    async def _deliver(
+        self,
+        message_id: int,
+        channel: ChatChannel,
+        chat_id: str,
+        text: str,
+        buttons: list[list[tuple[str, str]]],
+        edit_id: str | None,
+        attempts: int,
+    ) -> tuple[str, str, timedelta | None]:
+        """(outcome, detail, retry after): sent with the channel's id, or why not."""
+        await self.limiter.wait(f"{channel.value}:{chat_id}")
+        try:
+            external = await self.senders[channel].send(chat_id, text, buttons, edit_id)
+        except RetryLater as error:
+            if error.seconds:
+                self.limiter.pause(error.seconds)
+            delay = timedelta(seconds=error.seconds) if error.seconds else backoff(attempts)
+            return "retry", str(error), delay
+        except Unreachable as error:
+            return "unreachable", str(error), None
+        except Exception as error:
+            log.exception("sending outbox message %s failed", message_id)
+            return "retry", repr(error), backoff(attempts)
+        return "sent", external, None
 
     async def drain(self) -> int:
         """Send everything due now, then return (for `dondoc tick`)."""
@@ -140,33 +175,6 @@ class OutboxSender:
         while sent := await self.drain_once():
             total += sent
         return total
-
-    async def _failed(
-        self,
-        message_id: int,
-        outcome: str,
-        error: str,
-        *,
-        retry: timedelta | None,
-        attempts: int,
-    ) -> None:
-        now = self.clock.now()
-        retry_at = now + retry if retry is not None and attempts + 1 < MAX_ATTEMPTS else None
-        if retry_at is None and outcome == "retry":
-            outcome = "failed"
-        async with self.sessions() as session, session.begin():
-            await mark_failed(session, message_id, now, error, retry_at=retry_at)
-            session.add(
-                DeliveryAttempt(outbox_id=message_id, at=now, outcome=outcome, detail=error[:2000])
-            )
-
-    async def _unreachable(self, channel: ChatChannel, chat_id: str) -> None:
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(ChatAccount)
-                .where(ChatAccount.channel == channel, ChatAccount.chat_id == chat_id)
-                .values(unreachable_since=self.clock.now())
-            )
 
     async def run(self) -> None:
         """Drain forever; sleep briefly when nothing is due, or until woken."""

@@ -26,6 +26,7 @@ from models.notices import Notifier
 log = logging.getLogger(__name__)
 
 MONTHLY_CATCH_UP = timedelta(days=7)
+COMMIT_EVERY = 200
 
 
 async def run_due(
@@ -57,10 +58,12 @@ async def run_due(
     counts: dict[str, int] = {}
     unreachable = {}
     for name, job in jobs:
-        # One transaction per job: a long digest never holds the lock a /xong waits for.
-        async with sessions() as session, session.begin():
-            context = JobContext(session, now, calendar, cadence, Notifier(session, now))
+        # Short transactions: a long digest never holds the lock a /xong waits for.
+        async with sessions() as session:
+            notifier = Notifier(session, now, commit_every=COMMIT_EVERY)
+            context = JobContext(session, now, calendar, cadence, notifier)
             counts[name] = await job(context)
+            await session.commit()
             unreachable.update(context.notifier.unreachable)
     async with sessions() as session, session.begin():
         context = JobContext(session, now, calendar, cadence, Notifier(session, now))

@@ -139,6 +139,7 @@ async def send_urgings(ctx: JobContext) -> int:
             insert(Urging).on_conflict_do_nothing(index_elements=["task_id", "deadline", "week"]),
             rows[start : start + 500],
         )
+        await ctx.session.commit()
     counts = await urging_counts(ctx.session, [(t.id, t.deadline) for t in overdue])  # type: ignore[misc]
     by_unit: dict[int, list[Task]] = defaultdict(list)
     for task in overdue:

@@ -161,7 +161,7 @@ async def test_restart_in_the_middle_of_a_fan_out_loses_nothing_and_repeats_at_m
     await sender(sessions, bot, T0 + timedelta(seconds=61)).drain()
     per_chat = Counter(str(c[1]["chat_id"]) for c in sandbox.calls if c[0] == "sendMessage")
     assert set(per_chat) == {str(n) for n in range(1, 41)}  # nothing lost
-    assert sum(per_chat.values()) - 40 <= 1  # at most the one message in flight, repeated
+    assert sum(per_chat.values()) - 40 <= 10  # at most the batch in flight, repeated
     async with sessions() as session:
         states = (
             await session.execute(

@@ -1,0 +1,139 @@
+"""The Monday digest on the big city: how long the jobs take, how many messages they queue,
+how fast the outbox drains through a loopback Bot API, and what /xong costs meanwhile.
+
+Run after `python -m bench.big_city`: python -m bench.digest [--url …] [--send 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from telegram import Bot
+
+from bench.big_city import DEFAULT_URL
+from bench.commands import percentiles
+from bot.delivery import OutboxSender, RateLimiter
+from bot.sandbox import Sandbox
+from bot.telegram import TelegramSender
+from handlers.core import CoreSettings, Incoming
+from handlers.router import Core
+from jobs.cadence import Cadence
+from jobs.run import run_due
+from models import Notice, OutboxMessage, OutboxState, Task, TaskStatus, Urging
+from models.accounts import ChatChannel
+from models.clock import TIMEZONE, FixedClock
+from models.db import create_engine, session_factory
+
+MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=TIMEZONE)
+TOKEN = "123456:BENCH"
+
+
+async def run(url: str, send: int) -> None:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():  # start from a clean slate
+        for table in (OutboxMessage, Notice, Urging):
+            await session.execute(delete(table))
+    core = Core(sessions, FixedClock(MONDAY), CoreSettings())
+    async with sessions() as session:
+        open_tasks = (
+            await session.execute(
+                select(Task.id, Task.specialist_id)
+                .where(Task.status != TaskStatus.DONE)
+                .limit(5000)
+            )
+        ).all()
+    random.Random(3).shuffle(open_tasks)
+    latencies: list[float] = []
+    stop = asyncio.Event()
+
+    async def officials_keep_working() -> None:
+        """/xong from officials while the jobs run: what a busy Monday morning looks like."""
+        for n, (task_id, user) in enumerate(open_tasks):
+            if stop.is_set():
+                return
+            incoming = Incoming(
+                ChatChannel.TELEGRAM,
+                str(user),
+                str(user),
+                f"digest-bench {time.time_ns()} {n}",
+                text=f"/xong {task_id} Đã hoàn thành",
+            )
+            started = time.perf_counter()
+            await core.handle(incoming)
+            latencies.append(time.perf_counter() - started)
+            await asyncio.sleep(0.05)
+
+    worker = asyncio.create_task(officials_keep_working())
+    started = time.perf_counter()
+    counts = await run_due(sessions, MONDAY, Cadence())
+    jobs_seconds = time.perf_counter() - started
+    during_jobs = list(latencies)
+    async with sessions() as session:
+        queued = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.state == OutboxState.PENDING)
+        )
+    print(
+        f"jobs at {MONDAY:%a %d/%m %H:%M}: {counts} in {jobs_seconds:.1f} s; {queued} messages queued"
+    )
+    print(f"/xong during the jobs ({len(during_jobs)} calls): {percentiles(during_jobs)}")
+
+    # Deliver part of it through the loopback Bot API at the configured flood limit.
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.not_in(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.state == OutboxState.PENDING)
+                    .order_by(OutboxMessage.priority, OutboxMessage.id)
+                    .limit(send)
+                )
+            )
+            .where(OutboxMessage.state == OutboxState.PENDING)
+            .values(state=OutboxState.FAILED, error="bench: not sent")
+        )
+    sandbox = Sandbox(token=TOKEN)
+    await sandbox.start()
+    latencies.clear()
+    async with Bot(TOKEN, base_url=f"{sandbox.url}/bot") as bot:
+        sender = OutboxSender(
+            sessions,
+            FixedClock(MONDAY),
+            {ChatChannel.TELEGRAM: TelegramSender(bot)},
+            limiter=RateLimiter(per_second=25, per_chat_seconds=1),
+        )
+        started = time.perf_counter()
+        sent = await sender.drain()
+        seconds = time.perf_counter() - started
+    stop.set()
+    await worker
+    await sandbox.stop()
+    print(
+        f"delivered {sent} messages in {seconds:.1f} s = {sent / seconds:.1f} a second (limit 25)"
+    )
+    print(
+        f"/xong during delivery ({len(latencies)} calls): {percentiles(latencies)}"
+        f" (mean {statistics.mean(latencies) * 1000:.1f} ms)"
+    )
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--send", type=int, default=3000)
+    args = parser.parse_args()
+    asyncio.run(run(args.url, args.send))
+
+
+if __name__ == "__main__":
+    main()
