@@ -265,3 +265,37 @@ async def test_a_task_done_before_its_reminder_gets_none(sim: Simulation) -> Non
         )
     await sim.run(date(2026, 11, 26), date(2026, 11, 30))
     assert not [r for r in sim.received if "#4102" in r.text]
+
+
+async def test_the_bot_schedules_a_handful_of_fixed_jobs_not_one_per_task(
+    sessions, city: City
+) -> None:
+    from bot.config import Settings
+    from bot.runtime import SANDBOX_TOKEN, start_bot
+    from models.clock import FixedClock
+
+    sandbox = Sandbox(token=SANDBOX_TOKEN)
+    await sandbox.start()
+    running = await start_bot(
+        Settings(),
+        sessions,
+        FixedClock(at(23, 11, 9)),
+        token=SANDBOX_TOKEN,
+        api_url=sandbox.url,
+        cadence=Cadence(),
+    )
+    try:
+        jobs = running.scheduler.get_jobs()
+        assert sorted(job.id for job in jobs) == [
+            "at 07:30:00",
+            "at 08:00:00",
+            "at 08:30:00",
+            "at 09:00:00",
+            "sweep",
+        ]
+        await running.scheduler.get_job("sweep").func()  # what the scheduler runs every 5 minutes
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Notice)) > 0
+    finally:
+        await running.stop()
+        await sandbox.stop()
