@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.accounts import ChatAccount, ChatChannel
 from models.clock import Clock
+from models.db import write_gate
 from models.outbox import DeliveryAttempt, claim_due, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class OutboxSender:
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
         self.limiter = limiter or RateLimiter()
+        self.gate = write_gate(sessions.kw["bind"])
 
     async def drain_once(self) -> int:
         """Send what is due now, a batch at a time; returns how many were sent.
@@ -104,7 +106,7 @@ class OutboxSender:
         results are written in one transaction: a crash before it repeats at most this batch,
         the messages in flight, and loses none.
         """
-        async with self.sessions() as session, session.begin():
+        async with self.gate.bulk(), self.sessions() as session, session.begin():
             messages = await claim_due(session, self.clock.now(), self.batch)
             work = [
                 (m.id, m.channel, m.chat_id, m.text, m.button_rows, m.edit_message_id, m.attempts)
@@ -115,7 +117,7 @@ class OutboxSender:
             return 0
         results = await asyncio.gather(*(self._deliver(*item) for item in work))
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
+        async with self.gate.bulk(), self.sessions() as session, session.begin():
             for (message_id, channel, chat_id, *_, attempts), result in zip(
                 work, results, strict=True
             ):

@@ -21,6 +21,7 @@ from models.accounts import ChatAccount
 from models.calendar import WorkingCalendar, load_calendar
 from models.clock import Clock
 from models.conversations import current, finish
+from models.db import write_gate
 from models.organization import Official
 from models.outbox import Priority, enqueue, mark_sent
 from models.permissions import unit_parents, viewer_for
@@ -93,6 +94,7 @@ class Core:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
+        self.gate = write_gate(sessions.kw["bind"])
         self._calendar: WorkingCalendar | None = None
         self._calendar_loaded = 0.0
         self._parents: dict[int, int | None] | None = None
@@ -134,7 +136,7 @@ class Core:
             ]
 
     async def _handle(self, incoming: Incoming) -> list[Delivery]:
-        async with self.sessions() as session, session.begin():
+        async with self.gate.urgent(), self.sessions() as session, session.begin():
             now = self.clock.now()
             found = await session.scalars(
                 select(ChatAccount)
@@ -236,5 +238,5 @@ class Core:
         """The channel accepted the reply: mark its outbox row sent."""
         if outbox_id is None:
             return
-        async with self.sessions() as session, session.begin():
+        async with self.gate.urgent(), self.sessions() as session, session.begin():
             await mark_sent(session, outbox_id, self.clock.now(), external_id)

@@ -21,6 +21,7 @@ from jobs.reports import send_biweekly_report, send_monthly_report
 from jobs.weekly import send_digests, send_urgings
 from models.calendar import load_calendar
 from models.clock import local_date
+from models.db import write_gate
 from models.notices import Notifier
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ async def run_due(
             notifier = Notifier(session, now, commit_every=COMMIT_EVERY)
             context = JobContext(session, now, calendar, cadence, notifier)
             counts[name] = await job(context)
-            await session.commit()
+            async with write_gate(session.bind).bulk():
+                await session.commit()
             unreachable.update(context.notifier.unreachable)
     async with sessions() as session, session.begin():
         context = JobContext(session, now, calendar, cadence, Notifier(session, now))

@@ -20,6 +20,7 @@ from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
 from jobs.recipients import distinct, with_role
 from locales import Translator
+from models.db import write_gate
 from models.notices import Message, Outgoing
 from models.organization import Official, Role, Unit
 from models.outbox import Priority
@@ -135,11 +136,14 @@ async def send_urgings(ctx: JobContext) -> int:
     dialect = (await ctx.session.connection()).dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for start in range(0, len(rows), 500):
-        await ctx.session.execute(
-            insert(Urging).on_conflict_do_nothing(index_elements=["task_id", "deadline", "week"]),
-            rows[start : start + 500],
-        )
-        await ctx.session.commit()
+        async with write_gate(ctx.session.bind).bulk():
+            await ctx.session.execute(
+                insert(Urging).on_conflict_do_nothing(
+                    index_elements=["task_id", "deadline", "week"]
+                ),
+                rows[start : start + 500],
+            )
+            await ctx.session.commit()
     counts = await urging_counts(ctx.session, [(t.id, t.deadline) for t in overdue])  # type: ignore[misc]
     by_unit: dict[int, list[Task]] = defaultdict(list)
     for task in overdue:

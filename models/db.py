@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -44,6 +46,57 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+class WriteGate:
+    """SQLite has a single writer: let a person's command go before bulk work.
+
+    Commands take `urgent()` for their short transaction; jobs and the outbox sender take
+    `bulk()` for each small chunk, and step aside while a command waits. On PostgreSQL,
+    which locks rows, not the database, the gate lets everything through.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._lock: asyncio.Lock | None = None
+        self._urgent = 0
+
+    def _the_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    @asynccontextmanager
+    async def urgent(self) -> AsyncIterator[None]:
+        if not self.enabled:
+            yield
+            return
+        self._urgent += 1
+        try:
+            async with self._the_lock():
+                yield
+        finally:
+            self._urgent -= 1
+
+    @asynccontextmanager
+    async def bulk(self) -> AsyncIterator[None]:
+        if not self.enabled:
+            yield
+            return
+        while self._urgent:
+            await asyncio.sleep(0.002)
+        async with self._the_lock():
+            yield
+
+
+_gates: WeakKeyDictionary[AsyncEngine, WriteGate] = WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine) -> WriteGate:
+    """The gate of this engine's database, shared by everything in the process."""
+    if engine not in _gates:
+        _gates[engine] = WriteGate(enabled=engine.dialect.name == "sqlite")
+    return _gates[engine]
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from locales import Translator, translator
 from models.accounts import ChatAccount
 from models.base import Base, UTCDateTime
+from models.db import write_gate
 from models.organization import Official
 from models.outbox import OutboxMessage, OutboxState, encode_buttons
 
@@ -119,8 +120,12 @@ class Notifier:
         size = self.commit_every or len(items) or 1
         queued = 0
         for start in range(0, len(items), size):
-            queued += await self._send(items[start : start + size], priority, not_before)
-            if self.commit_every:
+            chunk = items[start : start + size]
+            if not self.commit_every:  # inside the caller's transaction
+                queued += await self._send(chunk, priority, not_before)
+                continue
+            async with write_gate(self.session.bind).bulk():
+                queued += await self._send(chunk, priority, not_before)
                 await self.session.commit()
         return queued
 
