@@ -86,7 +86,7 @@ class OutboxSender:
         clock: Clock,
         senders: dict[ChatChannel, ChannelSender],
         *,
-        batch: int = 10,
+        batch: int = 25,
         idle_seconds: float = 0.5,
         limiter: RateLimiter | None = None,
     ) -> None:
