@@ -8,7 +8,7 @@ from datetime import date
 from handlers.core import MAX_NOTE, Reply, Request
 from locales import Translator
 from models.importing import parse_date
-from models.permissions import in_lead_unit, may_view
+from models.permissions import in_lead_unit, may_update, may_view
 from models.task_queries import get_task
 from models.tasks import Task
 
@@ -113,3 +113,23 @@ def only_numbers(text: str) -> bool:
 
 def read_date(text: str) -> date | None:
     return parse_date(text)
+
+
+async def task_to_update(req: Request) -> tuple[Task, str] | list[Reply]:
+    """Like `task_and_rest`, for a change: the lead unit and the task force only."""
+    found = await task_and_rest(req)
+    if isinstance(found, list):
+        return found
+    task, _ = found
+    if not may_update(req.me, task):
+        return [
+            Reply(
+                req.t._(
+                    "Task #{id} cannot be updated: it is led by {unit}, and you are not in the "
+                    "lead unit. If the assignment is wrong, please tell the task force.",
+                    id=task.id,
+                    unit=task.lead_unit.name,
+                )
+            )
+        ]
+    return found

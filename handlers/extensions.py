@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers.arguments import note_problem, read_date, syntax, task_and_rest
+from handlers.arguments import note_problem, read_date, syntax, task_and_rest, task_to_update
 from handlers.cards import comrade, short
 from handlers.core import Button, Reply, Request
 from locales import Translator
 from models.deadlines import DeadlineChange
 from models.organization import Official
-from models.permissions import may_decide_extensions, may_update
+from models.permissions import may_decide_extensions
 from models.task_changes import approve_extension, reject_extension, request_extension
 from models.task_queries import pending_extension, task_force
 from models.tasks import Task, TaskStatus
@@ -19,20 +19,10 @@ from models.tasks import Task, TaskStatus
 async def extend(req: Request) -> list[Reply]:
     """/giahan N dd/mm/yyyy lý do — asks for what is missing, one question at a time."""
     t = req.t
-    found = await task_and_rest(req)
+    found = await task_to_update(req)
     if isinstance(found, list):
         return found
     task, rest = found
-    if not may_update(req.me, task):
-        return [
-            Reply(
-                t._(
-                    "Only the lead unit ({unit}) may ask to extend task #{id}.",
-                    unit=task.lead_unit.name,
-                    id=task.id,
-                )
-            )
-        ]
     if task.status is TaskStatus.DONE:
         return [Reply(t._("Task #{id} is already done; it needs no extension.", id=task.id))]
     if task.deadline is None:

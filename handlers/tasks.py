@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.arguments import note_problem, only_numbers, syntax, task_and_rest
+from handlers.arguments import note_problem, only_numbers, syntax, task_and_rest, task_to_update
 from handlers.cards import comrade, short, task_buttons, task_card, task_line
 from handlers.core import Button, Reply, Request
 from locales import Translator
-from models.organization import Unit
 from models.permissions import may_update
 from models.status import DerivedStatus, task_status
 from models.task_changes import mark_done, report_blocker, set_progress
@@ -17,22 +16,9 @@ from models.task_queries import (
     recent_events,
     task_force,
 )
-from models.tasks import Task, TaskStatus
+from models.tasks import TaskStatus
 
 MAX_UPCOMING_DAYS = 60
-
-
-def _refuse_update(req: Request, task: Task, unit: Unit) -> list[Reply]:
-    return [
-        Reply(
-            req.t._(
-                "Task #{id} cannot be updated: it is led by {unit}, and you are not in the lead unit. "
-                "If the assignment is wrong, please tell the task force.",
-                id=task.id,
-                unit=unit.name,
-            )
-        )
-    ]
 
 
 async def my_tasks(req: Request) -> list[Reply]:
@@ -87,7 +73,7 @@ async def show(req: Request) -> list[Reply]:
 async def done(req: Request) -> list[Reply]:
     """/xong N [kết quả]: done today; says whether on time or late."""
     t = req.t
-    found = await task_and_rest(req)
+    found = await task_to_update(req)
     if isinstance(found, list):
         return found
     task, result = found
@@ -103,8 +89,6 @@ async def done(req: Request) -> list[Reply]:
         ]
     if problem := note_problem(req, result):
         return problem
-    if not may_update(req.me, task):
-        return _refuse_update(req, task, task.lead_unit)
     if task.status is TaskStatus.DONE:
         return [
             Reply(
@@ -138,12 +122,10 @@ async def done(req: Request) -> list[Reply]:
 async def progress(req: Request) -> list[Reply]:
     """/tiendo N PHẦN_TRĂM [ghi chú]; without the percent, asks for it."""
     t = req.t
-    found = await task_and_rest(req)
+    found = await task_to_update(req)
     if isinstance(found, list):
         return found
     task, rest = found
-    if not may_update(req.me, task):
-        return _refuse_update(req, task, task.lead_unit)
     if task.status is TaskStatus.DONE:
         return [
             Reply(
@@ -189,12 +171,10 @@ async def progress(req: Request) -> list[Reply]:
 async def blocker(req: Request) -> list[Reply]:
     """/vuongmac N nội dung: recorded, and the task force is told at once."""
     t = req.t
-    found = await task_and_rest(req)
+    found = await task_to_update(req)
     if isinstance(found, list):
         return found
     task, content = found
-    if not may_update(req.me, task):
-        return _refuse_update(req, task, task.lead_unit)
     if not content:
         await req.ask("vuongmac", str(task.id))
         return [
