@@ -86,19 +86,19 @@ async def run(url: str, send: int) -> None:
     )
     print(f"/xong during the jobs ({len(during_jobs)} calls): {percentiles(during_jobs)}")
 
-    # Deliver part of it through the loopback Bot API at the configured flood limit.
+    # Deliver part of the digest (one message per official) through the loopback Bot API at
+    # the flood limit; the rest is set aside so the run ends. Alerts to the same few chats of
+    # the task force would measure Telegram's one-a-second-per-chat limit instead.
+    keep = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.key.like("digest:%"))
+        .order_by(OutboxMessage.id)
+        .limit(send)
+    )
     async with sessions() as session, session.begin():
         await session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.id.not_in(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.state == OutboxState.PENDING)
-                    .order_by(OutboxMessage.priority, OutboxMessage.id)
-                    .limit(send)
-                )
-            )
-            .where(OutboxMessage.state == OutboxState.PENDING)
+            .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.id.not_in(keep))
             .values(state=OutboxState.FAILED, error="bench: not sent")
         )
     sandbox = Sandbox(token=TOKEN)

@@ -48,7 +48,7 @@ async def send_overdue_alerts(ctx: JobContext) -> int:
     today = ctx.today
     oldest = today - timedelta(days=ctx.cadence.overdue_alert_days)
     tasks = list(
-        await ctx.session.scalars(
+        await ctx.load(
             select(Task)
             .where(open_clause(ctx.window), Task.deadline < today, Task.deadline >= oldest)
             .options(

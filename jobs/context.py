@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.cadence import Cadence
@@ -12,6 +15,9 @@ from models.calendar import WorkingCalendar
 from models.clock import local_date
 from models.notices import Notifier
 from models.status import StatusWindow
+
+T = TypeVar("T")
+LOAD_PARTITION = 2000
 
 
 @dataclass
@@ -34,3 +40,15 @@ class JobContext:
     def for_officials(self) -> datetime:
         """When a message to officials may go: now in working hours, else next morning."""
         return self.cadence.next_working_moment(self.now, self.calendar)
+
+    async def load(self, query: Select[tuple[T]]) -> list[T]:
+        """All rows of a big query, a partition at a time, letting the event loop breathe
+        between partitions: the bot answers commands in the same process meanwhile."""
+        rows: list[T] = []
+        result = await self.session.stream_scalars(
+            query.execution_options(yield_per=LOAD_PARTITION)
+        )
+        async for partition in result.partitions():
+            rows.extend(partition)
+            await asyncio.sleep(0)
+        return rows

@@ -83,7 +83,7 @@ async def send_reminders(ctx: JobContext) -> int:
     if not ctx.calendar.is_working_day(today) or not ctx.cadence.reminder_offsets:
         return 0
     horizon = ctx.calendar.add_working_days(today, max(ctx.cadence.reminder_offsets) + 1)
-    tasks = await ctx.session.scalars(
+    tasks = await ctx.load(
         select(Task)
         .where(Task.status != TaskStatus.DONE, Task.deadline >= today, Task.deadline < horizon)
         .options(

@@ -44,7 +44,7 @@ async def send_digests(ctx: JobContext) -> int:
     """Monday morning: every official with open tasks gets one message about all of them."""
     window, calendar = ctx.window, ctx.calendar
     week_end = ctx.today + timedelta(days=6 - ctx.today.weekday())
-    tasks = await ctx.session.scalars(
+    tasks = await ctx.load(
         select(Task)
         .where(
             open_clause(window), (Task.specialist_id.is_not(None)) | (Task.leader_id.is_not(None))
@@ -110,7 +110,7 @@ async def send_urgings(ctx: JobContext) -> int:
     # still overdue): a task that falls late on Thursday waits for next week's letter.
     letter_day = first_working_day_of_week(ctx.today, ctx.calendar) or ctx.today
     overdue = list(
-        await ctx.session.scalars(
+        await ctx.load(
             select(Task)
             .where(overdue_clause(window), Task.deadline < letter_day)
             .options(
