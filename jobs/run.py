@@ -27,7 +27,7 @@ from models.notices import Notifier
 log = logging.getLogger(__name__)
 
 MONTHLY_CATCH_UP = timedelta(days=7)
-COMMIT_EVERY = 200
+COMMIT_EVERY = 50
 
 
 async def run_due(

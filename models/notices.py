@@ -8,6 +8,7 @@ nothing twice. The outbox rows carry the same key plus the recipient and chat.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,6 +128,7 @@ class Notifier:
             async with write_gate(self.session.bind).bulk():
                 queued += await self._send(chunk, priority, not_before)
                 await self.session.commit()
+            await asyncio.sleep(0)  # building messages is Python work: let commands in
         return queued
 
     async def _send(
