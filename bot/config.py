@@ -26,6 +26,7 @@ class Settings:
     sandbox_port: int = 8765
     send_per_second: float = 25.0
     send_per_chat_seconds: float = 1.0
+    scheduler: bool = True  # run the jobs in the bot's process (off: `dondoc tick` from cron)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,4 +43,5 @@ class Settings:
             sandbox_port=int(env.get("DONDOC_SANDBOX_PORT") or 8765),
             send_per_second=float(env.get("DONDOC_SEND_PER_SECOND") or 25),
             send_per_chat_seconds=float(env.get("DONDOC_SEND_PER_CHAT_SECONDS") or 1),
+            scheduler=(env.get("DONDOC_SCHEDULER") or "1") not in ("0", "false", "no"),
         )

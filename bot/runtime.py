@@ -179,7 +179,12 @@ async def serve_forever(
     token = SANDBOX_TOKEN if fake else settings.telegram_token
     api_url = fake.url if fake else (settings.telegram_api_url or None)
     running = await start_bot(
-        settings, sessions, clock, token=token, api_url=api_url, cadence=Cadence.from_env()
+        settings,
+        sessions,
+        clock,
+        token=token,
+        api_url=api_url,
+        cadence=Cadence.from_env() if settings.scheduler else None,
     )
     try:
         await stop.wait()
