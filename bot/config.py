@@ -26,6 +26,14 @@ class Settings:
     sandbox_port: int = 8765
     send_per_second: float = 25.0
     send_per_chat_seconds: float = 1.0
+    zalo_token: str = ""
+    zalo_api_url: str = ""
+    zalo_webhook_url: str = ""
+    zalo_webhook_secret: str = ""
+    zalo_webhook_listen: str = "127.0.0.1:8444"
+    # Zalo publishes no flood limits: go slowly, and honour its 429s.
+    zalo_send_per_second: float = 5.0
+    zalo_send_per_chat_seconds: float = 1.0
     scheduler: bool = True  # run the jobs in the bot's process (off: `dondoc tick` from cron)
 
     @classmethod
@@ -44,4 +52,11 @@ class Settings:
             send_per_second=float(env.get("DONDOC_SEND_PER_SECOND") or 25),
             send_per_chat_seconds=float(env.get("DONDOC_SEND_PER_CHAT_SECONDS") or 1),
             scheduler=(env.get("DONDOC_SCHEDULER") or "1") not in ("0", "false", "no"),
+            zalo_token=env.get("DONDOC_ZALO_TOKEN", ""),
+            zalo_api_url=env.get("DONDOC_ZALO_API_URL", ""),
+            zalo_webhook_url=env.get("DONDOC_ZALO_WEBHOOK_URL", ""),
+            zalo_webhook_secret=env.get("DONDOC_ZALO_WEBHOOK_SECRET", ""),
+            zalo_webhook_listen=env.get("DONDOC_ZALO_WEBHOOK_LISTEN") or "127.0.0.1:8444",
+            zalo_send_per_second=float(env.get("DONDOC_ZALO_SEND_PER_SECOND") or 5),
+            zalo_send_per_chat_seconds=float(env.get("DONDOC_ZALO_SEND_PER_CHAT_SECONDS") or 1),
         )

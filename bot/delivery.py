@@ -89,6 +89,7 @@ class OutboxSender:
         batch: int = 25,
         idle_seconds: float = 0.5,
         limiter: RateLimiter | None = None,
+        limiters: dict[ChatChannel, RateLimiter] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -97,6 +98,7 @@ class OutboxSender:
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
         self.limiter = limiter or RateLimiter()
+        self.limiters = limiters or {}
         self.gate = write_gate(sessions.kw["bind"])
 
     async def drain_once(self) -> int:
@@ -156,12 +158,13 @@ class OutboxSender:
         attempts: int,
     ) -> tuple[str, str, timedelta | None]:
         """(outcome, detail, retry after): sent with the channel's id, or why not."""
-        await self.limiter.wait(f"{channel.value}:{chat_id}")
+        limiter = self.limiters.get(channel, self.limiter)
+        await limiter.wait(f"{channel.value}:{chat_id}")
         try:
             external = await self.senders[channel].send(chat_id, text, buttons, edit_id)
         except RetryLater as error:
             if error.seconds:
-                self.limiter.pause(error.seconds)
+                limiter.pause(error.seconds)
             delay = timedelta(seconds=error.seconds) if error.seconds else backoff(attempts)
             return "retry", str(error), delay
         except Unreachable as error:

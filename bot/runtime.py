@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from telegram import Bot
 from telegram.ext import Application
+from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import ChannelSender, OutboxSender, RateLimiter
 from bot.sandbox import Sandbox
 from bot.telegram import TelegramSender, build_application, register_commands
+from bot.zalo import ZaloClient, ZaloPolling, ZaloSender, start_webhook, stop_task
 from handlers.core import CoreSettings
 from handlers.router import Core
 from jobs.cadence import Cadence
@@ -35,6 +37,7 @@ from models.organization import Official
 log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456:SANDBOX"
+SANDBOX_ZALO_TOKEN = "zalo-sandbox-token"
 SANDBOX_USER_BASE = 100_000  # a sample official's fake Telegram id is this plus their id
 
 
@@ -45,10 +48,19 @@ class Running:
     sender_task: asyncio.Task[None]
     core: Core
     scheduler: AsyncIOScheduler | None = None
+    zalo: ZaloClient | None = None
+    zalo_task: asyncio.Task[None] | None = None
+    zalo_server: HTTPServer | None = None
 
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        if self.zalo_task is not None:
+            await stop_task(self.zalo_task)
+        if self.zalo_server is not None:
+            self.zalo_server.stop()
+        if self.zalo is not None:
+            await self.zalo.close()
         self.sender_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.sender_task
@@ -88,19 +100,37 @@ async def start_bot(
         )
     else:
         await application.updater.start_polling(poll_interval=poll_interval, timeout=10)
-    sender = OutboxSender(
-        sessions,
-        clock,
-        {ChatChannel.TELEGRAM: TelegramSender(application.bot)},
-        idle_seconds=idle_seconds,
-        limiter=RateLimiter(settings.send_per_second, settings.send_per_chat_seconds),
-    )
+    senders: dict[ChatChannel, ChannelSender] = {
+        ChatChannel.TELEGRAM: TelegramSender(application.bot)
+    }
+    limiters = {
+        ChatChannel.TELEGRAM: RateLimiter(settings.send_per_second, settings.send_per_chat_seconds),
+        ChatChannel.ZALO: RateLimiter(
+            settings.zalo_send_per_second, settings.zalo_send_per_chat_seconds
+        ),
+    }
+    zalo = zalo_task = zalo_server = None
+    if settings.zalo_token:
+        zalo = ZaloClient(settings.zalo_token, settings.zalo_api_url)
+        senders[ChatChannel.ZALO] = ZaloSender(zalo)
+        if settings.zalo_webhook_url:
+            zalo_server = await start_webhook(
+                core,
+                zalo,
+                settings.zalo_webhook_url,
+                settings.zalo_webhook_secret,
+                settings.zalo_webhook_listen,
+            )
+        else:
+            await zalo.call("deleteWebhook")
+            zalo_task = asyncio.create_task(ZaloPolling(core, zalo).run(), name="zalo-polling")
+    sender = OutboxSender(sessions, clock, senders, idle_seconds=idle_seconds, limiters=limiters)
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     scheduler = None
     if cadence is not None:
         scheduler = schedule_jobs(sessions, clock, cadence, sender)
         scheduler.start()
-    return Running(application, sender, task, core, scheduler)
+    return Running(application, sender, task, core, scheduler, zalo, zalo_task, zalo_server)
 
 
 def schedule_jobs(
@@ -158,6 +188,7 @@ def sandbox_for(
 
     return Sandbox(
         token=SANDBOX_TOKEN,
+        zalo_token=SANDBOX_ZALO_TOKEN,
         port=settings.sandbox_port if port is None else port,
         people=people,
         link_code_for=link_code_for,
@@ -178,6 +209,13 @@ async def serve_forever(
         await fake.start()
     token = SANDBOX_TOKEN if fake else settings.telegram_token
     api_url = fake.url if fake else (settings.telegram_api_url or None)
+    if fake is not None:  # the demo shows both channels
+        settings = replace(
+            settings,
+            zalo_token=SANDBOX_ZALO_TOKEN,
+            zalo_api_url=f"{fake.url}/zalo",
+            zalo_webhook_url="",
+        )
     running = await start_bot(
         settings,
         sessions,
@@ -198,14 +236,29 @@ async def deliver_due(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> int:
     """Send what the outbox holds that is due now, without the bot running (`dondoc tick`)."""
+    zalo = ZaloClient(settings.zalo_token, settings.zalo_api_url) if settings.zalo_token else None
     async with Bot(settings.telegram_token, base_url=_base(settings.telegram_api_url)) as bot:
+        senders: dict[ChatChannel, ChannelSender] = {ChatChannel.TELEGRAM: TelegramSender(bot)}
+        if zalo is not None:
+            senders[ChatChannel.ZALO] = ZaloSender(zalo)
         sender = OutboxSender(
             sessions,
             clock,
-            {ChatChannel.TELEGRAM: TelegramSender(bot)},
-            limiter=RateLimiter(settings.send_per_second, settings.send_per_chat_seconds),
+            senders,
+            limiters={
+                ChatChannel.TELEGRAM: RateLimiter(
+                    settings.send_per_second, settings.send_per_chat_seconds
+                ),
+                ChatChannel.ZALO: RateLimiter(
+                    settings.zalo_send_per_second, settings.zalo_send_per_chat_seconds
+                ),
+            },
         )
-        return await sender.drain()
+        try:
+            return await sender.drain()
+        finally:
+            if zalo is not None:
+                await zalo.close()
 
 
 def _base(api_url: str) -> str:

@@ -56,6 +56,12 @@ class Sandbox:
     webhook_url: str = ""
     webhook_secret: str = ""
     send_delay: float = 0.0  # seconds a sendMessage takes to answer, after it is delivered
+    zalo_token: str = ""  # when set, the Zalo Bot API is served too, under /zalo
+    zalo_updates: list[dict[str, Any]] = field(default_factory=list)
+    zalo_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    zalo_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    zalo_webhook_url: str = ""
+    zalo_webhook_secret: str = ""
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -73,6 +79,7 @@ class Sandbox:
         app = Application(
             [
                 (r"/bot([^/]+)/(\w+)", _ApiHandler, {"sandbox": self}),
+                (r"/zalo/bot([^/]+)/(\w+)", _ZaloApiHandler, {"sandbox": self}),
                 (r"/sandbox/(\w+)", _PageApiHandler, {"sandbox": self}),
                 (r"/", _PageHandler),
             ]
@@ -203,6 +210,124 @@ class Sandbox:
                 except TimeoutError:
                     continue
         return self.bot_messages(chat_id)
+
+    # ------------------------------------------------------------ Zalo
+
+    async def zalo_say(
+        self, user_id: str, text: str | None, *, group: str | None = None, sticker: bool = False
+    ) -> dict[str, Any]:
+        """A person writes to the Zalo bot; returns the update, which may be pushed again."""
+        chat = group or user_id
+        message: dict[str, Any] = {
+            "message_id": f"z{next(self._message_ids)}",
+            "from": {"id": user_id, "name": f"User {user_id}"},
+            "chat": {"id": chat, "chat_type": "GROUP" if group else "PRIVATE"},
+            "date": int(time.time() * 1000),
+        }
+        event = "message.sticker.received" if sticker or text is None else "message.text.received"
+        if event == "message.text.received":
+            message["text"] = text
+        else:
+            message["sticker"] = "sticker"
+        self.zalo_messages.setdefault(chat, []).append({**message, "outgoing": False})
+        update = {"event_name": event, "message": message}
+        await self.zalo_push(update)
+        return update
+
+    async def zalo_push(self, update: dict[str, Any]) -> int:
+        """Deliver an update to the bot: by its webhook if one is set, else to getUpdates."""
+        if self.zalo_webhook_url:
+            return await self.post_zalo_webhook(update, self.zalo_webhook_secret)
+        async with self._new_update:
+            self.zalo_updates.append(update)
+            self._new_update.notify_all()
+        return 200
+
+    async def post_zalo_webhook(self, update: dict[str, Any], secret: str) -> int:
+        request = HTTPRequest(
+            self.zalo_webhook_url,
+            method="POST",
+            body=json.dumps(update),
+            headers={"Content-Type": "application/json", "X-Bot-Api-Secret-Token": secret},
+        )
+        response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        return response.code
+
+    def zalo_bot_messages(self, chat_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.zalo_messages.get(chat_id, []) if m["outgoing"]]
+
+    async def wait_for_zalo_messages(
+        self, chat_id: str, count: int, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with self._new_message:
+            while len(self.zalo_bot_messages(chat_id)) < count:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"Zalo chat {chat_id}: {len(self.zalo_bot_messages(chat_id))}"
+                        f" bot messages, expected {count}"
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new_message.wait(), remaining)
+        return self.zalo_bot_messages(chat_id)
+
+    async def zalo_call(
+        self, token: str, method: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        if not self.zalo_token or token != self.zalo_token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        self.zalo_calls.append((method, params))
+        if self.failures.get(f"zalo:{method}"):
+            failure = self.failures[f"zalo:{method}"].pop(0)
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": failure.status,
+                "description": failure.description,
+            }
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            return failure.status, body
+        if method == "getMe":
+            return 200, {"ok": True, "result": {"id": "zalo-bot", "name": "Đôn Đốc"}}
+        if method == "getUpdates":
+            timeout = float(params.get("timeout") or 0)
+            async with self._new_update:
+                if not self.zalo_updates and timeout and not self._closing:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._new_update.wait(), timeout)
+                if not self.zalo_updates:
+                    return 408, {"ok": False, "error_code": 408, "description": "Request timeout"}
+                return 200, {"ok": True, "result": self.zalo_updates.pop(0)}
+        if method in ("sendMessage", "sendPhoto"):
+            chat = str(params.get("chat_id", ""))
+            text = str(params.get("text") or params.get("caption") or "")
+            if method == "sendMessage" and not text.strip():
+                return 400, {"ok": False, "error_code": 400, "description": "text is empty"}
+            if len(text) > 2000:
+                return 400, {"ok": False, "error_code": 400, "description": "text is too long"}
+            message = {
+                "message_id": f"z{next(self._message_ids)}",
+                "date": int(time.time() * 1000),
+                "chat": {"id": chat},
+                "text": text,
+            }
+            async with self._new_message:
+                self.zalo_messages.setdefault(chat, []).append({**message, "outgoing": True})
+                self._new_message.notify_all()
+            return 200, {"ok": True, "result": message}
+        if method == "sendChatAction":
+            return 200, {"ok": True, "result": True}
+        if method == "setWebhook":
+            self.zalo_webhook_url = str(params["url"])
+            self.zalo_webhook_secret = str(params.get("secret_token") or "")
+            return 200, {"ok": True, "result": True}
+        if method == "deleteWebhook":
+            self.zalo_webhook_url = self.zalo_webhook_secret = ""
+            return 200, {"ok": True, "result": True}
+        if method == "getWebhookInfo":
+            return 200, {"ok": True, "result": {"url": self.zalo_webhook_url}}
+        return 404, {"ok": False, "error_code": 404, "description": "method not found"}
 
     def fail_next(self, method: str, failure: Failure) -> None:
         self.failures.setdefault(method, []).append(failure)
@@ -411,6 +536,25 @@ class _ApiHandler(RequestHandler):
 
     async def post(self, token: str, method: str) -> None:
         await self._serve(token, method)
+
+
+class _ZaloApiHandler(RequestHandler):
+    def initialize(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def check_xsrf_cookie(self) -> None:
+        return None
+
+    async def post(self, token: str, method: str) -> None:
+        params: dict[str, Any] = {k: self.get_argument(k) for k in self.request.arguments}
+        if self.request.body and self.request.headers.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            params.update(json.loads(self.request.body))
+        status, body = await self.sandbox.zalo_call(token, method, params)
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body, ensure_ascii=False))
 
 
 class _PageApiHandler(RequestHandler):

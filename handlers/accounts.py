@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers.arguments import syntax
 from handlers.core import Reply, Request
 from locales import LANGUAGES, translator
-from models.accounts import redeem_link_code
+from models.accounts import ChatAccount, ChatChannel, redeem_link_code
 from models.conversations import finish
 from models.organization import Unit
 from models.permissions import may_decide_extensions, may_see_unit_lists
@@ -104,7 +106,11 @@ async def help_(req: Request) -> list[Reply]:
             t._("/duyet 4102 — approve the pending extension of task 4102"),
             t._("/tuchoi 4102 Reason — refuse it"),
         ]
-    lines += [t._("/ngonngu en — switch language (vi, en)"), t._("/huy — cancel a question")]
+    lines += [
+        t._("/ngonngu en — switch language (vi, en)"),
+        t._("/kenh zalo — where reminders go: telegram, zalo or ca-hai"),
+        t._("/huy — cancel a question"),
+    ]
     return [Reply("\n".join(lines))]
 
 
@@ -123,3 +129,41 @@ async def cancel(req: Request) -> list[Reply]:
     if await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id):
         return [Reply(req.t._("Cancelled. Nothing was changed."))]
     return [Reply(req.t._("There is nothing to cancel."))]
+
+
+CHANNEL_CHOICES = {
+    "telegram": "telegram",
+    "zalo": "zalo",
+    "ca-hai": "all",
+    "cahai": "all",
+    "both": "all",
+    "all": "all",
+}
+
+
+async def channel(req: Request) -> list[Reply]:
+    """/kenh telegram|zalo|ca-hai: where reminders and alerts go when both are linked."""
+    t = req.t
+    choice = CHANNEL_CHOICES.get(req.args.strip().lower())
+    if choice is None:
+        return syntax(req, t._("Choose telegram, zalo or ca-hai (both)."))
+    assert req.official is not None
+    req.official.notify_channel = choice
+    linked = set(
+        (
+            await req.session.scalars(
+                select(ChatAccount.channel).where(ChatAccount.official_id == req.official.id)
+            )
+        ).all()
+    )
+    if choice == "all":
+        text = t._("Reminders and alerts will now come on every channel you have linked.")
+    else:
+        text = t._("Reminders and alerts will now come on {channel}.", channel=choice.capitalize())
+        if ChatChannel(choice) not in linked:
+            text += "\n" + t._(
+                "{channel} is not linked yet: send /start <code> to the bot there; "
+                "until then they come where you are linked.",
+                channel=choice.capitalize(),
+            )
+    return [Reply(text)]

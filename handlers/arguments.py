@@ -38,6 +38,7 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
         "quahan": (t._("/overdue [unit code]"), t._("/overdue SXD")),
         "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
+        "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),
     }
     return forms[command]
 

@@ -23,7 +23,7 @@ from models.clock import Clock
 from models.conversations import current, finish
 from models.db import write_gate
 from models.organization import Official
-from models.outbox import Priority, enqueue, mark_sent
+from models.outbox import OutboxMessage, Priority, enqueue, mark_sent
 from models.permissions import unit_parents, viewer_for
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "trogiup": (accounts.help_, False),
     "huy": (accounts.cancel, False),
     "ngonngu": (accounts.language, True),
+    "kenh": (accounts.channel, True),
     "viec": (tasks.my_tasks, True),
     "xem": (tasks.show, True),
     "xong": (tasks.done, True),
@@ -50,6 +51,7 @@ ALIASES = {
     "help": "trogiup",
     "cancel": "huy",
     "lang": "ngonngu",
+    "channel": "kenh",
     "tasks": "viec",
     "show": "xem",
     "done": "xong",
@@ -71,6 +73,10 @@ class Delivery:
 
     outbox_id: int | None
     reply: Reply
+
+
+def reply_key(incoming: Incoming, index: int) -> str:
+    return f"reply:{incoming.channel.value}:update {incoming.update_id}:{index}"
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -138,6 +144,12 @@ class Core:
     async def _handle(self, incoming: Incoming) -> list[Delivery]:
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             now = self.clock.now()
+            if await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.key == reply_key(incoming, 0))
+            ):
+                # The same update came twice (a webhook retry, a repeated poll): answered already,
+                # and its change made; doing it again would record a blocker twice.
+                return []
             found = await session.scalars(
                 select(ChatAccount)
                 .where(
@@ -163,7 +175,7 @@ class Core:
             for index, reply in enumerate(replies):
                 outbox_id = await enqueue(
                     session,
-                    key=f"reply:{incoming.channel.value}:update {incoming.update_id}:{index}",
+                    key=reply_key(incoming, index),
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
                     text=reply.text,

@@ -150,7 +150,10 @@ class Notifier:
         built: dict[tuple[int, str], Message] = {}
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
-            chats = accounts.get(item.official.id, [])
+            linked = accounts.get(item.official.id, [])
+            wanted = item.official.notify_channel or "all"
+            # The chosen channel, or whatever is linked if the chosen one is not.
+            chats = [a for a in linked if wanted in ("all", a.channel.value)] or linked
             if not chats:
                 self.unreachable[item.official.id] = item.official
                 continue

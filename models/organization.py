@@ -63,6 +63,8 @@ class Official(Base):
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
     language: Mapped[str] = mapped_column(String(8), default="vi")
+    # Where notices go when both Telegram and Zalo are linked: telegram, zalo or all.
+    notify_channel: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     unit: Mapped[Unit] = relationship(lazy="raise")

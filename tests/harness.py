@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from models.accounts import issue_link_code
 from models.clock import FixedClock
 
 TOKEN = "123456:TEST"
+ZALO_TOKEN = "zalo-test-token"
 USER_BASE = 500
 
 
@@ -73,8 +74,9 @@ class Bot:
             language=language,
             sticker=sticker,
         )
-        messages = await self.sandbox.wait_for_bot_messages(chat, before + expect)
-        return [m.get("text", "") for m in messages[before:]]
+        await self.sandbox.wait_for_bot_messages(chat, before + expect)
+        await self.settle()  # every part of a long reply, not just the first
+        return [m.get("text", "") for m in self.sandbox.bot_messages(chat)[before:]]
 
     def last(self, code: str) -> dict[str, Any]:
         return self.sandbox.bot_messages(self.user(code))[-1]
@@ -108,18 +110,76 @@ class Bot:
         return [m.get("text", "") for m in messages]
 
 
+@dataclass
+class ZaloBot(Bot):
+    """The same person-facing interface over Zalo: no buttons, the commands are typed."""
+
+    def user(self, code: str) -> str:  # type: ignore[override]
+        return f"zu{USER_BASE + self.ids[code]}"
+
+    async def send(
+        self,
+        code: str,
+        text: str | None,
+        *,
+        group: int | None = None,
+        language: str = "vi",
+        sticker: bool = False,
+        expect: int = 1,
+    ) -> list[str]:
+        chat = str(group) if group else self.user(code)
+        await self.settle()
+        before = len(self.sandbox.zalo_bot_messages(chat))
+        await self.sandbox.zalo_say(
+            self.user(code), text, group=str(group) if group else None, sticker=sticker
+        )
+        await self.sandbox.wait_for_zalo_messages(chat, before + expect)
+        await self.settle()
+        return [m["text"] for m in self.sandbox.zalo_bot_messages(chat)[before:]]
+
+    def last(self, code: str) -> dict[str, Any]:
+        return self.sandbox.zalo_bot_messages(self.user(code))[-1]
+
+    def buttons(self, message: dict[str, Any]) -> dict[str, str]:
+        """The typed equivalents listed under the message: `• Hoàn thành: /xong 4102`."""
+        lines = message["text"].split("\n")
+        marker = next(
+            (i for i, line in enumerate(lines) if line in ("Trả lời nhanh:", "Reply with:")), None
+        )
+        if marker is None:
+            return {}
+        return dict(
+            line[2:].rsplit(": ", 1) for line in lines[marker + 1 :] if line.startswith("• ")
+        )
+
+    async def press(
+        self, code: str, message: dict[str, Any], label: str, *, expect: int = 1
+    ) -> list[str]:
+        return await self.send(code, self.buttons(message)[label], expect=max(expect, 1))
+
+    async def inbox(self, code: str, count: int) -> list[str]:
+        messages = await self.sandbox.wait_for_zalo_messages(self.user(code), count)
+        return [m["text"] for m in messages]
+
+
 async def start(
-    sessions: async_sessionmaker[AsyncSession], clock: FixedClock, settings: Settings | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    settings: Settings | None = None,
+    channel: str = "telegram",
 ) -> Bot:
-    sandbox = Sandbox(token=TOKEN)
+    sandbox = Sandbox(token=TOKEN, zalo_token=ZALO_TOKEN)
     await sandbox.start()
-    settings = settings or Settings()
+    settings = replace(
+        settings or Settings(), zalo_token=ZALO_TOKEN, zalo_api_url=f"{sandbox.url}/zalo"
+    )
     running = await start_bot(
         settings, sessions, clock, token=TOKEN, api_url=sandbox.url, idle_seconds=0.05
     )
     async with sessions() as session:
         ids = dict((await session.execute(select(Official.code, Official.id))).tuples().all())
-    return Bot(sandbox, running, sessions, clock, ids)
+    kind = ZaloBot if channel == "zalo" else Bot
+    return kind(sandbox, running, sessions, clock, ids)
 
 
 async def stop(bot: Bot) -> None:

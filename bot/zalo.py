@@ -1,0 +1,228 @@
+"""The Zalo adapter: the Zalo Bot Platform API over httpx, around the same platform-neutral core.
+
+Zalo resembles Telegram's Bot API but has no keyboards: every button is shown as the command
+to type. getUpdates long-polls one update at a time and answers 408 when there is none;
+messages are limited to 2,000 characters; a webhook's secret comes in X-Bot-Api-Secret-Token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from tornado.httpserver import HTTPServer
+from tornado.web import Application, RequestHandler
+
+from bot.delivery import ChannelSender, RetryLater, Unreachable
+from handlers.core import Incoming, split_text
+from handlers.router import Core
+from locales import translator
+from models.accounts import ChatChannel
+
+log = logging.getLogger(__name__)
+
+ZALO_API_URL = "https://bot-api.zaloplatforms.com"
+MAX_TEXT = 2000
+POLL_SECONDS = 30
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+
+
+class ZaloError(Exception):
+    def __init__(self, code: int, description: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+class ZaloClient:
+    """The few methods the bot uses, all non-blocking."""
+
+    def __init__(
+        self, token: str, api_url: str = "", http: httpx.AsyncClient | None = None
+    ) -> None:
+        self.base = f"{(api_url or ZALO_API_URL).rstrip('/')}/bot{token}"
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=POLL_SECONDS + 10))
+
+    async def call(self, method: str, **params: Any) -> Any:
+        try:
+            response = await self.http.post(f"{self.base}/{method}", json=params)
+        except httpx.HTTPError as error:
+            raise ZaloError(0, f"network: {error!r}") from error
+        try:
+            body = response.json()
+        except json.JSONDecodeError:
+            body = {
+                "ok": False,
+                "error_code": response.status_code,
+                "description": response.text[:200],
+            }
+        if response.status_code == 200 and body.get("ok"):
+            return body.get("result")
+        code = int(body.get("error_code") or response.status_code)
+        retry = (body.get("parameters") or {}).get("retry_after")
+        raise ZaloError(code, str(body.get("description") or ""), float(retry) if retry else None)
+
+    async def next_update(self, timeout: int = POLL_SECONDS) -> dict[str, Any] | None:
+        """One update, or None when the long poll ends with 408 (nothing new)."""
+        try:
+            result = await self.call("getUpdates", timeout=str(timeout))
+        except ZaloError as error:
+            if error.code == 408:
+                return None
+            raise
+        if isinstance(result, list):  # tolerate a list, though Zalo sends one update
+            return result[0] if result else None
+        return result or None
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+def incoming_from(update: dict[str, Any]) -> Incoming | None:
+    """A Zalo update as the core's `Incoming`; images and stickers carry no text."""
+    message = update.get("message") or {}
+    sender, chat = message.get("from") or {}, message.get("chat") or {}
+    if not sender.get("id") or not chat.get("id"):
+        return None
+    event = str(update.get("event_name") or "")
+    return Incoming(
+        channel=ChatChannel.ZALO,
+        chat_id=str(chat["id"]),
+        user_id=str(sender["id"]),
+        # The event and the message id name an update: Zalo may deliver one twice.
+        update_id=f"{event}:{message.get('message_id')}",
+        text=message.get("text") if event == "message.text.received" else None,
+        is_group=str(chat.get("chat_type", "")).upper() == "GROUP",
+        language="vi",
+    )
+
+
+def render(text: str, buttons: list[list[tuple[str, str]]], language: str = "vi") -> list[str]:
+    """The text with each button as the command to type, cut to Zalo's limit at line ends."""
+    if buttons:
+        t = translator(language)
+        choices = [f"• {label}: {data}" for row in buttons for label, data in row]
+        heading = t._("Reply with:")
+        text = f"{text}\n\n{heading}\n" + "\n".join(choices)
+    return split_text(text, MAX_TEXT)
+
+
+async def send_text(
+    client: ZaloClient, chat_id: str, text: str, buttons: list[list[tuple[str, str]]]
+) -> str:
+    message_id = ""
+    for part in render(text, buttons):
+        result = await client.call("sendMessage", chat_id=chat_id, text=part)
+        message_id = str((result or {}).get("message_id", ""))
+    return message_id
+
+
+class ZaloSender(ChannelSender):
+    """Outbox rows to Zalo, with its errors turned into the sender's retry decisions."""
+
+    def __init__(self, client: ZaloClient) -> None:
+        self.client = client
+
+    async def send(
+        self,
+        chat_id: str,
+        text: str,
+        buttons: list[list[tuple[str, str]]],
+        edit_message_id: str | None,
+    ) -> str:
+        # Zalo cannot edit a message: a new page is a new message.
+        try:
+            return await send_text(self.client, chat_id, text, buttons)
+        except ZaloError as error:
+            if error.code == 429:
+                raise RetryLater(error.retry_after, str(error)) from error
+            if error.code == 0 or error.code >= 500:
+                raise RetryLater(None, str(error)) from error
+            if error.code == 403 or "not found" in error.description.lower():
+                raise Unreachable(str(error)) from error
+            raise
+
+
+async def answer(core: Core, client: ZaloClient, update: dict[str, Any]) -> None:
+    """Run one update through the core and send its replies."""
+    incoming = incoming_from(update)
+    if incoming is None:
+        return
+    for delivery in await core.handle(incoming):
+        buttons = [[(b.label, b.data) for b in row] for row in delivery.reply.buttons]
+        try:
+            external = await send_text(client, incoming.chat_id, delivery.reply.text, buttons)
+        except ZaloError:
+            log.exception(
+                "reply to Zalo chat %s failed; the outbox sender will retry", incoming.chat_id
+            )
+            continue
+        await core.delivered(delivery.outbox_id, external)
+
+
+@dataclass
+class ZaloPolling:
+    core: Core
+    client: ZaloClient
+    timeout: int = POLL_SECONDS
+
+    async def run(self) -> None:
+        """Long-poll forever; a 408 means nothing new, an error waits a little and retries."""
+        while True:
+            try:
+                update = await self.client.next_update(self.timeout)
+            except ZaloError as error:
+                log.warning("Zalo getUpdates failed: %s", error)
+                await asyncio.sleep(2)
+                continue
+            if update is not None:
+                try:
+                    await answer(self.core, self.client, update)
+                except Exception:
+                    log.exception("Zalo update %s failed", update)
+
+
+class _WebhookHandler(RequestHandler):
+    def initialize(self, core: Core, client: ZaloClient, secret: str) -> None:
+        self.core, self.client, self.secret = core, client, secret
+
+    async def post(self) -> None:
+        if not self.secret or self.request.headers.get(SECRET_HEADER) != self.secret:
+            self.set_status(403)
+            self.finish({"ok": False})
+            return
+        try:
+            update = json.loads(self.request.body)
+        except json.JSONDecodeError:
+            self.set_status(400)
+            self.finish({"ok": False})
+            return
+        await answer(self.core, self.client, update)
+        self.finish({"ok": True})
+
+
+async def start_webhook(
+    core: Core, client: ZaloClient, url: str, secret: str, listen: str
+) -> HTTPServer:
+    """Serve the webhook on `listen` (host:port) at the URL's path, and register it with Zalo."""
+    host, _, port = listen.rpartition(":")
+    path = urlsplit(url).path or "/"
+    server = HTTPServer(
+        Application([(path, _WebhookHandler, {"core": core, "client": client, "secret": secret})])
+    )
+    server.listen(int(port), host or "127.0.0.1")
+    await client.call("setWebhook", url=url, secret_token=secret)
+    return server
+
+
+async def stop_task(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
