@@ -570,7 +570,10 @@ class _PageApiHandler(RequestHandler):
             self.finish({"people": people})
         elif action == "chat":
             chat = self.get_argument("chat_id")
-            self.finish({"messages": sandbox.messages.get(chat, [])})
+            if self.get_argument("channel", "telegram") == "zalo":
+                self.finish({"messages": sandbox.zalo_messages.get(f"z{chat}", [])})
+            else:
+                self.finish({"messages": sandbox.messages.get(chat, [])})
         else:
             self.send_error(404)
 
@@ -578,7 +581,11 @@ class _PageApiHandler(RequestHandler):
         body = json.loads(self.request.body or b"{}")
         sandbox = self.sandbox
         user_id = int(body.get("user_id", 0))
-        if action == "say":
+        on_zalo = body.get("channel") == "zalo"
+        if action == "say" and on_zalo:
+            await sandbox.zalo_say(f"z{user_id}", str(body.get("text", "")))
+            self.finish({"ok": True})
+        elif action == "say":
             await sandbox.say(
                 user_id, str(body.get("text", "")), language=body.get("language", "vi")
             )
@@ -592,7 +599,10 @@ class _PageApiHandler(RequestHandler):
                 self.set_status(404)
                 self.finish({"ok": False})
                 return
-            await sandbox.say(user_id, f"/start {code}")
+            if on_zalo:
+                await sandbox.zalo_say(f"z{user_id}", f"/start {code}")
+            else:
+                await sandbox.say(user_id, f"/start {code}")
             self.finish({"ok": True})
         else:
             self.send_error(404)
@@ -606,6 +616,7 @@ def page_labels(t: Translator) -> dict[str, str]:
         "link": t._("Link this account"),
         "send": t._("Send"),
         "placeholder": t._("Type a message, e.g. /viec"),
+        "channel": t._("Channel"),
     }
 
 

@@ -14,7 +14,13 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.runtime import SANDBOX_TOKEN, SANDBOX_USER_BASE, sandbox_for, start_bot
+from bot.runtime import (
+    SANDBOX_TOKEN,
+    SANDBOX_USER_BASE,
+    SANDBOX_ZALO_TOKEN,
+    sandbox_for,
+    start_bot,
+)
 from models.clock import FixedClock
 from tests.city import City
 from tests.conftest import NOW
@@ -25,8 +31,9 @@ async def demo(sessions, city: City):
     clock = FixedClock(NOW)
     sandbox = sandbox_for(Settings(), sessions, clock, port=0)
     await sandbox.start()
+    settings = Settings(zalo_token=SANDBOX_ZALO_TOKEN, zalo_api_url=f"{sandbox.url}/zalo")
     running = await start_bot(
-        Settings(), sessions, clock, token=SANDBOX_TOKEN, api_url=sandbox.url, idle_seconds=0.05
+        settings, sessions, clock, token=SANDBOX_TOKEN, api_url=sandbox.url, idle_seconds=0.05
     )
     yield sandbox, city
     await running.stop()
@@ -103,3 +110,20 @@ async def test_dondoc_demo_runs_on_a_fresh_database(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+async def test_the_same_person_chats_on_zalo_in_the_sandbox(demo) -> None:
+    sandbox, city = demo
+    user = SANDBOX_USER_BASE + city.officials["SXD-CV"].id
+    async with httpx.AsyncClient(base_url=sandbox.url) as client:
+        link = {"user_id": user, "official_code": "SXD-CV", "channel": "zalo"}
+        assert (await client.post("/sandbox/link", json=link)).json()["ok"]
+        await sandbox.wait_for_zalo_messages(f"z{user}", 1)
+        await client.post(
+            "/sandbox/say", json={"user_id": user, "text": "/xem 4102", "channel": "zalo"}
+        )
+        await sandbox.wait_for_zalo_messages(f"z{user}", 2)
+        chat = (await client.get(f"/sandbox/chat?chat_id={user}&channel=zalo")).json()["messages"]
+    texts = [m["text"] for m in chat if m["outgoing"]]
+    assert texts[0].startswith("Xin chào đồng chí Bùi Minh Hà")
+    assert "• ✅ Hoàn thành: /xong 4102" in texts[1]
