@@ -180,14 +180,7 @@ class Sandbox:
 
     async def post_webhook(self, update: dict[str, Any], secret: str) -> int:
         """Deliver an update the way Telegram does; returns the HTTP status the bot answered."""
-        request = HTTPRequest(
-            self.webhook_url,
-            method="POST",
-            body=json.dumps(update),
-            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
-        )
-        response = await AsyncHTTPClient().fetch(request, raise_error=False)
-        return response.code
+        return await _post(self.webhook_url, "X-Telegram-Bot-Api-Secret-Token", secret, update)
 
     def bot_messages(self, chat_id: int | str) -> list[dict[str, Any]]:
         return [m for m in self.messages.get(str(chat_id), []) if m["outgoing"]]
@@ -244,14 +237,7 @@ class Sandbox:
         return 200
 
     async def post_zalo_webhook(self, update: dict[str, Any], secret: str) -> int:
-        request = HTTPRequest(
-            self.zalo_webhook_url,
-            method="POST",
-            body=json.dumps(update),
-            headers={"Content-Type": "application/json", "X-Bot-Api-Secret-Token": secret},
-        )
-        response = await AsyncHTTPClient().fetch(request, raise_error=False)
-        return response.code
+        return await _post(self.zalo_webhook_url, "X-Bot-Api-Secret-Token", secret, update)
 
     def zalo_bot_messages(self, chat_id: str) -> list[dict[str, Any]]:
         return [m for m in self.zalo_messages.get(chat_id, []) if m["outgoing"]]
@@ -501,6 +487,17 @@ class Sandbox:
 
     async def _m_logout(self, _: dict[str, Any]) -> bool:
         return True
+
+
+async def _post(url: str, header: str, secret: str, update: dict[str, Any]) -> int:
+    """POST an update to a bot's webhook with its secret header; the status it answered."""
+    request = HTTPRequest(
+        url,
+        method="POST",
+        body=json.dumps(update),
+        headers={"Content-Type": "application/json", header: secret},
+    )
+    return (await AsyncHTTPClient().fetch(request, raise_error=False)).code
 
 
 def _json(value: Any) -> Any:

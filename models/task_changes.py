@@ -77,31 +77,16 @@ def approve_deadline(
     *,
     requested_by: Official | None = None,
 ) -> DeadlineChange:
-    """Put a new deadline in force, keeping the old one in the history of changes."""
+    """Put a new deadline in force at once (an import, a decision taken elsewhere)."""
     change = DeadlineChange(
         task_id=task.id,
-        old_deadline=task.deadline,
         new_deadline=new_deadline,
         reason=reason,
-        state=ChangeState.APPROVED,
         requested_by_id=requested_by.id if requested_by else actor.official_id,
         requested_at=actor.at,
-        decided_by_id=actor.official_id,
-        decided_at=actor.at,
     )
     session.add(change)
-    record(
-        session,
-        task,
-        actor,
-        "extension_approved",
-        field="deadline",
-        old=task.deadline,
-        new=new_deadline,
-        note=reason,
-    )
-    task.deadline = new_deadline
-    task.updated_at = actor.at
+    approve_extension(session, task, change, actor, reason)
     return change
 
 
