@@ -33,8 +33,12 @@ from models.importing import (
 )
 from models.organization import Official
 from models.overdue import overdue_by_unit
+from models.report_files import period_title, write_xlsx
+from models.report_files import write_csv as write_report_csv
+from models.reports import Period, build_report
 from models.status import StatusWindow
 from models.tabular import TableError
+from models.task_queries import unit_by_code
 
 
 class CliError(Exception):
@@ -73,6 +77,13 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     demo.add_argument("--no-chat", action="store_true", help=t._("load and summarise only"))
 
     commands.add_parser("run", help=t._("run the bot (Telegram polling or webhook)"))
+
+    report = commands.add_parser("report", help=t._("write a periodic report as a file"))
+    report.add_argument("kind", choices=[p.value for p in Period])
+    report.add_argument("--at", help=t._("the last day of the period, e.g. 2026-11-30"))
+    report.add_argument("--unit", help=t._("one unit's report, by its code"))
+    report.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    report.add_argument("-o", "--output", type=Path, help=t._("the file to write"))
 
     tick = commands.add_parser(
         "tick", help=t._("run once everything due at a moment, and send the queued messages")
@@ -290,6 +301,51 @@ async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
+    t = ctx.t
+    moment = _moment(args.at, ctx.clock, t)
+    end = local_date(moment)
+    kind = Period(args.kind)
+    output = args.output or Path(f"bao-cao-{kind.value}-{end.isoformat()}.{args.format}")
+    async with ctx.sessions() as session:
+        unit_id = None
+        if args.unit:
+            unit = await unit_by_code(session, args.unit)
+            if unit is None:
+                raise CliError(t._("There is no unit with the code '{code}'.", code=args.unit))
+            unit_id = unit.id
+        report = await build_report(
+            session,
+            kind,
+            end,
+            await load_calendar(session),
+            due_soon_days=ctx.settings.due_soon_days,
+            past=end < local_date(ctx.clock.now()),
+            unit_id=unit_id,
+        )
+    try:
+        (write_xlsx if args.format == "xlsx" else write_report_csv)(output, report, t)
+    except OSError as error:
+        raise CliError(
+            t._("{path}: cannot write the file ({reason})", path=output, reason=error.strerror)
+        ) from None
+    total = report.total
+    print(
+        t._(
+            "{title}: {assigned} tasks, {on_time} done on time, {late} done late, "
+            "{open} in progress in time, {overdue} overdue.",
+            title=period_title(t, report),
+            assigned=t.number(total.assigned),
+            on_time=t.number(total.done_on_time),
+            late=t.number(total.done_late),
+            open=t.number(total.open_in_time),
+            overdue=t.number(total.overdue),
+        )
+    )
+    print(t._("Written to {path}.", path=output))
+    return 0
+
+
 async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
     """Cron-style operation and catching up: the jobs due at the moment, then delivery."""
     t = ctx.t
@@ -327,6 +383,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "demo": cmd_demo,
     "run": cmd_run,
     "tick": cmd_tick,
+    "report": cmd_report,
 }
 
 

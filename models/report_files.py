@@ -1,0 +1,221 @@
+"""The report as files the offices use as they are: XLSX (four sheets) and CSV (the summary)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from locales import Translator
+from models.reports import Period, Report
+from models.statistics import FiveColumns
+
+Row = Sequence[object]
+
+
+def period_title(t: Translator, report: Report) -> str:
+    names = {
+        Period.WEEKLY: t._("Weekly report"),
+        Period.BIWEEKLY: t._("Report for the briefing meeting (two weeks)"),
+        Period.MONTHLY: t._("Monthly report"),
+        Period.QUARTERLY: t._("Quarterly report"),
+    }
+    return t._(
+        "{name}: {start} – {end}",
+        name=names[report.kind],
+        start=t.date(report.start),
+        end=t.date(report.end),
+    )
+
+
+def _rate(columns: FiveColumns) -> float | None:
+    return None if columns.on_time_rate is None else round(columns.on_time_rate, 4)
+
+
+def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
+    header = [
+        t._("Unit code"),
+        t._("Unit"),
+        t._("Assigned"),
+        t._("Done on time"),
+        t._("Done late"),
+        t._("In progress in time"),
+        t._("Overdue"),
+        t._("On-time rate"),
+        t._("Overdue, previous period"),
+        t._("Change in overdue"),
+    ]
+    rows: list[Row] = []
+    for unit in report.units:
+        c, before = unit.columns, report.previous.get(unit.code, FiveColumns())
+        rows.append(
+            [
+                unit.code,
+                unit.name,
+                c.assigned,
+                c.done_on_time,
+                c.done_late,
+                c.open_in_time,
+                c.overdue,
+                _rate(c),
+                before.overdue,
+                c.overdue - before.overdue,
+            ]
+        )
+    c, before = report.total, report.previous_total
+    rows.append(
+        [
+            "",
+            t._("Total"),
+            c.assigned,
+            c.done_on_time,
+            c.done_late,
+            c.open_in_time,
+            c.overdue,
+            _rate(c),
+            before.overdue,
+            c.overdue - before.overdue,
+        ]
+    )
+    return header, rows
+
+
+def _sheet(
+    sheet: Worksheet,
+    title: str,
+    header: list[str],
+    rows: list[Row],
+    dates: set[int] = frozenset(),
+    percents: set[int] = frozenset(),
+) -> None:  # type: ignore[assignment]
+    sheet.title = title[:31]
+    sheet.append(header)
+    for row in rows:
+        sheet.append(list(row))
+    widths = [len(h) for h in header]
+    for row in rows:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], min(60, len(str(value if value is not None else ""))))
+    for i, cell in enumerate(sheet[1], start=1):
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        sheet.column_dimensions[get_column_letter(i)].width = widths[i - 1] + 2
+    for column in dates | percents:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column + 1, max_col=column + 1):
+            cell.number_format = "DD/MM/YYYY" if column in dates else "0.0%"
+    sheet.freeze_panes = "A2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+
+
+def write_xlsx(path: Path, report: Report, t: Translator) -> None:
+    workbook = Workbook()
+    header, rows = summary_table(t, report)
+    summary = workbook.active
+    assert summary is not None
+    _sheet(summary, t._("Summary"), header, rows, percents={7})
+    summary.oddHeader.center.text = period_title(t, report)
+    for cell in summary[summary.max_row]:
+        cell.font = Font(bold=True)
+
+    overdue_rows: list[Row] = [
+        [
+            row.task.id,
+            row.task.content,
+            row.unit_name,
+            row.task.deadline,
+            (report.end - row.task.deadline).days if row.task.deadline else None,
+            row.leader_name or "",
+            row.specialist_name or "",
+        ]
+        for row in report.overdue
+    ]
+    _sheet(
+        workbook.create_sheet(),
+        t._("Overdue"),
+        [
+            t._("Task"),
+            t._("Content"),
+            t._("Lead unit"),
+            t._("Deadline"),
+            t._("Days overdue"),
+            t._("Leader in charge"),
+            t._("Specialist"),
+        ],
+        overdue_rows,
+        dates={3},
+    )
+
+    people: list[Row] = [
+        [
+            p.code,
+            p.name,
+            p.unit_name,
+            t._("leader in charge") if p.role == "leader" else t._("specialist"),
+            p.columns.assigned,
+            p.columns.done_on_time,
+            p.columns.done_late,
+            p.columns.open_in_time,
+            p.columns.overdue,
+            _rate(p.columns),
+        ]
+        for p in report.officials
+    ]
+    _sheet(
+        workbook.create_sheet(),
+        t._("By official"),
+        [
+            t._("Code"),
+            t._("Full name"),
+            t._("Unit"),
+            t._("Role"),
+            t._("Assigned"),
+            t._("Done on time"),
+            t._("Done late"),
+            t._("In progress in time"),
+            t._("Overdue"),
+            t._("On-time rate"),
+        ],
+        people,
+        percents={9},
+    )
+
+    problems = {
+        "no specialist": t._("no specialist named"),
+        "no leader": t._("no leader named"),
+        "no deadline": t._("no deadline (ongoing)"),
+    }
+    errors: list[Row] = [
+        [e.task.id, e.task.content, e.task.lead_unit.name, problems[e.problem]]
+        for e in report.errors
+    ]
+    _sheet(
+        workbook.create_sheet(),
+        t._("Data errors"),
+        [t._("Task"), t._("Content"), t._("Lead unit"), t._("Problem")],
+        errors,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+
+
+def write_csv(path: Path, report: Report, t: Translator) -> None:
+    """The summary table, UTF-8 with a BOM so Excel shows the diacritics."""
+    header, rows = summary_table(t, report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(
+                ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row]
+            )

@@ -1,0 +1,142 @@
+"""The periodic report: the five columns per unit and per official, against the previous
+period, with the overdue list and the data errors. One set of queries for every output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from models.calendar import WorkingCalendar
+from models.organization import Official
+from models.overdue import overdue_by_unit
+from models.statistics import (
+    FiveColumns,
+    OfficialRow,
+    UnitRow,
+    five_columns_by_official,
+    five_columns_by_unit,
+)
+from models.status import StatusWindow, open_clause
+from models.task_queries import OverdueTask, overdue_tasks
+from models.tasks import Task
+
+ALL_OVERDUE = 1_000_000
+
+
+class Period(StrEnum):
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+def period_bounds(kind: Period, end: date) -> tuple[date, date]:
+    """The period ending on `end`: the last 7 or 14 days, or the month or quarter so far."""
+    if kind is Period.WEEKLY:
+        return end - timedelta(days=6), end
+    if kind is Period.BIWEEKLY:
+        return end - timedelta(days=13), end
+    if kind is Period.MONTHLY:
+        return end.replace(day=1), end
+    first_month = 3 * ((end.month - 1) // 3) + 1
+    return end.replace(month=first_month, day=1), end
+
+
+def previous_period(kind: Period, start: date) -> tuple[date, date]:
+    """The whole period before: the 7 or 14 days before, or the previous month or quarter."""
+    end = start - timedelta(days=1)
+    if kind is Period.WEEKLY:
+        return start - timedelta(days=7), end
+    if kind is Period.BIWEEKLY:
+        return start - timedelta(days=14), end
+    return period_bounds(kind, end)[0], end
+
+
+@dataclass(frozen=True)
+class DataError:
+    task: Task
+    problem: str  # "no specialist", "no leader", "no deadline"
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: Period
+    start: date
+    end: date
+    units: list[UnitRow]
+    total: FiveColumns
+    previous: dict[str, FiveColumns]  # by unit code
+    previous_total: FiveColumns
+    officials: list[OfficialRow]
+    overdue: list[OverdueTask]
+    errors: list[DataError]
+
+
+async def build_report(
+    session: AsyncSession,
+    kind: Period,
+    end: date,
+    calendar: WorkingCalendar,
+    *,
+    due_soon_days: int,
+    past: bool,
+    unit_id: int | None = None,
+) -> Report:
+    window = StatusWindow.at(end, calendar, due_soon_days, past=past)
+    start, _ = period_bounds(kind, end)
+    units = await five_columns_by_unit(session, window, start, unit_id)
+    before_start, before_end = previous_period(kind, start)
+    before_window = StatusWindow.at(before_end, calendar, due_soon_days, past=True)
+    before = await five_columns_by_unit(session, before_window, before_start, unit_id)
+    late_units = await overdue_by_unit(session, window, unit_id)
+    overdue = await overdue_tasks(
+        session, window, unit_ids=[u.unit_id for u in late_units], per_unit=ALL_OVERDUE
+    )
+    overdue.sort(key=lambda row: (row.task.deadline, row.task.id))
+    return Report(
+        kind=kind,
+        start=start,
+        end=end,
+        units=units,
+        total=sum((u.columns for u in units), FiveColumns()),
+        previous={u.code: u.columns for u in before},
+        previous_total=sum((u.columns for u in before), FiveColumns()),
+        officials=await five_columns_by_official(session, window, start, unit_id),
+        overdue=overdue,
+        errors=await data_errors(session, window, unit_id),
+    )
+
+
+async def data_errors(
+    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+) -> list[DataError]:
+    """Open tasks nobody answers for, or with no deadline: what the task force must see."""
+    query = (
+        select(Task)
+        .where(
+            open_clause(window),
+            or_(Task.specialist_id.is_(None), Task.leader_id.is_(None), Task.deadline.is_(None)),
+        )
+        .options(
+            joinedload(Task.lead_unit),
+            joinedload(Task.leader).noload(Official.role_links),
+            joinedload(Task.specialist).noload(Official.role_links),
+        )
+        .order_by(Task.lead_unit_id, Task.id)
+    )
+    if unit_id is not None:
+        query = query.where(Task.lead_unit_id == unit_id)
+    errors = []
+    for task in (await session.scalars(query)).unique():
+        if task.specialist_id is None:
+            errors.append(DataError(task, "no specialist"))
+        if task.leader_id is None:
+            errors.append(DataError(task, "no leader"))
+        if task.deadline is None:
+            errors.append(DataError(task, "no deadline"))
+    return errors

@@ -1,0 +1,158 @@
+"""The report: every column worked out by hand for the small city, and the files read back."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.cli import main
+from locales import translator
+from models.calendar import WorkingCalendar
+from models.clock import FixedClock
+from models.report_files import write_csv, write_xlsx
+from models.reports import Period, build_report, period_bounds, previous_period
+from models.statistics import FiveColumns
+from tests.city import City
+from tests.conftest import NOW
+
+T = translator("vi")
+
+
+def test_periods() -> None:
+    end = date(2026, 11, 25)
+    assert period_bounds(Period.WEEKLY, end) == (date(2026, 11, 19), end)
+    assert period_bounds(Period.BIWEEKLY, end) == (date(2026, 11, 12), end)
+    assert period_bounds(Period.MONTHLY, end) == (date(2026, 11, 1), end)
+    assert period_bounds(Period.QUARTERLY, end) == (date(2026, 10, 1), end)
+    assert previous_period(Period.MONTHLY, date(2026, 11, 1)) == (
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+    )
+    assert previous_period(Period.QUARTERLY, date(2026, 10, 1)) == (
+        date(2026, 7, 1),
+        date(2026, 9, 30),
+    )
+    assert previous_period(Period.WEEKLY, date(2026, 11, 19)) == (
+        date(2026, 11, 12),
+        date(2026, 11, 18),
+    )
+
+
+async def monthly(session, **options):
+    return await build_report(
+        session,
+        Period.MONTHLY,
+        date(2026, 11, 25),
+        WorkingCalendar(),
+        due_soon_days=3,
+        past=False,
+        **options,
+    )
+
+
+async def test_five_columns_per_unit_worked_out_by_hand(session, city: City) -> None:
+    report = await monthly(session)
+    by_unit = {u.code: u.columns for u in report.units}
+    # SXD: 4101 in time, 4102 due soon (in time), 4103 overdue.
+    assert by_unit["SXD"] == FiveColumns(3, 0, 0, 2, 1)
+    # STP: 4104 done 10/11 before its deadline 16/11; 4105 done 20/11 after 18/11.
+    assert by_unit["STP"] == FiveColumns(2, 1, 1, 0, 0)
+    # Q1: 4106 ongoing; 4107 overdue on its original deadline, in time on the extension.
+    assert by_unit["Q1"] == FiveColumns(2, 0, 0, 2, 0)
+    assert report.total == FiveColumns(7, 1, 1, 4, 1) and report.total.on_time_rate == 0.5
+    assert [u.code for u in report.units] == ["SXD", "STP", "Q1"]  # worst first
+
+
+async def test_previous_period_reads_the_past_as_it_was(session, city: City) -> None:
+    report = await monthly(session)
+    # On 31/10 nothing was done yet and nothing overdue: all seven in progress in time.
+    assert report.previous_total == FiveColumns(7, 0, 0, 7, 0)
+
+
+async def test_a_task_done_before_the_period_is_not_counted(session, city: City) -> None:
+    weekly = await build_report(
+        session, Period.WEEKLY, date(2026, 11, 25), WorkingCalendar(), due_soon_days=3, past=False
+    )
+    # 4104 was done on 10/11, before the week of 19–25/11.
+    assert {u.code: u.columns for u in weekly.units}["STP"] == FiveColumns(1, 0, 1, 0, 0)
+
+
+async def test_per_official_columns_and_the_overdue_list_and_data_errors(
+    session, city: City
+) -> None:
+    report = await monthly(session)
+    people = {(p.code, p.role): p.columns for p in report.officials}
+    assert people[("SXD-LD", "leader")] == FiveColumns(3, 0, 0, 2, 1)
+    assert people[("STP-CV", "specialist")] == FiveColumns(2, 1, 1, 0, 0)
+    assert [(r.task.id, r.leader_name, r.specialist_name) for r in report.overdue] == [
+        (4103, "Đặng Thanh Oanh", "Bùi Minh Hà")
+    ]
+    assert [(e.task.id, e.problem) for e in report.errors] == [(4106, "no deadline")]
+
+
+async def test_one_units_report(session, city: City) -> None:
+    report = await monthly(session, unit_id=city.units["STP"].id)
+    assert [u.code for u in report.units] == ["STP"] and report.overdue == []
+
+
+async def test_xlsx_has_the_sheets_the_office_prints(session, city: City, tmp_path: Path) -> None:
+    path = tmp_path / "bao-cao.xlsx"
+    write_xlsx(path, await monthly(session), T)
+    book = load_workbook(path)
+    assert book.sheetnames == ["Tổng hợp", "Quá hạn", "Theo cán bộ", "Lỗi dữ liệu"]
+    summary = book["Tổng hợp"]
+    assert [c.value for c in summary[1]][:7] == [
+        "Mã đơn vị",
+        "Đơn vị",
+        "Tổng số được giao",
+        "Hoàn thành đúng hạn",
+        "Hoàn thành quá hạn",
+        "Đang thực hiện trong hạn",
+        "Quá hạn",
+    ]
+    assert [c.value for c in summary[2]][:10] == ["SXD", "Sở Xây dựng", 3, 0, 0, 2, 1, None, 0, 1]
+    assert [c.value for c in summary[5]][1:8] == ["Tổng", 7, 1, 1, 4, 1, 0.5]
+    assert summary.freeze_panes == "A2" and summary.page_setup.orientation == "landscape"
+    overdue = book["Quá hạn"]
+    row = [c.value for c in overdue[2]]
+    assert row[0] == 4103 and row[3].date() == date(2026, 11, 20) and row[4] == 5
+    assert overdue.cell(2, 4).number_format == "DD/MM/YYYY"
+    assert [c.value for c in book["Lỗi dữ liệu"][2]][3] == "không có thời hạn (thường xuyên)"
+
+
+async def test_csv_is_the_summary_table(session, city: City, tmp_path: Path) -> None:
+    path = tmp_path / "bao-cao.csv"
+    write_csv(path, await monthly(session), T)
+    with path.open(encoding="utf-8-sig") as file:
+        rows = list(csv.reader(file))
+    assert rows[0][0] == "Mã đơn vị" and rows[1][:7] == [
+        "SXD",
+        "Sở Xây dựng",
+        "3",
+        "0",
+        "0",
+        "2",
+        "1",
+    ]
+    assert rows[-1][1:7] == ["Tổng", "7", "1", "1", "4", "1"]
+
+
+def test_dondoc_report_writes_the_file(
+    database_url: str, city: City, tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
+    monkeypatch.delenv("DONDOC_LANGUAGE", raising=False)
+    path = tmp_path / "thang.xlsx"
+    assert (
+        main(["report", "monthly", "--at", "2026-11-25", "-o", str(path)], clock=FixedClock(NOW))
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Báo cáo tháng: từ 01/11/2026 đến 25/11/2026: 7 nhiệm vụ, 1 hoàn thành đúng hạn" in out
+    assert load_workbook(path)["Tổng hợp"].max_row == 5
+    assert main(["report", "monthly", "--unit", "KHONGCO"], clock=FixedClock(NOW)) == 2
+    assert "Không có đơn vị mã 'KHONGCO'." in capsys.readouterr().err
