@@ -33,6 +33,7 @@ from models.importing import (
 )
 from models.organization import Official
 from models.overdue import overdue_by_unit
+from models.report_chart import write_chart
 from models.report_files import period_title, write_xlsx
 from models.report_files import write_csv as write_report_csv
 from models.reports import Period, build_report
@@ -82,7 +83,7 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     report.add_argument("kind", choices=[p.value for p in Period])
     report.add_argument("--at", help=t._("the last day of the period, e.g. 2026-11-30"))
     report.add_argument("--unit", help=t._("one unit's report, by its code"))
-    report.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    report.add_argument("--format", choices=["xlsx", "csv", "png"], default="xlsx")
     report.add_argument("-o", "--output", type=Path, help=t._("the file to write"))
 
     tick = commands.add_parser(
@@ -324,7 +325,8 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
             unit_id=unit_id,
         )
     try:
-        (write_xlsx if args.format == "xlsx" else write_report_csv)(output, report, t)
+        writers = {"xlsx": write_xlsx, "csv": write_report_csv, "png": write_chart}
+        writers[args.format](output, report, t)
     except OSError as error:
         raise CliError(
             t._("{path}: cannot write the file ({reason})", path=output, reason=error.strerror)

@@ -156,3 +156,15 @@ def test_dondoc_report_writes_the_file(
     assert load_workbook(path)["Tổng hợp"].max_row == 5
     assert main(["report", "monthly", "--unit", "KHONGCO"], clock=FixedClock(NOW)) == 2
     assert "Không có đơn vị mã 'KHONGCO'." in capsys.readouterr().err
+
+
+async def test_chart_is_a_phone_sized_png(session, city: City, tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    from models.report_chart import write_chart
+
+    path = tmp_path / "bieu-do.png"
+    write_chart(path, await monthly(session), T)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    height, width, _ = imread(path).shape
+    assert (width, height) == (1080, 1350)
