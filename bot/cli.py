@@ -33,6 +33,7 @@ from models.importing import (
 )
 from models.organization import Official
 from models.overdue import overdue_by_unit
+from models.public_list import write_public_csv, write_public_html
 from models.report_chart import write_chart
 from models.report_files import period_title, write_xlsx
 from models.report_files import write_csv as write_report_csv
@@ -83,7 +84,12 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     report.add_argument("kind", choices=[p.value for p in Period])
     report.add_argument("--at", help=t._("the last day of the period, e.g. 2026-11-30"))
     report.add_argument("--unit", help=t._("one unit's report, by its code"))
-    report.add_argument("--format", choices=["xlsx", "csv", "png"], default="xlsx")
+    report.add_argument("--format", choices=["xlsx", "csv", "png", "html"], default="xlsx")
+    report.add_argument(
+        "--public",
+        action="store_true",
+        help=t._("the public list of late units and individuals (html or csv)"),
+    )
     report.add_argument("-o", "--output", type=Path, help=t._("the file to write"))
 
     tick = commands.add_parser(
@@ -325,8 +331,16 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
             unit_id=unit_id,
         )
     try:
-        writers = {"xlsx": write_xlsx, "csv": write_report_csv, "png": write_chart}
-        writers[args.format](output, report, t)
+        writers = {
+            "xlsx": write_xlsx,
+            "csv": write_report_csv,
+            "png": write_chart,
+            "html": write_public_html,
+        }
+        if args.public and args.format == "csv":
+            write_public_csv(output, report, t)
+        else:
+            writers[args.format](output, report, t)
     except OSError as error:
         raise CliError(
             t._("{path}: cannot write the file ({reason})", path=output, reason=error.strerror)

@@ -168,3 +168,36 @@ async def test_chart_is_a_phone_sized_png(session, city: City, tmp_path: Path) -
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     height, width, _ = imread(path).shape
     assert (width, height) == (1080, 1350)
+
+
+async def test_the_public_list_names_late_units_and_people(
+    session, city: City, tmp_path: Path
+) -> None:
+    from models.public_list import write_public_csv, write_public_html
+
+    report = await build_report(
+        session,
+        Period.QUARTERLY,
+        date(2026, 11, 25),
+        WorkingCalendar(),
+        due_soon_days=3,
+        past=False,
+    )
+    html_path, csv_path = tmp_path / "cong-khai.html", tmp_path / "cong-khai.csv"
+    write_public_html(html_path, report, T)
+    write_public_csv(csv_path, report, T)
+    page = html_path.read_text(encoding="utf-8")
+    assert "<h1>Đơn vị và cá nhân chậm thực hiện nhiệm vụ</h1>" in page
+    assert "<td>Sở Xây dựng</td><td>3</td><td>0</td><td>1</td>" in page
+    assert "<td>Sở Tư pháp</td><td>2</td><td>1</td><td>0</td>" in page
+    assert "Quận Trung Tâm" not in page  # nothing late there
+    assert (
+        "<td>Lê Thị Hạnh</td><td>Sở Tư pháp</td><td>lãnh đạo phụ trách</td><td>1</td><td>0</td>"
+        in page
+    )
+    with csv_path.open(encoding="utf-8-sig") as file:
+        rows = list(csv.reader(file))
+    # One late task each: in the order of their names.
+    assert rows[1] == ["đơn vị", "Sở Tư pháp", "Sở Tư pháp", "", "1", "0"]
+    assert rows[2] == ["đơn vị", "Sở Xây dựng", "Sở Xây dựng", "", "0", "1"]
+    assert len(rows) == 1 + 2 + 4  # two units, two leaders and two specialists

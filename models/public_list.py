@@ -1,0 +1,82 @@
+"""The public list of late units and individuals (leaders and specialists), for the portal."""
+
+from __future__ import annotations
+
+import csv
+from html import escape
+from pathlib import Path
+
+from locales import Translator
+from models.report_files import period_title
+from models.reports import Report
+
+
+def late_units(report: Report) -> list[tuple[str, int, int, int]]:
+    """(unit, assigned, done late, overdue) for every unit with a late task, most late first."""
+    rows = [
+        (u.name, u.columns.assigned, u.columns.done_late, u.columns.overdue)
+        for u in report.units
+        if u.columns.done_late or u.columns.overdue
+    ]
+    return sorted(rows, key=lambda r: (-(r[2] + r[3]), r[0]))
+
+
+def late_people(report: Report, t: Translator) -> list[tuple[str, str, str, int, int]]:
+    """(name, unit, role, done late, overdue) for every leader and specialist with a late task."""
+    roles = {"leader": t._("leader in charge"), "specialist": t._("specialist")}
+    rows = [
+        (p.name, p.unit_name, roles[p.role], p.columns.done_late, p.columns.overdue)
+        for p in report.officials
+        if p.columns.done_late or p.columns.overdue
+    ]
+    return sorted(rows, key=lambda r: (-(r[3] + r[4]), r[0]))
+
+
+def write_public_html(path: Path, report: Report, t: Translator) -> None:
+    def table(header: list[str], rows: list[tuple[object, ...]]) -> str:
+        head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    units = table(
+        [t._("Unit"), t._("Assigned"), t._("Done late"), t._("Overdue")], late_units(report)
+    )
+    people = table(
+        [t._("Full name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")],
+        late_people(report, t),
+    )
+    title = t._("Units and individuals late with their tasks")
+    units_heading, people_heading = t._("Units"), t._("Individuals")
+    page = f"""<!doctype html>
+<html lang="{t.language}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse;width:100%;margin-bottom:2em}}th,td{{border:1px solid #999;
+padding:4px 8px;text-align:left}}th{{background:#eee}}</style></head><body>
+<h1>{escape(title)}</h1>
+<p>{escape(period_title(t, report))}</p>
+<h2>{escape(units_heading)}</h2>
+{units}
+<h2>{escape(people_heading)}</h2>
+{people}
+</body></html>
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+
+
+def write_public_csv(path: Path, report: Report, t: Translator) -> None:
+    """One table: each late unit, then each late person, with what they are."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            [t._("Kind"), t._("Name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")]
+        )
+        for name, _, late, overdue in late_units(report):
+            writer.writerow([t._("unit"), name, name, "", late, overdue])
+        for name, unit, role, late, overdue in late_people(report, t):
+            writer.writerow([t._("individual"), name, unit, role, late, overdue])
