@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Text, delete
+from sqlalchemy import String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,12 +69,13 @@ async def ask(
 
 
 async def finish(session: AsyncSession, channel: ChatChannel, chat_id: str, user_id: str) -> bool:
-    """Forget the question; True if there was one."""
-    result = await session.execute(
-        delete(Conversation).where(
-            Conversation.channel == channel,
-            Conversation.chat_id == chat_id,
-            Conversation.user_id == user_id,
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    """Forget the question; True if there was one.
+
+    Looked up by primary key first, so the common case (no question pending) only reads.
+    """
+    conversation = await session.get(Conversation, (channel, chat_id, user_id))
+    if conversation is None:
+        return False
+    await session.delete(conversation)
+    await session.flush()
+    return True

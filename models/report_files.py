@@ -91,9 +91,9 @@ def _sheet(
     title: str,
     header: list[str],
     rows: list[Row],
-    dates: set[int] = frozenset(),
-    percents: set[int] = frozenset(),
-) -> None:  # type: ignore[assignment]
+    dates: frozenset[int] = frozenset(),
+    percents: frozenset[int] = frozenset(),
+) -> None:
     sheet.title = title[:31]
     sheet.append(header)
     for row in rows:
@@ -122,7 +122,7 @@ def write_xlsx(path: Path, report: Report, t: Translator) -> None:
     header, rows = summary_table(t, report)
     summary = workbook.active
     assert summary is not None
-    _sheet(summary, t._("Summary"), header, rows, percents={7})
+    _sheet(summary, t._("Summary"), header, rows, percents=frozenset({7}))
     summary.oddHeader.center.text = period_title(t, report)
     for cell in summary[summary.max_row]:
         cell.font = Font(bold=True)
@@ -152,7 +152,7 @@ def write_xlsx(path: Path, report: Report, t: Translator) -> None:
             t._("Specialist"),
         ],
         overdue_rows,
-        dates={3},
+        dates=frozenset({3}),
     )
 
     people: list[Row] = [
@@ -186,7 +186,7 @@ def write_xlsx(path: Path, report: Report, t: Translator) -> None:
             t._("On-time rate"),
         ],
         people,
-        percents={9},
+        percents=frozenset({9}),
     )
 
     problems = {
