@@ -9,10 +9,11 @@ from handlers.cards import comrade, short
 from handlers.core import Button, Reply, Request
 from locales import Translator
 from models.deadlines import DeadlineChange
-from models.organization import Official
+from models.organization import Official, Role
 from models.permissions import may_decide_extensions
+from models.recipients import with_role
 from models.task_changes import approve_extension, reject_extension, request_extension
-from models.task_queries import pending_extension, task_force
+from models.task_queries import pending_extension
 from models.tasks import Task, TaskStatus
 
 
@@ -105,7 +106,9 @@ async def extend(req: Request) -> list[Reply]:
             ],
         )
 
-    await req.notify(await task_force(req.session), f"extension:{change.id}:request", alert)
+    await req.notify(
+        await with_role(req.session, Role.TASK_FORCE), f"extension:{change.id}:request", alert
+    )
     return [
         Reply(
             t._(

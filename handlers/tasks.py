@@ -6,7 +6,9 @@ from handlers.arguments import note_problem, only_numbers, syntax, task_and_rest
 from handlers.cards import comrade, short, task_buttons, task_card, task_line
 from handlers.core import Button, Reply, Request
 from locales import Translator
+from models.organization import Role
 from models.permissions import may_update
+from models.recipients import with_role
 from models.status import DerivedStatus, task_status
 from models.task_changes import mark_done, report_blocker, set_progress
 from models.task_queries import (
@@ -14,7 +16,6 @@ from models.task_queries import (
     my_open_tasks,
     my_tasks_due_by,
     recent_events,
-    task_force,
 )
 from models.tasks import TaskStatus
 
@@ -206,7 +207,9 @@ async def blocker(req: Request) -> list[Reply]:
         )
 
     await req.notify(
-        await task_force(req.session), f"blocker:task {task.id}:event {event.id}", alert
+        await with_role(req.session, Role.TASK_FORCE),
+        f"blocker:task {task.id}:event {event.id}",
+        alert,
     )
     return [
         Reply(

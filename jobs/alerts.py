@@ -10,12 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from handlers.cards import comrade, short
 from jobs.context import JobContext
-from jobs.recipients import distinct, with_role
 from locales import Translator
 from models.accounts import ChatAccount
 from models.notices import Message, Outgoing, already_sent
 from models.organization import Official, Role, Unit
 from models.outbox import Priority
+from models.recipients import distinct, with_role
 from models.status import open_clause
 from models.tasks import Task, TaskStatus
 

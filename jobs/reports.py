@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 from handlers.cards import five_columns
 from jobs.context import JobContext
-from jobs.recipients import distinct, with_role
 from locales import Translator
 from models.notices import Message, Outgoing
 from models.organization import Role
 from models.outbox import Priority
+from models.recipients import distinct, with_role
 from models.statistics import FiveColumns, UnitRow, five_columns_by_unit
 from models.status import StatusWindow
 

@@ -18,12 +18,12 @@ from sqlalchemy.orm import selectinload
 from handlers.cards import comrade, deadline_phrase, short, task_line
 from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
-from jobs.recipients import distinct, with_role
 from locales import Translator
 from models.db import write_gate
 from models.notices import Message, Outgoing
 from models.organization import Official, Role, Unit
 from models.outbox import Priority
+from models.recipients import distinct, with_role
 from models.status import DerivedStatus, open_clause, overdue_clause, task_status
 from models.tasks import Task
 from models.urgings import Urging, urging_counts

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from models.deadlines import ChangeState, DeadlineChange
-from models.organization import Official, OfficialRole, Role, Unit
+from models.organization import Official, Unit
 from models.permissions import Viewer
 from models.status import StatusWindow, open_clause, overdue_clause
 from models.tasks import Task, TaskEvent
@@ -129,16 +129,6 @@ async def overdue_tasks(
     )
     rows = await session.execute(query)
     return [OverdueTask(*row) for row in rows.tuples()]
-
-
-async def task_force(session: AsyncSession) -> list[Official]:
-    query = (
-        select(Official)
-        .join(OfficialRole, OfficialRole.official_id == Official.id)
-        .where(OfficialRole.role == Role.TASK_FORCE, Official.active.is_(True))
-        .order_by(Official.id)
-    )
-    return list((await session.scalars(query)).unique().all())
 
 
 async def recent_events(session: AsyncSession, task_id: int, limit: int = 5) -> list[TaskEvent]:
