@@ -9,6 +9,7 @@ from locales import Translator
 from models.calendar import WorkingCalendar
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
+from models.exporting import status_label
 from models.organization import Official
 from models.statistics import FiveColumns
 from models.status import DerivedStatus, StatusWindow, task_status
@@ -41,16 +42,6 @@ def stored_status(t: Translator, status: TaskStatus) -> str:
         TaskStatus.NOT_STARTED: t._("not started"),
         TaskStatus.IN_PROGRESS: t._("in progress"),
         TaskStatus.DONE: t._("done"),
-    }[status]
-
-
-def derived_label(t: Translator, status: DerivedStatus) -> str:
-    return {
-        DerivedStatus.IN_TIME: t._("in time"),
-        DerivedStatus.DUE_SOON: t._("due soon"),
-        DerivedStatus.OVERDUE: t._("overdue"),
-        DerivedStatus.DONE_ON_TIME: t._("done on time"),
-        DerivedStatus.DONE_LATE: t._("done late"),
     }[status]
 
 
@@ -235,7 +226,7 @@ def task_card(
     state = stored_status(t, task.status)
     if task.status is TaskStatus.IN_PROGRESS:
         state += f", {task.progress}%"
-    lines.append(t._("Status: {state} — {derived}", state=state, derived=derived_label(t, status)))
+    lines.append(t._("Status: {state} — {derived}", state=state, derived=status_label(t, status)))
     if task.result:
         lines.append(t._("Result: {result}", result=task.result))
     if events:
