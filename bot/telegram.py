@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.delivery import ChannelSender, RetryLater, Unreachable
-from handlers.core import Incoming, Reply, split_text
+from handlers.core import Incoming, split_text
 from handlers.router import Core, Delivery
 from locales import Translator, translator
 from models.accounts import ChatChannel
@@ -53,18 +53,7 @@ def menu(t: Translator) -> list[BotCommand]:
     ]
 
 
-def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in reply.buttons
-        ]
-    )
-
-
-def _markup_rows(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
@@ -132,7 +121,11 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     for delivery in deliveries:
         edit = incoming.message_id if delivery.reply.edit else None
         external = await send_text(
-            context.bot, incoming.chat_id, delivery.reply.text, _markup(delivery.reply), edit
+            context.bot,
+            incoming.chat_id,
+            delivery.reply.text,
+            _markup(delivery.reply.button_rows),
+            edit,
         )
         await core.delivered(delivery.outbox_id, external)
 
@@ -191,7 +184,7 @@ class TelegramSender(ChannelSender):
         edit_message_id: str | None,
     ) -> str:
         try:
-            return await send_text(self.bot, chat_id, text, _markup_rows(buttons), edit_message_id)
+            return await send_text(self.bot, chat_id, text, _markup(buttons), edit_message_id)
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -156,9 +156,10 @@ async def answer(core: Core, client: ZaloClient, update: dict[str, Any]) -> None
     if incoming is None:
         return
     for delivery in await core.handle(incoming):
-        buttons = [[(b.label, b.data) for b in row] for row in delivery.reply.buttons]
         try:
-            external = await send_text(client, incoming.chat_id, delivery.reply.text, buttons)
+            external = await send_text(
+                client, incoming.chat_id, delivery.reply.text, delivery.reply.button_rows
+            )
         except ZaloError:
             log.exception(
                 "reply to Zalo chat %s failed; the outbox sender will retry", incoming.chat_id

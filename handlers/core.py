@@ -54,6 +54,15 @@ class Reply:
     edit: bool = False  # replace the message the button was pressed on (paging)
     refused: bool = False  # a mistake the person can correct by answering again
 
+    @property
+    def button_rows(self) -> list[list[tuple[str, str]]]:
+        """The buttons as (label, data) pairs: how the outbox stores them."""
+        return rows_of(self.buttons)
+
+
+def rows_of(buttons: list[list[Button]]) -> list[list[tuple[str, str]]]:
+    return [[(b.label, b.data) for b in row] for row in buttons]
+
 
 @dataclass(frozen=True)
 class CoreSettings:
@@ -122,7 +131,7 @@ class Request:
 
         def message(t: Translator) -> Message:
             reply = build(t)
-            return Message(reply.text, [[(b.label, b.data) for b in row] for row in reply.buttons])
+            return Message(reply.text, reply.button_rows)
 
         people = {o.id: o for o in recipients}
         items = [Outgoing(f"{key}:to {o.id}", o, message) for o in people.values()]

@@ -179,7 +179,7 @@ class Core:
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
                     text=reply.text,
-                    buttons=[[(b.label, b.data) for b in row] for row in reply.buttons],
+                    buttons=reply.button_rows,
                     official_id=official.id if official else None,
                     priority=Priority.REPLY,
                     now=now,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from handlers.cards import document_name, task_buttons
-from handlers.core import Button
+from handlers.core import rows_of
 from jobs.context import JobContext
 from locales import Translator
 from models.notices import Message, Outgoing
@@ -26,10 +26,6 @@ def applicable_offset(days_left: int, offsets: tuple[int, ...]) -> int | None:
     """
     candidates = [o for o in (*offsets, 0) if o >= days_left]
     return min(candidates) if candidates else None
-
-
-def _rows(buttons: list[list[Button]]) -> list[list[tuple[str, str]]]:
-    return [[(b.label, b.data) for b in row] for row in buttons]
 
 
 def reminder(task: Task, days_left: int) -> Builder:
@@ -57,7 +53,7 @@ def reminder(task: Task, days_left: int) -> Builder:
         lines.append(source)
         buttons = [row[:] for row in task_buttons(t, task)]
         # Reminders offer Done, Update progress and Extension (the blocker is one tap away in /xem).
-        return Message("\n".join(lines), _rows([buttons[0], [buttons[1][1]]]))
+        return Message("\n".join(lines), rows_of([buttons[0], [buttons[1][1]]]))
 
     return build
 
