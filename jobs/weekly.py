@@ -11,15 +11,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import nulls_last, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from handlers.cards import comrade, deadline_phrase, short, task_line
 from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
 from locales import Translator
-from models.db import write_gate
+from models.db import insert_ignoring_duplicates, write_gate
 from models.notices import Message, Outgoing
 from models.organization import Official, Role, Unit
 from models.outbox import Priority
@@ -133,15 +131,10 @@ async def send_urgings(ctx: JobContext) -> int:
         }
         for t in overdue
     ]
-    dialect = (await ctx.session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for start in range(0, len(rows), 500):
         async with write_gate(ctx.session.bind).bulk():
-            await ctx.session.execute(
-                insert(Urging).on_conflict_do_nothing(
-                    index_elements=["task_id", "deadline", "week"]
-                ),
-                rows[start : start + 500],
+            await insert_ignoring_duplicates(
+                ctx.session, Urging, rows[start : start + 500], ["task_id", "deadline", "week"]
             )
             await ctx.session.commit()
     counts = await urging_counts(ctx.session, [(t.id, t.deadline) for t in overdue])  # type: ignore[misc]

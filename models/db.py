@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -97,6 +99,23 @@ def write_gate(engine: AsyncEngine) -> WriteGate:
     if engine not in _gates:
         _gates[engine] = WriteGate(enabled=engine.dialect.name == "sqlite")
     return _gates[engine]
+
+
+async def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that knows ON CONFLICT, in the session's own dialect."""
+    dialect = (await session.connection()).dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """Insert the rows a unique key does not already hold, 500 to a statement."""
+    for start in range(0, len(rows), 500):
+        statement = (await dialect_insert(session, table)).on_conflict_do_nothing(
+            index_elements=keys
+        )
+        await session.execute(statement, rows[start : start + 500])
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from locales import Translator, translator
 from models.accounts import ChatAccount
 from models.base import Base, UTCDateTime
-from models.db import write_gate
+from models.db import insert_ignoring_duplicates, write_gate
 from models.organization import Official
 from models.outbox import OutboxMessage, OutboxState, encode_buttons
 
@@ -40,18 +38,6 @@ class Notice(Base):
 class Message:
     text: str
     buttons: Buttons
-
-
-async def _insert_ignoring_duplicates(
-    session: AsyncSession, table: type[Base], rows: list[dict[str, object]], key: str
-) -> None:
-    if not rows:
-        return
-    dialect = (await session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for start in range(0, len(rows), 500):
-        statement = insert(table).on_conflict_do_nothing(index_elements=[key])
-        await session.execute(statement, rows[start : start + 500])
 
 
 async def already_sent(session: AsyncSession, keys: Sequence[str]) -> set[str]:
@@ -108,7 +94,7 @@ class Notifier:
     async def record(self, keys: Sequence[str]) -> None:
         """Mark notices as given without sending anything under their own key."""
         rows = [{"key": key, "created_at": self.now} for key in keys]
-        await _insert_ignoring_duplicates(self.session, Notice, rows, "key")
+        await insert_ignoring_duplicates(self.session, Notice, rows, ["key"])
 
     async def send(
         self,
@@ -179,6 +165,6 @@ class Notifier:
                         "error": "",
                     }
                 )
-        await _insert_ignoring_duplicates(self.session, Notice, notices, "key")
-        await _insert_ignoring_duplicates(self.session, OutboxMessage, messages, "key")
+        await insert_ignoring_duplicates(self.session, Notice, notices, ["key"])
+        await insert_ignoring_duplicates(self.session, OutboxMessage, messages, ["key"])
         return len(messages)

@@ -12,13 +12,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.accounts import ChatChannel
 from models.base import Base, UTCDateTime, enum_column
+from models.db import dialect_insert
 
 # A claim older than this is taken to belong to a process that died mid-send.
 CLAIM_TIMEOUT = timedelta(seconds=60)
@@ -122,10 +121,8 @@ async def enqueue(
         "claimed_at": now if claimed else None,
         "error": "",
     }
-    dialect = (await session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(OutboxMessage)
+        (await dialect_insert(session, OutboxMessage))
         .values(**values)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxMessage.id)
