@@ -8,8 +8,7 @@ from handlers.core import Button
 from locales import Translator
 from models.calendar import WorkingCalendar
 from models.deadlines import ChangeState, DeadlineChange
-from models.documents import Document, DocumentKind
-from models.exporting import status_label
+from models.exporting import document_name, status_label
 from models.organization import Official
 from models.statistics import FiveColumns
 from models.status import DerivedStatus, StatusWindow, task_status
@@ -43,29 +42,6 @@ def stored_status(t: Translator, status: TaskStatus) -> str:
         TaskStatus.IN_PROGRESS: t._("in progress"),
         TaskStatus.DONE: t._("done"),
     }[status]
-
-
-def document_kind(t: Translator, kind: DocumentKind) -> str:
-    return {
-        DocumentKind.CONCLUSION: t._("Conclusion"),
-        DocumentKind.DIRECTIVE: t._("Directive"),
-        DocumentKind.DECISION: t._("Decision"),
-        DocumentKind.NOTICE: t._("Notice"),
-        DocumentKind.PLAN: t._("Plan"),
-        DocumentKind.LETTER: t._("Official letter"),
-        DocumentKind.INSTRUCTION: t._("Instruction"),
-        DocumentKind.OTHER: t._("Document"),
-    }[kind]
-
-
-def document_name(t: Translator, document: Document) -> str:
-    """`Thông báo 105/TB-UBND ngày 03/10/2026`."""
-    return t._(
-        "{kind} {number} of {date}",
-        kind=document_kind(t, document.kind),
-        number=document.number,
-        date=t.date(document.issued_on),
-    )
 
 
 def deadline_phrase(

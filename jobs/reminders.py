@@ -7,10 +7,11 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from handlers.cards import document_name, task_buttons
+from handlers.cards import task_buttons
 from handlers.core import rows_of
 from jobs.context import JobContext
 from locales import Translator
+from models.exporting import document_name
 from models.notices import Message, Outgoing
 from models.outbox import Priority
 from models.tasks import Task, TaskStatus

@@ -1,6 +1,7 @@
 """The task register: SQLAlchemy models, queries and the domain rules beside their data."""
 
 from models.accounts import ChatAccount, LinkCode
+from models.attachments import Attachment
 from models.base import Base
 from models.calendar import CalendarOverride
 from models.conversations import Conversation
@@ -13,6 +14,7 @@ from models.tasks import Channel, Task, TaskEvent, TaskStatus
 from models.urgings import Urging
 
 __all__ = [
+    "Attachment",
     "Base",
     "CalendarOverride",
     "ChangeState",

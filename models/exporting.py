@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from locales import Translator
-from models.documents import Document
+from models.documents import Document, DocumentKind
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status
 from models.tabular import Cell, write_table
@@ -42,6 +42,29 @@ TASK_EXPORT_COLUMNS = [
     "result",
     "derived_status",
 ]
+
+
+def document_kind(t: Translator, kind: DocumentKind) -> str:
+    return {
+        DocumentKind.CONCLUSION: t._("Conclusion"),
+        DocumentKind.DIRECTIVE: t._("Directive"),
+        DocumentKind.DECISION: t._("Decision"),
+        DocumentKind.NOTICE: t._("Notice"),
+        DocumentKind.PLAN: t._("Plan"),
+        DocumentKind.LETTER: t._("Official letter"),
+        DocumentKind.INSTRUCTION: t._("Instruction"),
+        DocumentKind.OTHER: t._("Document"),
+    }[kind]
+
+
+def document_name(t: Translator, document: Document) -> str:
+    """`Thông báo 105/TB-UBND ngày 03/10/2026`."""
+    return t._(
+        "{kind} {number} of {date}",
+        kind=document_kind(t, document.kind),
+        number=document.number,
+        date=t.date(document.issued_on),
+    )
 
 
 def status_label(t: Translator, status: DerivedStatus) -> str:

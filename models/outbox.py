@@ -51,6 +51,10 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # [[label, data], …] rows of buttons; JSON so both channels can render them their way.
     buttons: Mapped[str] = mapped_column(Text, default="[]")
+    # A file sent with `text` as its caption (a chart, a workbook, a letter).
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), index=True
+    )
     # Set when the message replaces one the bot sent before (paging through a list).
     edit_message_id: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[OutboxState] = mapped_column(
@@ -99,6 +103,7 @@ async def enqueue(
     not_before: datetime | None = None,
     claimed: bool = False,
     edit_message_id: str | None = None,
+    attachment_id: int | None = None,
 ) -> int | None:
     """Add a message unless one with this key exists; returns its id, or None if it did.
 
@@ -114,6 +119,7 @@ async def enqueue(
         "text": text,
         "buttons": encode_buttons(buttons or []),
         "edit_message_id": edit_message_id,
+        "attachment_id": attachment_id,
         "state": OutboxState.SENDING if claimed else OutboxState.PENDING,
         "attempts": 0,
         "created_at": now,

@@ -9,11 +9,11 @@ from enum import StrEnum
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from models.calendar import WorkingCalendar
-from models.organization import Official
-from models.overdue import overdue_by_unit
+from models.documents import Document
+from models.organization import Official, Unit
 from models.statistics import (
     FiveColumns,
     OfficialRow,
@@ -21,11 +21,8 @@ from models.statistics import (
     five_columns_by_official,
     five_columns_by_unit,
 )
-from models.status import StatusWindow, open_clause
-from models.task_queries import OverdueTask, overdue_tasks
+from models.status import StatusWindow, open_clause, overdue_clause
 from models.tasks import Task
-
-ALL_OVERDUE = 1_000_000
 
 
 class Period(StrEnum):
@@ -58,6 +55,69 @@ def previous_period(kind: Period, start: date) -> tuple[date, date]:
 
 
 @dataclass(frozen=True)
+class OverdueRow:
+    """One overdue task as the report and the letter list it: plain columns, no ORM object."""
+
+    task_id: int
+    content: str
+    unit_code: str
+    unit_name: str
+    deadline: date
+    days_overdue: int
+    leader_name: str | None
+    specialist_name: str | None
+    document: Document | None
+
+
+async def overdue_rows(
+    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+) -> list[OverdueRow]:
+    """Every task overdue at the window's moment, the oldest deadline first."""
+    leader, specialist = aliased(Official), aliased(Official)
+    query = (
+        select(
+            Task.id,
+            Task.content,
+            Unit.code,
+            Unit.name,
+            Task.deadline,
+            leader.full_name,
+            specialist.full_name,
+            Task.document_id,
+        )
+        .join(Unit, Unit.id == Task.lead_unit_id)
+        .outerjoin(leader, leader.id == Task.leader_id)
+        .outerjoin(specialist, specialist.id == Task.specialist_id)
+        .where(overdue_clause(window))
+        .order_by(Task.deadline, Task.id)
+    )
+    if unit_id is not None:
+        query = query.where(Task.lead_unit_id == unit_id)
+    found = (await session.execute(query)).tuples().all()
+    documents: dict[int, Document] = {}
+    wanted = sorted({row[7] for row in found if row[7] is not None})
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        documents.update(
+            (d.id, d) for d in await session.scalars(select(Document).where(Document.id.in_(chunk)))
+        )
+    return [
+        OverdueRow(
+            task_id,
+            content,
+            code,
+            name,
+            deadline,
+            (window.today - deadline).days,
+            leader_name,
+            specialist_name,
+            documents.get(document_id) if document_id is not None else None,
+        )
+        for task_id, content, code, name, deadline, leader_name, specialist_name, document_id in found
+    ]
+
+
+@dataclass(frozen=True)
 class DataError:
     task: Task
     problem: str  # "no specialist", "no leader", "no deadline"
@@ -73,7 +133,7 @@ class Report:
     previous: dict[str, FiveColumns]  # by unit code
     previous_total: FiveColumns
     officials: list[OfficialRow]
-    overdue: list[OverdueTask]
+    overdue: list[OverdueRow]
     errors: list[DataError]
 
 
@@ -93,11 +153,6 @@ async def build_report(
     before_start, before_end = previous_period(kind, start)
     before_window = StatusWindow.at(before_end, calendar, due_soon_days, past=True)
     before = await five_columns_by_unit(session, before_window, before_start, unit_id)
-    late_units = await overdue_by_unit(session, window, unit_id)
-    overdue = await overdue_tasks(
-        session, window, unit_ids=[u.unit_id for u in late_units], per_unit=ALL_OVERDUE
-    )
-    overdue.sort(key=lambda row: (row.task.deadline, row.task.id))
     return Report(
         kind=kind,
         start=start,
@@ -107,7 +162,7 @@ async def build_report(
         previous={u.code: u.columns for u in before},
         previous_total=sum((u.columns for u in before), FiveColumns()),
         officials=await five_columns_by_official(session, window, start, unit_id),
-        overdue=overdue,
+        overdue=await overdue_rows(session, window, unit_id),
         errors=await data_errors(session, window, unit_id),
     )
 

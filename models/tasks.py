@@ -72,6 +72,8 @@ class Task(Base):
         Index("ix_tasks_specialist", "specialist_id", "status", "deadline"),
         Index("ix_tasks_leader", "leader_id", "status", "deadline"),
         Index("ix_tasks_assigned_date", "assigned_date"),
+        # Reports count the tasks done in a period beside the open ones.
+        Index("ix_tasks_completed_date", "completed_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

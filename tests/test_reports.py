@@ -88,9 +88,9 @@ async def test_per_official_columns_and_the_overdue_list_and_data_errors(
     people = {(p.code, p.role): p.columns for p in report.officials}
     assert people[("SXD-LD", "leader")] == FiveColumns(3, 0, 0, 2, 1)
     assert people[("STP-CV", "specialist")] == FiveColumns(2, 1, 1, 0, 0)
-    assert [(r.task.id, r.leader_name, r.specialist_name) for r in report.overdue] == [
-        (4103, "Đặng Thanh Oanh", "Bùi Minh Hà")
-    ]
+    assert [
+        (r.task_id, r.days_overdue, r.leader_name, r.specialist_name) for r in report.overdue
+    ] == [(4103, 5, "Đặng Thanh Oanh", "Bùi Minh Hà")]
     assert [(e.task.id, e.problem) for e in report.errors] == [(4106, "no deadline")]
 
 
@@ -119,8 +119,12 @@ async def test_xlsx_has_the_sheets_the_office_prints(session, city: City, tmp_pa
     assert summary.freeze_panes == "A2" and summary.page_setup.orientation == "landscape"
     overdue = book["Quá hạn"]
     row = [c.value for c in overdue[2]]
-    assert row[0] == 4103 and row[3].date() == date(2026, 11, 20) and row[4] == 5
-    assert overdue.cell(2, 4).number_format == "DD/MM/YYYY"
+    assert row[0] == 4103 and row[4].date() == date(2026, 11, 20) and row[5] == 5
+    assert row[3].startswith("Thông báo ") and row[6] == "Đặng Thanh Oanh"
+    assert overdue.cell(2, 5).number_format == "DD/MM/YYYY"
+    assert overdue.freeze_panes == "A2" and overdue.print_title_rows == "$1:$1"
+    assert summary.cell(5, 2).font.bold and summary.cell(1, 1).font.bold
+    assert summary.column_dimensions["B"].width > len("Sở Xây dựng")
     assert [c.value for c in book["Lỗi dữ liệu"][2]][3] == "không có thời hạn (thường xuyên)"
 
 

@@ -1,0 +1,73 @@
+"""Files sent with messages — a report's chart and workbook, an urging letter.
+
+Stored once under a key that names them (`report:monthly 2026-11-30:all:vi:xlsx`); every
+outbox row that carries the file points here, so a fan-out does not copy the bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import LargeBinary, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, enum_column
+from models.db import insert_ignoring_duplicates
+
+
+class FileKind(StrEnum):
+    PHOTO = "photo"  # shown inline: the chart
+    DOCUMENT = "document"  # a file to open: XLSX, DOCX
+
+
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".csv": "text/csv",
+    ".html": "text/html",
+}
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[FileKind] = mapped_column(enum_column(FileKind, "file_kind"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def media_type(self) -> str:
+        suffix = self.filename[self.filename.rfind(".") :].lower()
+        return MEDIA_TYPES.get(suffix, "application/octet-stream")
+
+
+@dataclass(frozen=True)
+class File:
+    """A file about to be sent: what a handler or a job produces."""
+
+    kind: FileKind
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+async def store(session: AsyncSession, key: str, file: File, now: datetime) -> int:
+    """Keep the file under `key` (the first one stored wins) and return its id."""
+    row = {
+        "key": key,
+        "kind": file.kind,
+        "filename": file.filename,
+        "content": file.content,
+        "created_at": now,
+    }
+    await insert_ignoring_duplicates(session, Attachment, [row], ["key"])
+    found = await session.scalar(select(Attachment.id).where(Attachment.key == key))
+    assert found is not None
+    return found
