@@ -41,6 +41,7 @@ from models.reports import Period, build_report
 from models.status import StatusWindow
 from models.tabular import TableError
 from models.task_queries import unit_by_code
+from models.urging_letter import letter_filename, urging_letter, write_docx
 
 
 class CliError(Exception):
@@ -91,6 +92,13 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
         help=t._("the public list of late units and individuals (html or csv)"),
     )
     report.add_argument("-o", "--output", type=Path, help=t._("the file to write"))
+
+    urge = commands.add_parser(
+        "urge", help=t._("write the urging letter to a unit with overdue tasks (DOCX)")
+    )
+    urge.add_argument("unit", help=t._("the unit's code"))
+    urge.add_argument("--at", help=t._("the day of the letter, e.g. 2026-11-30"))
+    urge.add_argument("-o", "--output", type=Path, help=t._("the file to write"))
 
     tick = commands.add_parser(
         "tick", help=t._("run once everything due at a moment, and send the queued messages")
@@ -362,6 +370,46 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_urge(ctx: Context, args: argparse.Namespace) -> int:
+    t = ctx.t
+    moment = _moment(args.at, ctx.clock, t)
+    async with ctx.sessions() as session:
+        unit = await unit_by_code(session, args.unit)
+        if unit is None:
+            raise CliError(t._("There is no unit with the code '{code}'.", code=args.unit))
+        window = await ctx.window(session, moment)
+        letter = await urging_letter(session, unit, window, await load_calendar(session))
+    if not letter.tasks:
+        print(
+            t._(
+                "{unit} has no overdue task on {date}: no letter is needed.",
+                unit=unit.name,
+                date=t.date(window.today),
+            )
+        )
+        return 0
+    output = args.output or Path(letter_filename(letter))
+    try:
+        if output.parent:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        write_docx(output, letter, t)
+    except OSError as error:
+        raise CliError(
+            t._("{path}: cannot write the file ({reason})", path=output, reason=error.strerror)
+        ) from None
+    print(
+        t.ngettext(
+            "Urging letter to {unit}: {n} overdue task, reasons due by {date}.",
+            "Urging letter to {unit}: {n} overdue tasks, reasons due by {date}.",
+            len(letter.tasks),
+            unit=unit.name,
+            date=t.date(letter.reply_by),
+        )
+    )
+    print(t._("Written to {path}.", path=output))
+    return 0
+
+
 async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
     """Cron-style operation and catching up: the jobs due at the moment, then delivery."""
     t = ctx.t
@@ -400,6 +448,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run,
     "tick": cmd_tick,
     "report": cmd_report,
+    "urge": cmd_urge,
 }
 
 

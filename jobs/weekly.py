@@ -21,7 +21,7 @@ from models.db import insert_ignoring_duplicates, write_gate
 from models.notices import Message, Outgoing
 from models.organization import Official, Role, Unit
 from models.outbox import Priority
-from models.recipients import distinct, with_role
+from models.recipients import distinct, head_of, with_role
 from models.status import DerivedStatus, open_clause, overdue_clause, task_status
 from models.tasks import Task
 from models.urgings import Urging, urging_counts
@@ -149,7 +149,7 @@ async def send_urgings(ctx: JobContext) -> int:
     items: list[Outgoing] = []
     for unit_id, tasks in by_unit.items():
         unit = tasks[0].lead_unit
-        head = _head_of(leaders.get(unit_id, []))
+        head = head_of(leaders.get(unit_id, []))
         build = _urging_letter(ctx, unit, head, tasks, counts, reply_by)
         recipients = distinct(
             [*leaders.get(unit_id, []), *(t.leader for t in tasks), *(t.specialist for t in tasks)]
@@ -161,12 +161,6 @@ async def send_urgings(ctx: JobContext) -> int:
     return sent + await _escalate(
         ctx, [t for t in overdue if counts.get(t.id, 0) >= ctx.cadence.escalate_after], counts
     )
-
-
-def _head_of(leaders: list[Official]) -> Official | None:
-    """The unit's head: a leader whose title is not a deputy's (Phó …)."""
-    heads = [o for o in leaders if not o.position.lower().startswith(("phó", "deputy"))]
-    return (heads or leaders or [None])[0]
 
 
 def _urging_letter(

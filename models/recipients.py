@@ -30,3 +30,9 @@ def distinct(people: Iterable[Official | None]) -> list[Official]:
         if person is not None:
             seen.setdefault(person.id, person)
     return list(seen.values())
+
+
+def head_of(people: list[Official]) -> Official | None:
+    """The head among a unit's leaders (or the task force): a title that is not a deputy's."""
+    heads = [o for o in people if not o.position.lower().startswith(("phó", "deputy"))]
+    return (heads or people or [None])[0]

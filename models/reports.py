@@ -70,9 +70,13 @@ class OverdueRow:
 
 
 async def overdue_rows(
-    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+    session: AsyncSession,
+    window: StatusWindow,
+    unit_id: int | None = None,
+    *,
+    deadline_before: date | None = None,
 ) -> list[OverdueRow]:
-    """Every task overdue at the window's moment, the oldest deadline first."""
+    """Every task overdue at the window's moment (already before a day), oldest first."""
     leader, specialist = aliased(Official), aliased(Official)
     query = (
         select(
@@ -93,6 +97,8 @@ async def overdue_rows(
     )
     if unit_id is not None:
         query = query.where(Task.lead_unit_id == unit_id)
+    if deadline_before is not None:
+        query = query.where(Task.deadline < deadline_before)
     found = (await session.execute(query)).tuples().all()
     documents: dict[int, Document] = {}
     wanted = sorted({row[7] for row in found if row[7] is not None})

@@ -1,0 +1,245 @@
+"""The written urging (công văn đôn đốc) to one unit, as a DOCX the office can edit and sign.
+
+Laid out the usual administrative way: the issuing body and a number to fill in on the left,
+the national motto and the date on the right, the subject, the addressee, a table of the
+unit's overdue tasks with their source documents and deadlines, the date by which reasons
+are due, the recipients and the signature block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+
+from docx import Document as new_document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt
+from docx.table import _Cell
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import Translator
+from models.calendar import WorkingCalendar
+from models.exporting import document_name
+from models.organization import Official, Role, Unit
+from models.recipients import head_of, with_role
+from models.reports import OverdueRow, overdue_rows
+from models.status import StatusWindow
+from models.urgings import urging_counts
+
+REPLY_WORKING_DAYS = 5
+FONT = "Times New Roman"
+
+
+@dataclass(frozen=True)
+class UrgingLetter:
+    unit: Unit
+    head: Official | None  # the addressee: the unit's head
+    authority: str  # the body the task force belongs to: the city's People's Committee
+    signer: Official | None  # the head of the task force
+    day: date
+    reply_by: date
+    tasks: list[OverdueRow]
+    counts: dict[int, int]  # task id -> times urged under its deadline in force
+
+    @property
+    def times(self) -> int:
+        return max((self.counts.get(row.task_id, 1) for row in self.tasks), default=1)
+
+
+async def urging_letter(
+    session: AsyncSession,
+    unit: Unit,
+    window: StatusWindow,
+    calendar: WorkingCalendar,
+    *,
+    deadline_before: date | None = None,
+) -> UrgingLetter:
+    """The letter for the tasks of `unit` overdue at the window's moment (or before a day)."""
+    tasks = await overdue_rows(session, window, unit.id, deadline_before=deadline_before)
+    counts = await urging_counts(session, [(row.task_id, row.deadline) for row in tasks])
+    leaders = await with_role(session, Role.LEADER, [unit.id])
+    city_leaders = await with_role(session, Role.CITY_LEADER)
+    authority = ""
+    if city_leaders:
+        top = await session.get(Unit, city_leaders[0].unit_id)
+        authority = top.name if top else ""
+    return UrgingLetter(
+        unit=unit,
+        head=head_of(leaders),
+        authority=authority,
+        signer=head_of(await with_role(session, Role.TASK_FORCE)),
+        day=window.today,
+        reply_by=calendar.add_working_days(window.today, REPLY_WORKING_DAYS),
+        tasks=tasks,
+        counts=counts,
+    )
+
+
+def addressee(letter: UrgingLetter) -> str:
+    """`Giám đốc Sở Xây dựng`: the head's title and the unit, or the unit alone."""
+    head = letter.head
+    if head and head.position and letter.unit.name.lower() not in head.position.lower():
+        return f"{head.position} {letter.unit.name}"
+    return head.position if head and head.position else letter.unit.name
+
+
+def _paragraph(
+    cell_or_doc: _Cell | object,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float = 13,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    space_after: float = 0,
+) -> None:
+    first = cell_or_doc.paragraphs[0] if isinstance(cell_or_doc, _Cell) else None
+    # A new cell holds one empty paragraph: write into it rather than below it.
+    if first is not None and not first.text and len(cell_or_doc.paragraphs) == 1:  # type: ignore[attr-defined]
+        paragraph = first
+    else:
+        paragraph = cell_or_doc.add_paragraph()  # type: ignore[attr-defined]
+    run = paragraph.add_run(text)
+    run.bold, run.italic, run.font.size, run.font.name = bold, italic, Pt(size), FONT
+    paragraph.alignment = align
+    paragraph.paragraph_format.space_after = Pt(space_after)
+
+
+def _cell_text(cell: _Cell, text: str, *, bold: bool = False, size: float = 12) -> None:
+    cell.text = ""
+    run = cell.paragraphs[0].add_run(text)
+    run.bold, run.font.size, run.font.name = bold, Pt(size), FONT
+
+
+def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> None:
+    document = new_document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = FONT, Pt(13)  # type: ignore[attr-defined]
+    center = WD_ALIGN_PARAGRAPH.CENTER
+
+    # The heading: who issues it, and the motto, side by side.
+    heading = document.add_table(rows=1, cols=2)
+    left, right = heading.rows[0].cells
+    left.text = right.text = ""
+    _paragraph(left, (letter.authority or t._("People's Committee")).upper(), size=12, align=center)
+    _paragraph(left, t._("TASK FORCE"), bold=True, size=12, align=center)
+    _paragraph(left, t._("No.: …/CV-TCT"), size=12, align=center)
+    _paragraph(
+        left, t._("Re: urging overdue tasks"), italic=True, size=11, align=center, space_after=6
+    )
+    _paragraph(right, t._("SOCIALIST REPUBLIC OF VIETNAM"), bold=True, size=12, align=center)
+    _paragraph(right, t._("Independence - Freedom - Happiness"), bold=True, size=13, align=center)
+    _paragraph(
+        right,
+        t._(
+            "……, day {day} month {month} year {year}",
+            day=f"{letter.day.day:02d}",
+            month=f"{letter.day.month:02d}",
+            year=letter.day.year,
+        ),
+        italic=True,
+        align=center,
+    )
+
+    _paragraph(document, "", space_after=6)
+    _paragraph(
+        document,
+        t._("To: {addressee}.", addressee=addressee(letter)),
+        align=center,
+        space_after=12,
+    )
+    _paragraph(
+        document,
+        t.ngettext(
+            "According to the task tracking system, as of {date} {unit} has {n} overdue task "
+            "(urging no. {times}):",
+            "According to the task tracking system, as of {date} {unit} has {n} overdue tasks "
+            "(urging no. {times}):",
+            len(letter.tasks),
+            date=t.date(letter.day),
+            unit=letter.unit.name,
+            times=letter.times,
+        ),
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        space_after=6,
+    )
+
+    header = [
+        t._("No."),
+        t._("Content"),
+        t._("Assigned by"),
+        t._("Deadline"),
+        t._("Days overdue"),
+        t._("Leader in charge / specialist"),
+        t._("Times urged"),
+    ]
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, title in zip(table.rows[0].cells, header, strict=True):
+        _cell_text(cell, title, bold=True, size=11)
+    for number, row in enumerate(letter.tasks, start=1):
+        people = " / ".join(name for name in (row.leader_name, row.specialist_name) if name)
+        values = [
+            str(number),
+            f"#{row.task_id} {row.content}",
+            document_name(t, row.document) if row.document else "",
+            t.date(row.deadline),
+            t.number(row.days_overdue),
+            people,
+            t.number(letter.counts.get(row.task_id, 1)),
+        ]
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            _cell_text(cell, value, size=11)
+    for column, width in zip(table.columns, (1.0, 5.5, 3.2, 2.2, 1.6, 3.0, 1.5), strict=True):
+        for cell in column.cells:
+            cell.width = Cm(width)
+
+    _paragraph(document, "", space_after=6)
+    _paragraph(
+        document,
+        t._(
+            "The task force asks you to direct the prompt completion of these tasks, to update "
+            "their results in the system, and to report the reasons for the delay in writing "
+            "before {date}.",
+            date=t.date(letter.reply_by),
+        ),
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        space_after=12,
+    )
+
+    # Recipients on the left, the signature on the right.
+    footer = document.add_table(rows=1, cols=2)
+    left, right = footer.rows[0].cells
+    left.text = right.text = ""
+    _paragraph(left, t._("Recipients:"), bold=True, italic=True, size=12)
+    for line in (
+        t._("- As above;"),
+        t._("- City leaders (to report);"),
+        t._("- Filed: clerical office, task force."),
+    ):
+        _paragraph(left, line, size=11)
+    _paragraph(right, t._("ON BEHALF OF THE TASK FORCE"), bold=True, size=13, align=center)
+    _paragraph(right, t._("HEAD"), bold=True, size=13, align=center, space_after=60)
+    _paragraph(right, letter.signer.full_name if letter.signer else "", bold=True, align=center)
+    document.save(target)  # type: ignore[arg-type]
+
+
+def docx_bytes(letter: UrgingLetter, t: Translator) -> bytes:
+    buffer = BytesIO()
+    write_docx(buffer, letter, t)
+    return buffer.getvalue()
+
+
+def letter_filename(letter: UrgingLetter) -> str:
+    return f"don-doc-{letter.unit.code}-{letter.day.isoformat()}.docx"

@@ -1,0 +1,148 @@
+"""The urging letter: the DOCX read back, paragraph by paragraph and cell by cell."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from docx import Document as open_docx
+from sqlalchemy import func, select
+
+from bot.cli import main
+from locales import translator
+from models.calendar import WorkingCalendar
+from models.clock import FixedClock
+from models.status import StatusWindow
+from models.urging_letter import docx_bytes, urging_letter
+from models.urgings import Urging
+from tests.city import City
+from tests.conftest import NOW
+
+T = translator("vi")
+
+
+def _text(document) -> str:
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def _cells(table) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+async def _letter(session, city: City, unit: str = "SXD", today: date = date(2026, 11, 25)):
+    window = StatusWindow.at(today, WorkingCalendar(), 3)
+    return await urging_letter(session, city.units[unit], window, WorkingCalendar())
+
+
+async def test_the_letter_lists_the_units_overdue_tasks(session, city: City) -> None:
+    session.add(
+        Urging(
+            task_id=4103,
+            deadline=date(2026, 11, 20),
+            unit_id=city.units["SXD"].id,
+            week="2026-W47",
+            at=NOW,
+        )
+    )
+    await session.flush()
+    letter = await _letter(session, city)
+    assert [row.task_id for row in letter.tasks] == [4103]
+    assert letter.reply_by == date(2026, 12, 2)  # five working days after Wed 25/11
+    document = open_docx(BytesIO(docx_bytes(letter, T)))
+
+    heading, tasks, footer = document.tables
+    left, right = _cells(heading)[0]
+    assert "ỦY BAN NHÂN DÂN THÀNH PHỐ" in left and "TỔ CÔNG TÁC" in left
+    assert "Số: …/CV-TCT" in left and "V/v đôn đốc thực hiện nhiệm vụ quá hạn" in left
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in right
+    assert "Độc lập - Tự do - Hạnh phúc" in right
+    assert "……, ngày 25 tháng 11 năm 2026" in right
+
+    body = _text(document)
+    assert "Kính gửi: Giám đốc Sở Xây dựng." in body
+    assert "đến ngày 25/11/2026 Sở Xây dựng còn 1 nhiệm vụ quá hạn (lần đôn đốc thứ 1)" in body
+    assert "báo cáo rõ lý do chậm muộn bằng văn bản trước ngày 02/12/2026" in body
+
+    rows = _cells(tasks)
+    assert rows[0] == [
+        "STT",
+        "Nội dung nhiệm vụ",
+        "Văn bản giao",
+        "Thời hạn",
+        "Số ngày quá hạn",
+        "Lãnh đạo phụ trách / chuyên viên",
+        "Số lần đôn đốc",
+    ]
+    assert rows[1] == [
+        "1",
+        "#4103 Kiểm tra, xử lý vi phạm trật tự xây dựng",
+        "Thông báo 105/TB-UBND ngày 03/10/2026",
+        "20/11/2026",
+        "5",
+        "Đặng Thanh Oanh / Bùi Minh Hà",
+        "1",
+    ]
+    recipients, signature = _cells(footer)[0]
+    assert recipients.startswith("Nơi nhận:") and "- Như trên;" in recipients
+    assert "TM. TỔ CÔNG TÁC" in signature and signature.endswith("Trần Văn Tổ")
+    section = document.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.left_margin.cm, 1) == 3.0
+
+
+async def test_the_letter_in_english(session, city: City) -> None:
+    document = open_docx(BytesIO(docx_bytes(await _letter(session, city), translator("en"))))
+    assert "To: Giám đốc Sở Xây dựng." in _text(document)
+    assert "SOCIALIST REPUBLIC OF VIETNAM" in _cells(document.tables[0])[0][1]
+
+
+async def test_a_unit_without_overdue_tasks_has_an_empty_letter(session, city: City) -> None:
+    assert (await _letter(session, city, "STP")).tasks == []
+
+
+@pytest.fixture
+def dondoc(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
+    monkeypatch.delenv("DONDOC_LANGUAGE", raising=False)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv), clock=FixedClock(NOW))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return run
+
+
+async def _urgings(database_url: str) -> int:
+    from models.db import create_engine
+
+    engine = create_engine(database_url)
+    async with engine.connect() as connection:
+        count = await connection.scalar(select(func.count()).select_from(Urging))
+    await engine.dispose()
+    return int(count or 0)
+
+
+def test_dondoc_urge_writes_the_letter(dondoc, city: City, tmp_path: Path) -> None:
+    path = tmp_path / "cv" / "sxd.docx"
+    code, out, _ = dondoc("urge", "sxd", "-o", str(path))
+    assert code == 0
+    assert "Văn bản đôn đốc gửi Sở Xây dựng: 1 nhiệm vụ quá hạn" in out
+    assert "hạn báo cáo lý do 02/12/2026" in out
+    rows = _cells(open_docx(str(path)).tables[1])
+    assert [row[0] for row in rows] == ["STT", "1"]
+
+
+def test_dondoc_urge_refuses_what_it_cannot_do(
+    dondoc, city: City, tmp_path: Path, database_url: str
+) -> None:
+    import asyncio
+
+    code, _, err = dondoc("urge", "KHONGCO", "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and "Không có đơn vị mã 'KHONGCO'." in err
+    code, out, _ = dondoc("urge", "STP", "-o", str(tmp_path / "stp.docx"))
+    assert code == 0 and "không có nhiệm vụ quá hạn" in out
+    assert not (tmp_path / "x.docx").exists() and not (tmp_path / "stp.docx").exists()
+    assert asyncio.run(_urgings(database_url)) == 0  # writing a letter urges nothing itself
