@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.accounts import ChatAccount, ChatChannel
+from models.attachments import File, attachments
 from models.clock import Clock
 from models.db import write_gate
 from models.outbox import DeliveryAttempt, claim_due, mark_failed, mark_sent
@@ -42,6 +44,22 @@ class ChannelSender(Protocol):
         buttons: list[list[tuple[str, str]]],
         edit_message_id: str | None,
     ) -> str: ...
+
+    async def send_file(self, chat_id: str, file: File) -> str: ...
+
+
+@dataclass(frozen=True)
+class Work:
+    """One claimed outbox row, detached from its session, with its file if it has one."""
+
+    message_id: int
+    channel: ChatChannel
+    chat_id: str
+    text: str
+    buttons: list[list[tuple[str, str]]]
+    edit_message_id: str | None
+    attempts: int
+    file: File | None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -110,19 +128,29 @@ class OutboxSender:
         """
         async with self.gate.bulk(), self.sessions() as session, session.begin():
             messages = await claim_due(session, self.clock.now(), self.batch)
+            files = await attachments(session, {m.attachment_id for m in messages})
             work = [
-                (m.id, m.channel, m.chat_id, m.text, m.button_rows, m.edit_message_id, m.attempts)
+                Work(
+                    m.id,
+                    m.channel,
+                    m.chat_id,
+                    m.text,
+                    m.button_rows,
+                    m.edit_message_id,
+                    m.attempts,
+                    replace(files[m.attachment_id], caption=m.text) if m.attachment_id else None,
+                )
                 for m in messages
                 if m.channel in self.senders
             ]
         if not work:
             return 0
-        results = await asyncio.gather(*(self._deliver(*item) for item in work))
+        results = await asyncio.gather(*(self._deliver(item) for item in work))
         now = self.clock.now()
         async with self.gate.bulk(), self.sessions() as session, session.begin():
-            for (message_id, channel, chat_id, *_, attempts), result in zip(
-                work, results, strict=True
-            ):
+            for item, result in zip(work, results, strict=True):
+                message_id, channel, chat_id = item.message_id, item.channel, item.chat_id
+                attempts = item.attempts
                 outcome, detail, retry = result
                 if outcome == "sent":
                     await mark_sent(session, message_id, now, detail)
@@ -147,21 +175,22 @@ class OutboxSender:
                     )
         return sum(1 for outcome, _, _ in results if outcome == "sent")
 
-    async def _deliver(
-        self,
-        message_id: int,
-        channel: ChatChannel,
-        chat_id: str,
-        text: str,
-        buttons: list[list[tuple[str, str]]],
-        edit_id: str | None,
-        attempts: int,
-    ) -> tuple[str, str, timedelta | None]:
+    async def _deliver(self, item: Work) -> tuple[str, str, timedelta | None]:
         """(outcome, detail, retry after): sent with the channel's id, or why not."""
+        message_id, channel, chat_id, attempts = (
+            item.message_id,
+            item.channel,
+            item.chat_id,
+            item.attempts,
+        )
         limiter = self.limiters.get(channel, self.limiter)
         await limiter.wait(f"{channel.value}:{chat_id}")
+        sender = self.senders[channel]
         try:
-            external = await self.senders[channel].send(chat_id, text, buttons, edit_id)
+            if item.file is not None:
+                external = await sender.send_file(chat_id, item.file)
+            else:
+                external = await sender.send(chat_id, item.text, item.buttons, item.edit_message_id)
         except RetryLater as error:
             if error.seconds:
                 limiter.pause(error.seconds)

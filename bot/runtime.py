@@ -53,6 +53,7 @@ class Running:
     zalo_server: HTTPServer | None = None
 
     async def stop(self) -> None:
+        await self.core.idle()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         if self.zalo_task is not None:
@@ -125,6 +126,7 @@ async def start_bot(
             await zalo.call("deleteWebhook")
             zalo_task = asyncio.create_task(ZaloPolling(core, zalo).run(), name="zalo-polling")
     sender = OutboxSender(sessions, clock, senders, idle_seconds=idle_seconds, limiters=limiters)
+    core.on_queued = sender.wake.set
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     scheduler = None
     if cadence is not None:

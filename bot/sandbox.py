@@ -62,6 +62,7 @@ class Sandbox:
     zalo_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     zalo_webhook_url: str = ""
     zalo_webhook_secret: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)  # uploads, by their file_id
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -414,20 +415,34 @@ class Sandbox:
             await asyncio.sleep(self.send_delay)
         return message
 
+    def _keep(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Keep an uploaded file, as Telegram does, and describe it by a new file_id."""
+        content: bytes = params.get("_content", b"")
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = content
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": params.get("_filename", "file"),
+            "file_size": len(content),
+        }
+
     async def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        name = params.get("_filename", "file")
         return await self._bot_message(
-            params,
-            caption=params.get("caption", ""),
-            document={"file_id": name, "file_unique_id": name, "file_name": name},
+            params, caption=params.get("caption", ""), document=self._keep(params)
         )
 
     async def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        kept = self._keep(params)
+        del kept["file_name"]
         return await self._bot_message(
-            params,
-            caption=params.get("caption", ""),
-            photo=[{"file_id": "photo", "file_unique_id": "photo", "width": 1, "height": 1}],
+            params, caption=params.get("caption", ""), photo=[{**kept, "width": 1, "height": 1}]
         )
+
+    def file_of(self, message: dict[str, Any]) -> bytes:
+        """The bytes of the document or photo a message carries (for tests and the page)."""
+        attached = message.get("document") or (message.get("photo") or [{}])[-1]
+        return self.files[attached["file_id"]]
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
         chat_id, message_id = str(params["chat_id"]), int(params["message_id"])
@@ -522,7 +537,7 @@ class _ApiHandler(RequestHandler):
         if content_type.startswith("application/json") and self.request.body:
             params.update(json.loads(self.request.body))
         for files in self.request.files.values():
-            params["_filename"] = files[0].filename
+            params["_filename"], params["_content"] = files[0].filename, files[0].body
         status, body = await self.sandbox.call(token, method, params)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -565,6 +580,14 @@ class _PageApiHandler(RequestHandler):
         if action == "people":
             people = await sandbox.people() if sandbox.people else []
             self.finish({"people": people})
+        elif action == "file":
+            content = sandbox.files.get(self.get_argument("file_id"))
+            if content is None:
+                self.send_error(404)
+                return
+            self.set_header("Content-Type", "application/octet-stream")
+            self.set_header("Content-Disposition", "attachment")
+            self.finish(content)
         elif action == "chat":
             chat = self.get_argument("chat_id")
             if self.get_argument("channel", "telegram") == "zalo":

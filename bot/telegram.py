@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from telegram import (
@@ -11,6 +13,7 @@ from telegram import (
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Update,
 )
 from telegram.constants import MessageLimit
@@ -29,6 +32,7 @@ from handlers.core import Incoming, split_text
 from handlers.router import Core, Delivery
 from locales import Translator, translator
 from models.accounts import ChatChannel
+from models.attachments import File, FileKind
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ def menu(t: Translator) -> list[BotCommand]:
         BotCommand("sapden", t._("Tasks due soon")),
         BotCommand("quahan", t._("Overdue tasks by unit")),
         BotCommand("thongke", t._("This month's figures")),
+        BotCommand("baocao", t._("Report with chart and workbook")),
         BotCommand("duyet", t._("Approve an extension")),
         BotCommand("tuchoi", t._("Refuse an extension")),
         BotCommand("ngonngu", t._("Language: vi or en")),
@@ -183,17 +188,35 @@ class TelegramSender(ChannelSender):
         buttons: list[list[tuple[str, str]]],
         edit_message_id: str | None,
     ) -> str:
-        try:
+        with _outcomes():
             return await send_text(self.bot, chat_id, text, _markup(buttons), edit_message_id)
-        except RetryAfter as error:
-            wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise RetryLater(seconds) from error
-        except Forbidden as error:
+
+    async def send_file(self, chat_id: str, file: File) -> str:
+        """The chart as a photo (shown inline), a workbook or letter as a document."""
+        caption = file.caption[: MessageLimit.CAPTION_LENGTH] or None
+        upload = InputFile(file.content, filename=file.filename)
+        with _outcomes():
+            if file.kind is FileKind.PHOTO:
+                message = await self.bot.send_photo(chat_id, upload, caption=caption)
+            else:
+                message = await self.bot.send_document(chat_id, upload, caption=caption)
+            return str(message.message_id)
+
+
+@contextmanager
+def _outcomes() -> Iterator[None]:
+    """The Bot API's errors as the outbox sender's decisions: wait, give up on the chat, retry."""
+    try:
+        yield
+    except RetryAfter as error:
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        raise RetryLater(seconds) from error
+    except Forbidden as error:
+        raise Unreachable(str(error)) from error
+    except BadRequest as error:
+        if "chat not found" in str(error).lower():
             raise Unreachable(str(error)) from error
-        except BadRequest as error:
-            if "chat not found" in str(error).lower():
-                raise Unreachable(str(error)) from error
-            raise
-        except NetworkError as error:
-            raise RetryLater(None, str(error)) from error
+        raise
+    except NetworkError as error:
+        raise RetryLater(None, str(error)) from error

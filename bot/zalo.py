@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +26,7 @@ from handlers.core import Incoming, split_text
 from handlers.router import Core
 from locales import translator
 from models.accounts import ChatChannel
+from models.attachments import File
 
 log = logging.getLogger(__name__)
 
@@ -138,16 +141,34 @@ class ZaloSender(ChannelSender):
         edit_message_id: str | None,
     ) -> str:
         # Zalo cannot edit a message: a new page is a new message.
-        try:
+        with _outcomes():
             return await send_text(self.client, chat_id, text, buttons)
-        except ZaloError as error:
-            if error.code == 429:
-                raise RetryLater(error.retry_after, str(error)) from error
-            if error.code == 0 or error.code >= 500:
-                raise RetryLater(None, str(error)) from error
-            if error.code == 403 or "not found" in error.description.lower():
-                raise Unreachable(str(error)) from error
-            raise
+
+    async def send_file(self, chat_id: str, file: File) -> str:
+        """Zalo's bot takes no uploads: the caption, and where the file can be had instead."""
+        t = translator("vi")
+        note = t._(
+            "📎 {filename}: Zalo cannot carry this file; it is sent on Telegram, and the task "
+            "force can give you a copy.",
+            filename=file.filename,
+        )
+        with _outcomes():
+            return await send_text(self.client, chat_id, f"{file.caption}\n{note}".strip(), [])
+
+
+@contextmanager
+def _outcomes() -> Iterator[None]:
+    """Zalo's errors as the outbox sender's decisions: wait, give up on the chat, or retry."""
+    try:
+        yield
+    except ZaloError as error:
+        if error.code == 429:
+            raise RetryLater(error.retry_after, str(error)) from error
+        if error.code == 0 or error.code >= 500:
+            raise RetryLater(None, str(error)) from error
+        if error.code == 403 or "not found" in error.description.lower():
+            raise Unreachable(str(error)) from error
+        raise
 
 
 async def answer(core: Core, client: ZaloClient, update: dict[str, Any]) -> None:

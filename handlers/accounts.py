@@ -100,6 +100,7 @@ async def help_(req: Request) -> list[Reply]:
         lines += [
             t._("/quahan — overdue tasks by unit; /quahan SXD — one unit's"),
             t._("/thongke — this month's figures by unit"),
+            t._("/report month — the monthly report with its chart and workbook (week, quarter)"),
         ]
     if may_decide_extensions(req.viewer):
         lines += [

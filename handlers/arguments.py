@@ -36,6 +36,10 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
             t._("/reject 4102 The reason is not convincing"),
         ),
         "quahan": (t._("/overdue [unit code]"), t._("/overdue SXD")),
+        "baocao": (
+            t._("/report [week|biweekly|month|quarter] [unit code]"),
+            t._("/report month SXD"),
+        ),
         "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
         "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import Translator
 from models.accounts import ChatChannel
+from models.attachments import File
 from models.calendar import WorkingCalendar
 from models.clock import local_date
 from models.conversations import ask
@@ -64,6 +65,11 @@ def rows_of(buttons: list[list[Button]]) -> list[list[tuple[str, str]]]:
     return [[(b.label, b.data) for b in row] for row in buttons]
 
 
+Later = Callable[[AsyncSession], Awaitable[list["Reply | File"]]]
+"""Work a command leaves for after its reply, in its own session: a report that takes
+seconds to build must not hold the write lock or the person's chat meanwhile."""
+
+
 @dataclass(frozen=True)
 class CoreSettings:
     due_soon_days: int = 3
@@ -86,6 +92,7 @@ class Request:
     args: str = ""
     from_button: bool = False
     asked: bool = False  # the handler asked a question and waits for the answer
+    later: list[Later] = field(default_factory=list)
 
     @property
     def today(self) -> date:

@@ -6,18 +6,21 @@ its handler in one transaction, and records every reply in the outbox before it 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
-from handlers import accounts, extensions, overview, tasks
-from handlers.core import CoreSettings, Handler, Incoming, Reply, Request
-from locales import translator
+from handlers import accounts, extensions, overview, reports, tasks
+from handlers.core import CoreSettings, Handler, Incoming, Later, Reply, Request
+from locales import Translator, translator
 from models.accounts import ChatAccount
+from models.attachments import File, store
 from models.calendar import WorkingCalendar, load_calendar
 from models.clock import Clock
 from models.conversations import current, finish
@@ -46,6 +49,7 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "tuchoi": (extensions.reject, True),
     "quahan": (overview.overdue, True),
     "thongke": (overview.stats, True),
+    "baocao": (reports.report, True),
 }
 ALIASES = {
     "help": "trogiup",
@@ -63,6 +67,7 @@ ALIASES = {
     "reject": "tuchoi",
     "overdue": "quahan",
     "stats": "thongke",
+    "report": "baocao",
 }
 REFERENCE_TTL_SECONDS = 300
 
@@ -105,6 +110,9 @@ class Core:
         self._calendar_loaded = 0.0
         self._parents: dict[int, int | None] | None = None
         self._parents_loaded = 0.0
+        self._background: set[asyncio.Task[None]] = set()
+        # Called when replies were queued for the outbox sender rather than sent directly.
+        self.on_queued: Callable[[], None] | None = None
 
     async def calendar(self, session: AsyncSession) -> WorkingCalendar:
         """Overrides change a few times a year; reading them per message would be waste."""
@@ -190,7 +198,9 @@ class Core:
                     # The same update came twice (a webhook retry): answered already.
                     return []
                 deliveries.append(Delivery(outbox_id, reply))
-            return deliveries
+        for work in request.later:
+            self._start_later(incoming, official.id if official else None, request.t, work)
+        return deliveries
 
     async def _dispatch(self, req: Request) -> list[Reply]:
         t, incoming = req.t, req.incoming
@@ -245,6 +255,57 @@ class Core:
             # Answered: the question is closed. A correctable mistake keeps it open.
             await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
         return replies
+
+    def _start_later(
+        self, incoming: Incoming, official_id: int | None, t: Translator, work: Later
+    ) -> None:
+        task = asyncio.create_task(self._later(incoming, official_id, t, work))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _later(
+        self, incoming: Incoming, official_id: int | None, t: Translator, work: Later
+    ) -> None:
+        """Run a command's slow part and queue what it made, as replies in the same chat."""
+        try:
+            async with self.sessions() as session:
+                outputs = await work(session)
+        except Exception:
+            log.exception("the slow part of %s failed", incoming)
+            outputs = [
+                Reply(
+                    t._(
+                        "Sorry, something went wrong on our side and nothing was changed. Please "
+                        "try again in a few minutes."
+                    )
+                )
+            ]
+        now = self.clock.now()
+        async with self.gate.urgent(), self.sessions() as session, session.begin():
+            for index, output in enumerate(outputs):
+                key = f"{reply_key(incoming, 0)}:later {index}"
+                attachment_id = None
+                if isinstance(output, File):
+                    attachment_id = await store(session, key, output, now)
+                await enqueue(
+                    session,
+                    key=key,
+                    channel=incoming.channel,
+                    chat_id=incoming.chat_id,
+                    text=output.caption if isinstance(output, File) else output.text,
+                    buttons=[] if isinstance(output, File) else output.button_rows,
+                    official_id=official_id,
+                    priority=Priority.REPLY,
+                    now=now,
+                    attachment_id=attachment_id,
+                )
+        if self.on_queued is not None:
+            self.on_queued()
+
+    async def idle(self) -> None:
+        """Wait for the slow parts still running (tests, and a clean shutdown)."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     async def delivered(self, outbox_id: int | None, external_id: str | None = None) -> None:
         """The channel accepted the reply: mark its outbox row sent."""

@@ -71,3 +71,12 @@ async def store(session: AsyncSession, key: str, file: File, now: datetime) -> i
     found = await session.scalar(select(Attachment.id).where(Attachment.key == key))
     assert found is not None
     return found
+
+
+async def attachments(session: AsyncSession, ids: set[int | None]) -> dict[int, File]:
+    """The files behind these attachment ids, loaded for sending."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Attachment).where(Attachment.id.in_(wanted)))
+    return {a.id: File(a.kind, a.filename, a.content) for a in rows}

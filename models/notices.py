@@ -38,6 +38,8 @@ class Notice(Base):
 class Message:
     text: str
     buttons: Buttons
+    # Stored attachments sent after the text, each with its caption: (attachment id, caption).
+    files: tuple[tuple[int, str], ...] = ()
 
 
 async def already_sent(session: AsyncSession, keys: Sequence[str]) -> set[str]:
@@ -146,25 +148,31 @@ class Notifier:
             cache_key = (item.official.id, item.key)
             message = built.get(cache_key) or item.build(translator(item.official.language))
             built[cache_key] = message
+            parts = [("", message.text, message.buttons, None)] + [
+                (f":file {n}", caption, [], attachment_id)
+                for n, (attachment_id, caption) in enumerate(message.files, start=1)
+            ]
             for account in chats:
-                messages.append(
-                    {
-                        "key": f"{item.key}:{account.channel.value} {account.chat_id}",
-                        "channel": account.channel,
-                        "chat_id": account.chat_id,
-                        "official_id": item.official.id,
-                        "priority": priority,
-                        "text": message.text,
-                        "buttons": encode_buttons(message.buttons),
-                        "edit_message_id": None,
-                        "state": OutboxState.PENDING,
-                        "attempts": 0,
-                        "created_at": self.now,
-                        "not_before": not_before or self.now,
-                        "claimed_at": None,
-                        "error": "",
-                    }
-                )
+                for suffix, text, buttons, attachment_id in parts:
+                    messages.append(
+                        {
+                            "key": f"{item.key}{suffix}:{account.channel.value} {account.chat_id}",
+                            "channel": account.channel,
+                            "chat_id": account.chat_id,
+                            "official_id": item.official.id,
+                            "priority": priority,
+                            "text": text,
+                            "buttons": encode_buttons(buttons),
+                            "attachment_id": attachment_id,
+                            "edit_message_id": None,
+                            "state": OutboxState.PENDING,
+                            "attempts": 0,
+                            "created_at": self.now,
+                            "not_before": not_before or self.now,
+                            "claimed_at": None,
+                            "error": "",
+                        }
+                    )
         await insert_ignoring_duplicates(self.session, Notice, notices, ["key"])
         await insert_ignoring_duplicates(self.session, OutboxMessage, messages, ["key"])
         return len(messages)

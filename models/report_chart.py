@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen on a server
-
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from locales import Translator
 from models.report_files import period_title
@@ -19,7 +16,8 @@ UNITS_SHOWN = 15
 COLOURS = ("#2e7d32", "#f9a825", "#1565c0", "#c62828")  # on time, late, in time, overdue
 
 
-def write_chart(path: Path, report: Report, t: Translator) -> None:
+def write_chart(target: Path | BinaryIO, report: Report, t: Translator) -> None:
+    """Drawn on a bare Figure, not pyplot: safe in a worker thread, nothing kept global."""
     units = report.units[:UNITS_SHOWN]  # already worst first
     names = [u.name if len(u.name) <= 28 else u.name[:27] + "…" for u in units][::-1]
     series = [
@@ -28,7 +26,8 @@ def write_chart(path: Path, report: Report, t: Translator) -> None:
         (t._("In progress in time"), [u.columns.open_in_time for u in units][::-1]),
         (t._("Overdue"), [u.columns.overdue for u in units][::-1]),
     ]
-    figure, axes = plt.subplots(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    axes = figure.subplots()
     left = [0] * len(units)
     for (label, values), colour in zip(series, COLOURS, strict=True):
         axes.barh(names, values, left=left, color=colour, label=label)
@@ -40,6 +39,6 @@ def write_chart(path: Path, report: Report, t: Translator) -> None:
     axes.legend(loc="lower right", fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, format="png")
-    plt.close(figure)
+    if isinstance(target, Path):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(target, dpi=DPI, format="png")

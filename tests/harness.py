@@ -40,6 +40,7 @@ class Bot:
 
     async def settle(self) -> None:
         """Wait until the outbox sender has delivered everything queued so far."""
+        await self.running.core.idle()
         for _ in range(250):
             async with self.sessions() as session:
                 waiting = await session.scalar(

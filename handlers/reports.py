@@ -1,0 +1,179 @@
+"""/baocao (/report): the periodic report in chat — summary, chart and workbook.
+
+The same report as `dondoc report` and the report jobs: one `build_report`, so the counts
+agree everywhere. Building it for a whole big city takes seconds, so the command answers at
+once and the report follows from the core's slow lane (`Request.later`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from io import BytesIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.arguments import syntax
+from handlers.cards import five_columns
+from handlers.core import Reply, Request
+from locales import Translator
+from models.attachments import File, FileKind
+from models.organization import Unit
+from models.permissions import may_see_unit_lists
+from models.report_chart import write_chart
+from models.report_files import period_title, write_xlsx
+from models.reports import Period, Report, build_report
+from models.task_queries import unit_by_code
+
+REPORT_UNITS = 10
+PERIODS = {
+    "tuan": Period.WEEKLY,
+    "week": Period.WEEKLY,
+    "2tuan": Period.BIWEEKLY,
+    "giaoban": Period.BIWEEKLY,
+    "biweekly": Period.BIWEEKLY,
+    "thang": Period.MONTHLY,
+    "month": Period.MONTHLY,
+    "quy": Period.QUARTERLY,
+    "quarter": Period.QUARTERLY,
+}
+
+
+def _change(t: Translator, now: int, before: int) -> str:
+    if now == before:
+        return t._("unchanged")
+    sign = "+" if now > before else "−"
+    return f"{sign}{t.number(abs(now - before))}"
+
+
+def summary_text(t: Translator, report: Report, title: str | None = None) -> str:
+    """The report in a few lines: totals, the change in overdue, the worst units."""
+    total = report.total
+    rate = total.on_time_rate
+    lines = [
+        title or "📊 " + period_title(t, report),
+        t._("Columns: assigned · done on time · done late · in progress in time · overdue"),
+        t._("Total")
+        + ": "
+        + five_columns(t, total)
+        + (
+            t._(" — {percent}% on time", percent=t.number(round(rate * 100)))
+            if rate is not None
+            else ""
+        ),
+        t._(
+            "Overdue against the previous period: {change}",
+            change=_change(t, total.overdue, report.previous_total.overdue),
+        ),
+    ]
+    worst = [u for u in report.units if u.columns.overdue or u.columns.done_late][:REPORT_UNITS]
+    if worst:
+        lines.append(t._("Units with the most overdue tasks:"))
+        lines += [
+            f"{n}. {u.name}: {five_columns(t, u.columns)}" for n, u in enumerate(worst, start=1)
+        ]
+    if report.errors:
+        lines.append(
+            t.ngettext(
+                "⚠️ {n} open task has no responsible person or no deadline: see the workbook.",
+                "⚠️ {n} open tasks have no responsible person or no deadline: see the workbook.",
+                len({e.task.id for e in report.errors}),
+            )
+        )
+    return "\n".join(lines)
+
+
+def report_files(t: Translator, report: Report, name: str) -> list[File]:
+    """The chart (a photo) and the workbook (a document); CPU work, run it in a thread."""
+    chart, book = BytesIO(), BytesIO()
+    write_chart(chart, report, t)
+    write_xlsx(book, report, t)
+    return [
+        File(FileKind.PHOTO, f"{name}.png", chart.getvalue(), period_title(t, report)),
+        File(
+            FileKind.DOCUMENT,
+            f"{name}.xlsx",
+            book.getvalue(),
+            t._("The report as a workbook: summary, overdue tasks, by official, data errors."),
+        ),
+    ]
+
+
+def file_stem(report: Report, unit: Unit | None = None) -> str:
+    scope = unit.code if unit else "toan-thanh-pho"
+    return f"bao-cao-{report.kind.value}-{scope}-{report.end.isoformat()}"
+
+
+async def report(req: Request) -> list[Reply]:
+    """`/baocao [tuan|2tuan|thang|quy] [UNIT]`: the city's for the task force and city leaders,
+    a unit leader's own unit's; anyone else is told who may ask."""
+    t, me = req.t, req.me
+    words = req.args.lower().split()
+    kind = Period.WEEKLY
+    if words and words[0] in PERIODS:
+        kind = PERIODS[words.pop(0)]
+    if len(words) > 1:
+        return syntax(
+            req, t._("'{words}' is not a period and a unit code.", words=" ".join(words)[:40])
+        )
+    if not may_see_unit_lists(me):
+        return [
+            Reply(
+                t._(
+                    "Reports are for the task force, city leaders and unit leaders. Your own "
+                    "tasks: /viec"
+                ),
+                refused=True,
+            )
+        ]
+    unit: Unit | None = None
+    if words:
+        unit = await unit_by_code(req.session, words[0])
+        if unit is None:
+            return [
+                Reply(
+                    t._(
+                        "There is no unit with the code '{code}'. Write for example: "
+                        "/report month SXD",
+                        code=words[0][:32],
+                    ),
+                    refused=True,
+                )
+            ]
+        if not me.sees_everything and unit.id != me.unit_id:
+            return [Reply(t._("You may see your own unit's report only."), refused=True)]
+    elif not me.sees_everything or req.incoming.is_group:
+        unit = await req.session.get(Unit, me.unit_id)
+    if req.incoming.is_group:
+        return [Reply(t._("Reports are sent in a private chat with the bot only."), refused=True)]
+    end, calendar, due_soon = req.today, req.calendar, req.settings.due_soon_days
+    unit_id = unit.id if unit else None
+
+    async def produce(session: AsyncSession) -> list[Reply | File]:
+        built = await build_report(
+            session, kind, end, calendar, due_soon_days=due_soon, past=False, unit_id=unit_id
+        )
+        files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
+        title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
+        return [Reply(summary_text(t, built, title)), *files]
+
+    req.later.append(produce)
+    scope = unit.name if unit else t._("the whole city")
+    return [
+        Reply(
+            t._(
+                "⏳ Preparing the {period} for {scope}: the summary, the chart and the workbook "
+                "follow in a moment.",
+                period=period_name(t, kind),
+                scope=scope,
+            )
+        )
+    ]
+
+
+def period_name(t: Translator, kind: Period) -> str:
+    return {
+        Period.WEEKLY: t._("weekly report"),
+        Period.BIWEEKLY: t._("report for the briefing meeting"),
+        Period.MONTHLY: t._("monthly report"),
+        Period.QUARTERLY: t._("quarterly report"),
+    }[kind]

@@ -1,0 +1,92 @@
+"""/baocao end to end: the answer at once, then the summary, the chart and the workbook."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from matplotlib.image import imread
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from models import OutboxMessage
+from models.attachments import Attachment
+from models.clock import FixedClock
+from tests import harness
+from tests.city import City
+from tests.conftest import NOW
+
+
+@pytest.fixture
+async def bot(sessions, city: City):
+    running = await harness.start(sessions, FixedClock(NOW))
+    yield running
+    await harness.stop(running)
+
+
+@pytest.fixture
+async def zalo(sessions, city: City):
+    running = await harness.start(sessions, FixedClock(NOW), channel="zalo")
+    yield running
+    await harness.stop(running)
+
+
+async def _count(sessions, model) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_the_task_force_gets_the_monthly_report_with_chart_and_workbook(bot) -> None:
+    await bot.link("TCT")
+    texts = await bot.send("TCT", "/baocao thang", expect=4)
+    assert texts[0].startswith("⏳ Đang lập báo cáo tháng cho toàn thành phố")
+    summary = texts[1].split("\n")
+    assert summary[0] == "📊 Báo cáo tháng: từ 01/11/2026 đến 25/11/2026"
+    assert summary[2] == "Tổng: 7 · 1 · 1 · 4 · 1 — tỷ lệ đúng hạn 50%"
+    assert "1. Sở Xây dựng: 3 · 0 · 0 · 2 · 1" in summary
+    assert any(line.startswith("⚠️ 1 nhiệm vụ đang thực hiện") for line in summary)
+
+    photo, document = bot.sandbox.bot_messages(bot.user("TCT"))[-2:]
+    assert photo["caption"] == "Báo cáo tháng: từ 01/11/2026 đến 25/11/2026"
+    height, width, _ = imread(BytesIO(bot.sandbox.file_of(photo)), format="png").shape
+    assert (width, height) == (1080, 1350)
+    assert document["document"]["file_name"] == "bao-cao-monthly-toan-thanh-pho-2026-11-25.xlsx"
+    book = load_workbook(BytesIO(bot.sandbox.file_of(document)))
+    total = [c.value for c in book["Tổng hợp"][5]]
+    assert total[1:7] == ["Tổng", 7, 1, 1, 4, 1]  # the same numbers as the summary
+    assert book["Quá hạn"].cell(2, 1).value == 4103
+
+
+async def test_a_unit_leader_gets_the_own_units_report_only(bot) -> None:
+    await bot.link("SXD-LD")
+    texts = await bot.send("SXD-LD", "/report", expect=4)
+    assert texts[0].startswith("⏳ Đang lập báo cáo tuần cho Sở Xây dựng")
+    assert texts[1].startswith("📊 Báo cáo tuần: từ 19/11/2026 đến 25/11/2026 — Sở Xây dựng")
+    document = bot.sandbox.bot_messages(bot.user("SXD-LD"))[-1]
+    book = load_workbook(BytesIO(bot.sandbox.file_of(document)))
+    assert [row[0].value for row in book["Tổng hợp"].iter_rows(min_row=2)] == ["SXD", None]
+
+
+async def test_refusals_say_why_and_change_nothing(bot) -> None:
+    await bot.link("SXD-LD")
+    await bot.link("SXD-CV")
+    before = (await _count(bot.sessions, Attachment), await _count(bot.sessions, OutboxMessage))
+    [specialist] = await bot.send("SXD-CV", "/baocao thang")
+    assert specialist.startswith("Báo cáo dành cho Tổ công tác, lãnh đạo thành phố")
+    [other] = await bot.send("SXD-LD", "/baocao thang STP")
+    assert other == "Đồng chí chỉ được xem báo cáo của đơn vị mình."
+    [unknown] = await bot.send("SXD-LD", "/baocao thang XYZ")
+    assert unknown.startswith("Không có đơn vị mã 'xyz'.")
+    [wrong] = await bot.send("SXD-LD", "/baocao nam 2026 SXD")
+    assert "Cú pháp: /baocao [tuan|2tuan|thang|quy] [mã đơn vị]" in wrong
+    attachments, outbox = before
+    assert await _count(bot.sessions, Attachment) == attachments
+    assert await _count(bot.sessions, OutboxMessage) == outbox + 4  # only the four replies
+
+
+async def test_on_zalo_the_files_are_announced_not_lost(zalo) -> None:
+    await zalo.link("TCT")
+    texts = await zalo.send("TCT", "/baocao quy", expect=4)
+    assert texts[1].startswith("📊 Báo cáo quý: từ 01/10/2026 đến 25/11/2026")
+    assert "📎 bao-cao-quarterly-toan-thanh-pho-2026-11-25.png" in texts[2]
+    assert "📎 bao-cao-quarterly-toan-thanh-pho-2026-11-25.xlsx" in texts[3]
