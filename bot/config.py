@@ -34,6 +34,9 @@ class Settings:
     # Zalo publishes no flood limits: go slowly, and honour its 429s.
     zalo_send_per_second: float = 5.0
     zalo_send_per_chat_seconds: float = 1.0
+    files_url: str = ""  # public base URL of the file links (Zalo gets files as links)
+    files_listen: str = "127.0.0.1:8445"
+    files_secret: str = ""
     scheduler: bool = True  # run the jobs in the bot's process (off: `dondoc tick` from cron)
 
     @classmethod
@@ -52,6 +55,9 @@ class Settings:
             send_per_second=float(env.get("DONDOC_SEND_PER_SECOND") or 25),
             send_per_chat_seconds=float(env.get("DONDOC_SEND_PER_CHAT_SECONDS") or 1),
             scheduler=(env.get("DONDOC_SCHEDULER") or "1") not in ("0", "false", "no"),
+            files_url=env.get("DONDOC_FILES_URL", ""),
+            files_listen=env.get("DONDOC_FILES_LISTEN") or "127.0.0.1:8445",
+            files_secret=env.get("DONDOC_FILES_SECRET", ""),
             zalo_token=env.get("DONDOC_ZALO_TOKEN", ""),
             zalo_api_url=env.get("DONDOC_ZALO_API_URL", ""),
             zalo_webhook_url=env.get("DONDOC_ZALO_WEBHOOK_URL", ""),

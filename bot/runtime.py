@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,6 +23,7 @@ from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
 from bot.delivery import ChannelSender, OutboxSender, RateLimiter
+from bot.files import FileLinks, start_file_server
 from bot.sandbox import Sandbox
 from bot.telegram import TelegramSender, build_application, register_commands
 from bot.zalo import ZaloClient, ZaloPolling, ZaloSender, start_webhook, stop_task
@@ -51,9 +53,12 @@ class Running:
     zalo: ZaloClient | None = None
     zalo_task: asyncio.Task[None] | None = None
     zalo_server: HTTPServer | None = None
+    file_server: HTTPServer | None = None
 
     async def stop(self) -> None:
         await self.core.idle()
+        if self.file_server is not None:
+            self.file_server.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         if self.zalo_task is not None:
@@ -110,10 +115,16 @@ async def start_bot(
             settings.zalo_send_per_second, settings.zalo_send_per_chat_seconds
         ),
     }
-    zalo = zalo_task = zalo_server = None
+    zalo = zalo_task = zalo_server = file_server = None
     if settings.zalo_token:
         zalo = ZaloClient(settings.zalo_token, settings.zalo_api_url)
-        senders[ChatChannel.ZALO] = ZaloSender(zalo)
+        links = None
+        if settings.files_url:
+            if not settings.files_secret:
+                raise ValueError("DONDOC_FILES_URL needs DONDOC_FILES_SECRET to sign the links")
+            links = FileLinks(settings.files_url, settings.files_secret, clock)
+            file_server = await start_file_server(links, sessions, settings.files_listen)
+        senders[ChatChannel.ZALO] = ZaloSender(zalo, links)
         if settings.zalo_webhook_url:
             zalo_server = await start_webhook(
                 core,
@@ -132,7 +143,9 @@ async def start_bot(
     if cadence is not None:
         scheduler = schedule_jobs(sessions, clock, cadence, sender)
         scheduler.start()
-    return Running(application, sender, task, core, scheduler, zalo, zalo_task, zalo_server)
+    return Running(
+        application, sender, task, core, scheduler, zalo, zalo_task, zalo_server, file_server
+    )
 
 
 def schedule_jobs(
@@ -211,12 +224,18 @@ async def serve_forever(
         await fake.start()
     token = SANDBOX_TOKEN if fake else settings.telegram_token
     api_url = fake.url if fake else (settings.telegram_api_url or None)
-    if fake is not None:  # the demo shows both channels
+    if fake is not None:  # the demo shows both channels, and Zalo's file links
+        files_port = fake.port + 1
         settings = replace(
             settings,
             zalo_token=SANDBOX_ZALO_TOKEN,
             zalo_api_url=f"{fake.url}/zalo",
             zalo_webhook_url="",
+            files_url=settings.files_url or f"http://127.0.0.1:{files_port}/files",
+            files_listen=f"127.0.0.1:{files_port}"
+            if not settings.files_url
+            else settings.files_listen,
+            files_secret=settings.files_secret or secrets.token_hex(16),
         )
     running = await start_bot(
         settings,

@@ -299,6 +299,8 @@ class Sandbox:
                 "chat": {"id": chat},
                 "text": text,
             }
+            if method == "sendPhoto":
+                message["photo"] = str(params.get("photo", ""))
             async with self._new_message:
                 self.zalo_messages.setdefault(chat, []).append({**message, "outgoing": True})
                 self._new_message.notify_all()

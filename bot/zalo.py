@@ -22,11 +22,12 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
 from bot.delivery import ChannelSender, RetryLater, Unreachable
+from bot.files import VALID_DAYS, FileLinks
 from handlers.core import Incoming, split_text
 from handlers.router import Core
 from locales import translator
 from models.accounts import ChatChannel
-from models.attachments import File
+from models.attachments import File, FileKind
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,9 @@ async def send_text(
 class ZaloSender(ChannelSender):
     """Outbox rows to Zalo, with its errors turned into the sender's retry decisions."""
 
-    def __init__(self, client: ZaloClient) -> None:
+    def __init__(self, client: ZaloClient, links: FileLinks | None = None) -> None:
         self.client = client
+        self.links = links
 
     async def send(
         self,
@@ -145,15 +147,31 @@ class ZaloSender(ChannelSender):
             return await send_text(self.client, chat_id, text, buttons)
 
     async def send_file(self, chat_id: str, file: File) -> str:
-        """Zalo's bot takes no uploads: the caption, and where the file can be had instead."""
+        """Zalo's bot takes no uploads: a photo goes by its link, any other file as a link."""
         t = translator("vi")
-        note = t._(
-            "📎 {filename}: Zalo cannot carry this file; it is sent on Telegram, and the task "
-            "force can give you a copy.",
-            filename=file.filename,
-        )
+        if self.links is None or file.id is None:
+            note = t._(
+                "📎 {filename}: Zalo cannot carry this file; it is sent on Telegram, and the "
+                "task force can give you a copy.",
+                filename=file.filename,
+            )
+            text = f"{file.caption}\n{note}".strip()
+            with _outcomes():
+                return await send_text(self.client, chat_id, text, [])
+        url = self.links.url(file.id, file.filename)
         with _outcomes():
-            return await send_text(self.client, chat_id, f"{file.caption}\n{note}".strip(), [])
+            if file.kind is FileKind.PHOTO:
+                result = await self.client.call(
+                    "sendPhoto", chat_id=chat_id, photo=url, caption=file.caption[:MAX_TEXT]
+                )
+                return str((result or {}).get("message_id", ""))
+            link = t._(
+                "📎 {filename} (valid for {days} days): {url}",
+                filename=file.filename,
+                days=VALID_DAYS,
+                url=url,
+            )
+            return await send_text(self.client, chat_id, f"{file.caption}\n{link}".strip(), [])
 
 
 @contextmanager

@@ -1,81 +1,90 @@
-"""The periodic reports to city leaders and the task force: every two weeks and monthly."""
+"""The periodic reports to city leaders and the task force: every two weeks and monthly.
+
+The same `build_report` as `/baocao` and `dondoc report`, so the numbers agree; the chart
+and the workbook go with the summary, built once per language and stored once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from handlers.cards import five_columns
+from handlers.reports import file_stem, report_files, summary_text
 from jobs.context import JobContext
-from locales import Translator
-from models.notices import Message, Outgoing
+from locales import Translator, translator
+from models.attachments import store
+from models.db import write_gate
+from models.notices import Message, Outgoing, already_sent
 from models.organization import Role
 from models.outbox import Priority
 from models.recipients import distinct, with_role
-from models.statistics import FiveColumns, UnitRow, five_columns_by_unit
-from models.status import StatusWindow
-
-REPORT_UNITS = 10
-
-
-def _summary(title: str, rows: list[UnitRow], t: Translator) -> str:
-    total = sum((r.columns for r in rows), FiveColumns())
-    rate = total.on_time_rate
-    lines = [
-        title,
-        t._("Columns: assigned · done on time · done late · in progress in time · overdue"),
-        t._("Total")
-        + ": "
-        + five_columns(t, total)
-        + (
-            t._(" — {percent}% on time", percent=t.number(round(rate * 100)))
-            if rate is not None
-            else ""
-        ),
-    ]
-    worst = [r for r in rows if r.columns.overdue or r.columns.done_late][:REPORT_UNITS]
-    if worst:
-        lines.append(t._("Units with the most overdue tasks:"))
-        lines += [
-            f"{n}. {r.name}: {five_columns(t, r.columns)}" for n, r in enumerate(worst, start=1)
-        ]
-    return "\n".join(lines)
+from models.reports import Period, build_report
 
 
 async def _send(
     ctx: JobContext,
     key: str,
-    window: StatusWindow,
-    period_start: date,
+    kind: Period,
+    end: date,
     title: Callable[[Translator], str],
 ) -> int:
-    rows = await five_columns_by_unit(ctx.session, window, period_start)
     recipients = distinct(
         [
             *await with_role(ctx.session, Role.CITY_LEADER),
             *await with_role(ctx.session, Role.TASK_FORCE),
         ]
     )
+    keys = [f"{key}:to {o.id}" for o in recipients]
+    if not set(keys) - await already_sent(ctx.session, keys):
+        return 0  # sent already: the sweep comes by every few minutes, the report once
+    report = await build_report(
+        ctx.session,
+        kind,
+        end,
+        ctx.calendar,
+        due_soon_days=ctx.cadence.due_soon_days,
+        past=end < ctx.today,
+    )
+    files: dict[str, tuple[tuple[int, str], ...]] = {}
+    for language in sorted({o.language for o in recipients}):
+        t = translator(language)
+        made = await asyncio.to_thread(report_files, t, report, file_stem(report))
+        async with write_gate(ctx.session.bind).bulk():
+            files[t.language] = tuple(
+                [
+                    (
+                        await store(ctx.session, f"{key}:{t.language}:file {n}", f, ctx.now),
+                        f.caption,
+                    )
+                    for n, f in enumerate(made, start=1)
+                ]
+            )
+            await ctx.session.commit()
 
     def build(t: Translator) -> Message:
-        return Message(_summary(title(t), rows, t), [[(t._("Overdue list"), "/quahan")]])
+        return Message(
+            summary_text(t, report, title(t)),
+            [[(t._("Overdue list"), "/quahan")]],
+            files.get(t.language, ()),
+        )
 
-    items = [Outgoing(f"{key}:to {o.id}", o, build) for o in recipients]
+    items = [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
     return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
 
 
 async def send_biweekly_report(ctx: JobContext, week: str) -> int:
     """For the weekly briefing meeting: the last two weeks, as of today."""
-    start = ctx.today - timedelta(days=14)
+    start, end = ctx.today - timedelta(days=13), ctx.today
     return await _send(
         ctx,
         f"report:biweekly:{week}",
-        ctx.window,
-        start,
+        Period.BIWEEKLY,
+        end,
         lambda t: t._(
             "📊 Report for the briefing meeting: {start} – {end}",
             start=t.date(start),
-            end=t.date(ctx.today),
+            end=t.date(end),
         ),
     )
 
@@ -83,16 +92,14 @@ async def send_biweekly_report(ctx: JobContext, week: str) -> int:
 async def send_monthly_report(ctx: JobContext) -> int:
     """To the People's Committee: the month just ended, as it stood on its last day."""
     last_day = ctx.today.replace(day=1) - timedelta(days=1)
-    first_day = last_day.replace(day=1)
-    window = StatusWindow.at(last_day, ctx.calendar, ctx.cadence.due_soon_days, past=True)
     return await _send(
         ctx,
-        f"report:monthly:{first_day.strftime('%Y-%m')}",
-        window,
-        first_day,
+        f"report:monthly:{last_day.strftime('%Y-%m')}",
+        Period.MONTHLY,
+        last_day,
         lambda t: t._(
             "📊 Monthly report {month}: tasks as of {date}",
-            month=first_day.strftime("%m/%Y"),
+            month=last_day.strftime("%m/%Y"),
             date=t.date(last_day),
         ),
     )

@@ -6,6 +6,7 @@ still overdue escalates it to the city leaders and the task force for the briefi
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -16,18 +17,24 @@ from sqlalchemy.orm import selectinload
 from handlers.cards import comrade, deadline_phrase, short, task_line
 from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
-from locales import Translator
+from locales import Translator, translator
+from models.attachments import File, FileKind, store
 from models.db import insert_ignoring_duplicates, write_gate
-from models.notices import Message, Outgoing
+from models.notices import Message, Outgoing, already_sent
 from models.organization import Official, Role, Unit
 from models.outbox import Priority
 from models.recipients import distinct, head_of, with_role
 from models.status import DerivedStatus, open_clause, overdue_clause, task_status
 from models.tasks import Task
+from models.urging_letter import (
+    REPLY_WORKING_DAYS,
+    docx_bytes,
+    letter_filename,
+    urging_letter,
+)
 from models.urgings import Urging, urging_counts
 
 DIGEST_LINES = 10
-REPLY_WORKING_DAYS = 5
 
 
 def _week_label(day: date) -> str:
@@ -150,17 +157,41 @@ async def send_urgings(ctx: JobContext) -> int:
     for unit_id, tasks in by_unit.items():
         unit = tasks[0].lead_unit
         head = head_of(leaders.get(unit_id, []))
-        build = _urging_letter(ctx, unit, head, tasks, counts, reply_by)
         recipients = distinct(
             [*leaders.get(unit_id, []), *(t.leader for t in tasks), *(t.specialist for t in tasks)]
         )
-        items += [
-            Outgoing(f"urge:unit {unit.code}:week {week}:to {o.id}", o, build) for o in recipients
-        ]
+        keys = [f"urge:unit {unit.code}:week {week}:to {o.id}" for o in recipients]
+        if not set(keys) - await already_sent(ctx.session, keys):
+            continue  # this week's letter is out: the sweep does not write it again
+        letters = await _letter_files(ctx, unit, letter_day, week, {o.language for o in recipients})
+        build = _urging_letter(ctx, unit, head, tasks, counts, reply_by, letters)
+        items += [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
     sent = await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
     return sent + await _escalate(
         ctx, [t for t in overdue if counts.get(t.id, 0) >= ctx.cadence.escalate_after], counts
     )
+
+
+async def _letter_files(
+    ctx: JobContext, unit: Unit, letter_day: date, week: str, languages: set[str]
+) -> dict[str, tuple[tuple[int, str], ...]]:
+    """The written letter as a DOCX the unit can file, one per language, stored once."""
+    letter = await urging_letter(
+        ctx.session, unit, ctx.window, ctx.calendar, deadline_before=letter_day
+    )
+    files = {}
+    for language in sorted(languages):
+        t = translator(language)
+        content = await asyncio.to_thread(docx_bytes, letter, t)
+        file = File(FileKind.DOCUMENT, letter_filename(letter), content)
+        caption = t._("The urging letter as a document, to file and answer.")
+        async with write_gate(ctx.session.bind).bulk():
+            stored = await store(
+                ctx.session, f"letter:unit {unit.code}:week {week}:{t.language}", file, ctx.now
+            )
+            await ctx.session.commit()
+        files[t.language] = ((stored, caption),)
+    return files
 
 
 def _urging_letter(
@@ -170,6 +201,7 @@ def _urging_letter(
     tasks: list[Task],
     counts: dict[int, int],
     reply_by: date,
+    letters: dict[str, tuple[tuple[int, str], ...]],
 ) -> Callable[[Translator], Message]:
     window, calendar = ctx.window, ctx.calendar
     times = max(counts.get(t.id, 1) for t in tasks)
@@ -204,7 +236,9 @@ def _urging_letter(
                 date=t.date(reply_by),
             )
         )
-        return Message("\n".join(lines), [[(t._("My tasks"), "/viec")]])
+        return Message(
+            "\n".join(lines), [[(t._("My tasks"), "/viec")]], letters.get(t.language, ())
+        )
 
     return build
 

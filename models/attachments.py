@@ -56,6 +56,7 @@ class File:
     filename: str
     content: bytes
     caption: str = ""
+    id: int | None = None  # once stored: what a link to the file names
 
 
 async def store(session: AsyncSession, key: str, file: File, now: datetime) -> int:
@@ -79,4 +80,4 @@ async def attachments(session: AsyncSession, ids: set[int | None]) -> dict[int, 
     if not wanted:
         return {}
     rows = await session.scalars(select(Attachment).where(Attachment.id.in_(wanted)))
-    return {a.id: File(a.kind, a.filename, a.content) for a in rows}
+    return {a.id: File(a.kind, a.filename, a.content, id=a.id) for a in rows}

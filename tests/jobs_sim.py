@@ -35,6 +35,18 @@ class Received:
     buttons: list[str]
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or document the bot uploaded: who got it, and its bytes."""
+
+    at: datetime
+    code: str
+    method: str
+    filename: str
+    content: bytes
+    caption: str
+
+
 @dataclass
 class Simulation:
     sessions: async_sessionmaker[AsyncSession]
@@ -43,7 +55,9 @@ class Simulation:
     city: City
     cadence: Cadence = field(default_factory=Cadence)
     received: list[Received] = field(default_factory=list)
+    files: list[Attachment] = field(default_factory=list)
     _seen: int = 0
+    _files_seen: int = 0
 
     def chat(self, code: str) -> str:
         return str(CHAT_BASE + self.city.officials[code].id)
@@ -84,6 +98,19 @@ class Simulation:
                 )
             )
         self._seen = len(calls)
+        uploads = [c for c in self.sandbox.calls if c[0] in ("sendPhoto", "sendDocument")]
+        for method, params in uploads[self._files_seen :]:
+            self.files.append(
+                Attachment(
+                    moment,
+                    codes[str(params["chat_id"])],
+                    method,
+                    params["_filename"],
+                    params["_content"],
+                    params.get("caption", ""),
+                )
+            )
+        self._files_seen = len(uploads)
         return counts
 
     async def run(self, start: date, end: date, times: tuple[time, ...] = TICKS) -> None:

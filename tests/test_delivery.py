@@ -247,8 +247,10 @@ async def test_dondoc_tick_runs_the_jobs_and_delivers_once(
 
     first = await tick()
     assert "Các việc đến hạn lúc 09:00 23/11/2026: nhắc hạn 2, cảnh báo quá hạn 2" in first
-    sent = len([c for c in sandbox.calls if c[0] == "sendMessage"])
+    sends = ("sendMessage", "sendPhoto", "sendDocument")  # the letter, the chart, the workbook
+    sent = len([c for c in sandbox.calls if c[0] in sends])
     assert f"Đã gửi {sent} tin nhắn" in first and sent >= 8
+    assert {c[0] for c in sandbox.calls} >= set(sends)
     second = await tick()
     assert "Đã gửi 0 tin nhắn" in second
-    assert len([c for c in sandbox.calls if c[0] == "sendMessage"]) == sent
+    assert len([c for c in sandbox.calls if c[0] in sends]) == sent

@@ -13,6 +13,7 @@ from bot.sandbox import Sandbox
 from jobs.cadence import Cadence, first_working_day_of_week
 from jobs.reminders import applicable_offset
 from models import Notice, OutboxMessage, Task, Urging
+from models.attachments import Attachment as AttachmentRow
 from models.calendar import WorkingCalendar
 from models.clock import TIMEZONE
 from models.task_changes import Actor, approve_deadline, mark_done
@@ -97,8 +98,8 @@ FORTNIGHT = [
     ("Mon 23/11 08:00", "Q1-LD", "📋 Tuần 48/2026: đồng chí có 2 nhiệm vụ đang thực hiện"),
     ("Mon 23/11 08:30", "SXD-LD", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 48/2026"),
     ("Mon 23/11 08:30", "SXD-CV", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 48/2026"),
-    ("Mon 23/11 09:00", "CT", "📊 Báo cáo phục vụ giao ban: từ 09/11/2026 đến 23/11/2026"),
-    ("Mon 23/11 09:00", "TCT", "📊 Báo cáo phục vụ giao ban: từ 09/11/2026 đến 23/11/2026"),
+    ("Mon 23/11 09:00", "CT", "📊 Báo cáo phục vụ giao ban: từ 10/11/2026 đến 23/11/2026"),
+    ("Mon 23/11 09:00", "TCT", "📊 Báo cáo phục vụ giao ban: từ 10/11/2026 đến 23/11/2026"),
     # Tuesday 24/11 is a public holiday (Ngày Văn hóa Việt Nam): nothing goes out.
     (
         "Thu 26/11 07:30",
@@ -160,8 +161,8 @@ FORTNIGHT = [
     ),
     ("Mon 07/12 08:30", "SXD-LD", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 50/2026"),
     ("Mon 07/12 08:30", "SXD-CV", "ĐÔN ĐỐC THỰC HIỆN NHIỆM VỤ — tuần 50/2026"),
-    ("Mon 07/12 09:00", "CT", "📊 Báo cáo phục vụ giao ban: từ 23/11/2026 đến 07/12/2026"),
-    ("Mon 07/12 09:00", "TCT", "📊 Báo cáo phục vụ giao ban: từ 23/11/2026 đến 07/12/2026"),
+    ("Mon 07/12 09:00", "CT", "📊 Báo cáo phục vụ giao ban: từ 24/11/2026 đến 07/12/2026"),
+    ("Mon 07/12 09:00", "TCT", "📊 Báo cáo phục vụ giao ban: từ 24/11/2026 đến 07/12/2026"),
 ]
 
 
@@ -237,16 +238,19 @@ async def test_an_approved_extension_moves_the_reminders(sim: Simulation) -> Non
 
 async def test_tick_at_the_same_moment_twice_sends_nothing_new(sim: Simulation) -> None:
     first = await sim.tick(at(23, 11, 9))
-    assert first["reminders"] == 2 and first["digest"] == 3 and first["urging"] == 2
+    # Outbox rows: the urging is a message and its DOCX letter to each of two people.
+    assert first["reminders"] == 2 and first["digest"] == 3 and first["urging"] == 4
     async with sim.sessions() as session:
         rows = await session.scalar(select(func.count()).select_from(OutboxMessage))
         urgings = await session.scalar(select(func.count()).select_from(Urging))
         notices = await session.scalar(select(func.count()).select_from(Notice))
+        files = await session.scalar(select(func.count()).select_from(AttachmentRow))
     second = await sim.tick(at(23, 11, 9))
     assert set(second.values()) == {0}
     async with sim.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == rows
         assert await session.scalar(select(func.count()).select_from(Urging)) == urgings
+        assert await session.scalar(select(func.count()).select_from(AttachmentRow)) == files
         assert await session.scalar(select(func.count()).select_from(Notice)) == notices
 
 
@@ -300,3 +304,38 @@ async def test_the_bot_schedules_a_handful_of_fixed_jobs_not_one_per_task(
     finally:
         await running.stop()
         await sandbox.stop()
+
+
+async def test_the_letter_and_the_report_files_go_with_their_messages(sim: Simulation) -> None:
+    from io import BytesIO
+
+    from docx import Document as open_docx
+    from openpyxl import load_workbook
+
+    await sim.run(date(2026, 11, 30), date(2026, 12, 1))
+    letters = [f for f in sim.files if f.method == "sendDocument" and f.filename.endswith(".docx")]
+    assert sorted((f.at.strftime("%a %d/%m %H:%M"), f.code) for f in letters) == [
+        ("Mon 30/11 08:30", "SXD-CV"),
+        ("Mon 30/11 08:30", "SXD-LD"),
+    ]
+    assert letters[0].filename == "don-doc-SXD-2026-11-30.docx"
+    assert letters[0].caption == "Văn bản đôn đốc dạng tệp Word, để lưu và trả lời."
+    document = open_docx(BytesIO(letters[0].content))
+    rows = [[c.text for c in row.cells] for row in document.tables[1].rows]
+    # The same two tasks as the message's list, each urged once (this week's letter).
+    assert [(row[1][:5], row[6]) for row in rows[1:]] == [("#4103", "1"), ("#4102", "1")]
+
+    monthly = [f for f in sim.files if f.at.day == 1]
+    assert sorted((f.code, f.method, f.filename) for f in monthly) == [
+        ("CT", "sendDocument", "bao-cao-monthly-toan-thanh-pho-2026-11-30.xlsx"),
+        ("CT", "sendPhoto", "bao-cao-monthly-toan-thanh-pho-2026-11-30.png"),
+        ("TCT", "sendDocument", "bao-cao-monthly-toan-thanh-pho-2026-11-30.xlsx"),
+        ("TCT", "sendPhoto", "bao-cao-monthly-toan-thanh-pho-2026-11-30.png"),
+    ]
+    workbook = next(f for f in monthly if f.method == "sendDocument")
+    summary = load_workbook(BytesIO(workbook.content))["Tổng hợp"]
+    assert summary.cell(1, 3).value == "Tổng số được giao"
+    # One stored copy per file, however many people receive it.
+    async with sim.sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(AttachmentRow))
+    assert stored == 3  # the letter, the chart, the workbook

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from io import BytesIO
 
+import httpx
 import pytest
 from matplotlib.image import imread
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bot.config import Settings
 from models import OutboxMessage
 from models.attachments import Attachment
 from models.clock import FixedClock
@@ -90,3 +92,45 @@ async def test_on_zalo_the_files_are_announced_not_lost(zalo) -> None:
     assert texts[1].startswith("📊 Báo cáo quý: từ 01/10/2026 đến 25/11/2026")
     assert "📎 bao-cao-quarterly-toan-thanh-pho-2026-11-25.png" in texts[2]
     assert "📎 bao-cao-quarterly-toan-thanh-pho-2026-11-25.xlsx" in texts[3]
+
+
+@pytest.fixture
+async def zalo_with_links(sessions, city: City):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(
+        files_url=f"http://127.0.0.1:{port}/files",
+        files_listen=f"127.0.0.1:{port}",
+        files_secret="bi-mat-thu-nghiem",
+    )
+    running = await harness.start(sessions, FixedClock(NOW), settings, channel="zalo")
+    yield running
+    await harness.stop(running)
+
+
+async def test_on_zalo_the_chart_and_workbook_come_as_signed_links(zalo_with_links) -> None:
+    zalo = zalo_with_links
+    await zalo.link("TCT")
+    texts = await zalo.send("TCT", "/baocao thang", expect=4)
+    photo = zalo.sandbox.zalo_bot_messages(zalo.user("TCT"))[-2]
+    assert photo["text"] == "Báo cáo tháng: từ 01/11/2026 đến 25/11/2026"
+    async with httpx.AsyncClient() as client:
+        chart = await client.get(photo["photo"])
+        assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
+        assert chart.content[:8] == b"\x89PNG\r\n\x1a\n"
+        line = texts[3].split("\n")[-1]
+        assert line.startswith(
+            "📎 bao-cao-monthly-toan-thanh-pho-2026-11-25.xlsx (hiệu lực 30 ngày): "
+        )
+        url = line.rsplit(" ", 1)[1]
+        book = load_workbook(BytesIO((await client.get(url)).content))
+        assert [c.value for c in book["Tổng hợp"][5]][1:7] == ["Tổng", 7, 1, 1, 4, 1]
+        # A link with a changed signature, or to another file, opens nothing.
+        forged = url.replace(url.split("/")[-2], "0" * 32)
+        assert (await client.get(forged)).status_code == 404
+        number = url.split("/")[-4]
+        other = url.replace(f"/files/{number}/", f"/files/{int(number) - 1}/")
+        assert (await client.get(other)).status_code == 404
