@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, func, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Integer, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
+from models.clock import TIMEZONE
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status_sql
-from models.tasks import Task, TaskStatus
+from models.tasks import Task, TaskEvent, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -87,17 +87,37 @@ def in_period(
     )
 
 
+def lead_unit_at(window: StatusWindow) -> ColumnElement[int]:
+    """The unit in charge at the window's moment: a task handed to another unit since then
+    counts for the unit that had it, read from the first change recorded after the moment."""
+    if not window.past:
+        return Task.lead_unit_id  # type: ignore[return-value]
+    after = datetime.combine(window.today + timedelta(days=1), time(), TIMEZONE)
+    earlier = (
+        select(cast(TaskEvent.old_value, Integer))
+        .where(
+            TaskEvent.task_id == Task.id,
+            TaskEvent.field == "lead_unit_id",
+            TaskEvent.at >= after,
+        )
+        .order_by(TaskEvent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(earlier, Task.lead_unit_id)
+
+
 async def _grouped(
     session: AsyncSession,
     window: StatusWindow,
     period_start: date,
-    key: InstrumentedAttribute[int] | InstrumentedAttribute[int | None],
+    key: ColumnElement[int] | ColumnElement[int | None],
     unit_id: int | None,
 ) -> dict[int, FiveColumns]:
     """The five columns per value of `key` (lead unit, leader or specialist), in one query."""
     conditions = [key.is_not(None)]
     if unit_id is not None:
-        conditions.append(Task.lead_unit_id == unit_id)
+        conditions.append(lead_unit_at(window) == unit_id)
     scope = in_period(
         window,
         period_start,
@@ -118,7 +138,7 @@ async def five_columns_by_unit(
     session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None = None
 ) -> list[UnitRow]:
     """Per lead unit, worst first (most overdue, then most done late)."""
-    grouped = await _grouped(session, window, period_start, Task.lead_unit_id, unit_id)
+    grouped = await _grouped(session, window, period_start, lead_unit_at(window), unit_id)
     units = await session.execute(
         select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(list(grouped)))
     )

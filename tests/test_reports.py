@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.cli import main
 from locales import translator
@@ -16,6 +17,7 @@ from models.clock import FixedClock
 from models.report_files import write_csv, write_xlsx
 from models.reports import Period, build_report, period_bounds, previous_period
 from models.statistics import FiveColumns
+from models.tasks import Task
 from tests.city import City
 from tests.conftest import NOW
 
@@ -205,3 +207,64 @@ async def test_the_public_list_names_late_units_and_people(
     assert rows[1] == ["đơn vị", "Sở Tư pháp", "Sở Tư pháp", "", "1", "0"]
     assert rows[2] == ["đơn vị", "Sở Xây dựng", "Sở Xây dựng", "", "0", "1"]
     assert len(rows) == 1 + 2 + 4  # two units, two leaders and two specialists
+
+
+async def test_done_on_the_deadline_day_is_on_time(session, city: City) -> None:
+    from models.task_changes import Actor, mark_done
+    from models.tasks import Channel
+
+    task = await session.get_one(Task, 4102)  # due Friday 27/11
+    mark_done(session, task, Actor(None, Channel.IMPORT, NOW), date(2026, 11, 27), "Đã ban hành")
+    await session.flush()
+    report = await build_report(
+        session, Period.MONTHLY, date(2026, 11, 30), WorkingCalendar(), due_soon_days=3, past=False
+    )
+    # SXD: 4101 in time, 4102 done on its deadline day (on time), 4103 overdue.
+    assert {u.code: u.columns for u in report.units}["SXD"] == FiveColumns(3, 1, 0, 1, 1)
+
+
+async def test_a_reassigned_task_counts_for_the_unit_in_charge_at_the_moment(
+    session, city: City
+) -> None:
+    from models.task_changes import Actor, update_fields
+    from models.tasks import Channel, TaskEvent
+
+    task = await session.get_one(Task, 4103)  # overdue since 20/11, with SXD
+    handed_over = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 10:00 in Hà Nội
+    update_fields(
+        session,
+        task,
+        Actor(None, Channel.IMPORT, handed_over),
+        {"lead_unit_id": city.units["STP"].id},
+        note="Giao lại cho Sở Tư pháp",
+    )
+    await session.flush()
+
+    async def overdue_by_unit(day: date, past: bool) -> dict[str, int]:
+        report = await build_report(
+            session, Period.MONTHLY, day, WorkingCalendar(), due_soon_days=3, past=past
+        )
+        return {u.code: u.columns.overdue for u in report.units}
+
+    # Today (26/11) the task is Sở Tư pháp's; on 25/11 it was still Sở Xây dựng's.
+    assert await overdue_by_unit(date(2026, 11, 26), past=False) == {"STP": 1, "SXD": 0, "Q1": 0}
+    assert await overdue_by_unit(date(2026, 11, 25), past=True) == {"SXD": 1, "STP": 0, "Q1": 0}
+    one_unit = await build_report(
+        session,
+        Period.MONTHLY,
+        date(2026, 11, 25),
+        WorkingCalendar(),
+        due_soon_days=3,
+        past=True,
+        unit_id=city.units["SXD"].id,
+    )
+    assert one_unit.total.overdue == 1
+    # The history shows both units.
+    events = (
+        await session.scalars(
+            select(TaskEvent).where(TaskEvent.task_id == 4103, TaskEvent.field == "lead_unit_id")
+        )
+    ).all()
+    assert [(e.old_value, e.new_value) for e in events] == [
+        (str(city.units["SXD"].id), str(city.units["STP"].id))
+    ]
