@@ -186,8 +186,10 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, title in zip(table.rows[0].cells, header, strict=True):
+    widths = [Cm(w) for w in (1.0, 5.5, 3.2, 2.2, 1.6, 3.0, 1.5)]
+    for cell, title, width in zip(table.rows[0].cells, header, widths, strict=True):
         _cell_text(cell, title, bold=True, size=11)
+        cell.width = width
     for number, row in enumerate(letter.tasks, start=1):
         people = " / ".join(name for name in (row.leader_name, row.specialist_name) if name)
         values = [
@@ -199,11 +201,9 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
             people,
             t.number(letter.counts.get(row.task_id, 1)),
         ]
-        for cell, value in zip(table.add_row().cells, values, strict=True):
+        for cell, value, width in zip(table.add_row().cells, values, widths, strict=True):
             _cell_text(cell, value, size=11)
-    for column, width in zip(table.columns, (1.0, 5.5, 3.2, 2.2, 1.6, 3.0, 1.5), strict=True):
-        for cell in column.cells:
-            cell.width = Cm(width)
+            cell.width = width
 
     _paragraph(document, "", space_after=6)
     _paragraph(
