@@ -35,7 +35,7 @@ from models.organization import Official
 from models.overdue import overdue_by_unit
 from models.public_list import write_public_csv, write_public_html
 from models.report_chart import write_chart
-from models.report_files import period_title, write_xlsx
+from models.report_files import TableName, period_title, write_xlsx
 from models.report_files import write_csv as write_report_csv
 from models.reports import Period, build_report
 from models.status import StatusWindow
@@ -90,6 +90,12 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
         "--public",
         action="store_true",
         help=t._("the public list of late units and individuals (html or csv)"),
+    )
+    report.add_argument(
+        "--table",
+        choices=[name.value for name in TableName],
+        default=TableName.SUMMARY.value,
+        help=t._("with --format csv: which table (the workbook has all four)"),
     )
     report.add_argument("-o", "--output", type=Path, help=t._("the file to write"))
 
@@ -347,6 +353,8 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
         }
         if args.public and args.format == "csv":
             write_public_csv(output, report, t)
+        elif args.format == "csv":
+            write_report_csv(output, report, t, TableName(args.table))
         else:
             writers[args.format](output, report, t)
     except OSError as error:

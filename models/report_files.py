@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -145,111 +147,134 @@ def _sheet(
             sheet.append(list(row))
 
 
-def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
-    workbook = Workbook(write_only=True)
+@dataclass(frozen=True)
+class Table:
+    """One table of the report: a sheet of the workbook, or a CSV file."""
+
+    name: str  # the sheet's title
+    header: list[str]
+    rows: list[Row]
+    dates: frozenset[int] = frozenset()
+    percents: frozenset[int] = frozenset()
+    total_last: bool = False
+
+
+class TableName(StrEnum):
+    SUMMARY = "summary"
+    OVERDUE = "overdue"
+    OFFICIALS = "officials"
+    ERRORS = "errors"
+
+
+def tables(t: Translator, report: Report) -> dict[TableName, Table]:
+    """The four tables, in the workbook's order."""
     header, rows = summary_table(t, report)
-    _sheet(
-        workbook,
-        t._("Summary"),
-        header,
-        rows,
-        percents=frozenset({7}),
-        bold_last=True,
-        page_title=period_title(t, report),
-    )
-
-    overdue_rows: list[Row] = [
-        [
-            row.task_id,
-            row.content,
-            row.unit_name,
-            document_name(t, row.document) if row.document else "",
-            row.deadline,
-            row.days_overdue,
-            row.leader_name or "",
-            row.specialist_name or "",
-        ]
-        for row in report.overdue
-    ]
-    _sheet(
-        workbook,
-        t._("Overdue"),
-        [
-            t._("Task"),
-            t._("Content"),
-            t._("Lead unit"),
-            t._("Assigned by"),
-            t._("Deadline"),
-            t._("Days overdue"),
-            t._("Leader in charge"),
-            t._("Specialist"),
-        ],
-        overdue_rows,
-        dates=frozenset({4}),
-    )
-
-    people: list[Row] = [
-        [
-            p.code,
-            p.name,
-            p.unit_name,
-            t._("leader in charge") if p.role == "leader" else t._("specialist"),
-            p.columns.assigned,
-            p.columns.done_on_time,
-            p.columns.done_late,
-            p.columns.open_in_time,
-            p.columns.overdue,
-            _rate(p.columns),
-        ]
-        for p in report.officials
-    ]
-    _sheet(
-        workbook,
-        t._("By official"),
-        [
-            t._("Code"),
-            t._("Full name"),
-            t._("Unit"),
-            t._("Role"),
-            t._("Assigned"),
-            t._("Done on time"),
-            t._("Done late"),
-            t._("In progress in time"),
-            t._("Overdue"),
-            t._("On-time rate"),
-        ],
-        people,
-        percents=frozenset({9}),
-    )
-
     problems = {
         "no specialist": t._("no specialist named"),
         "no leader": t._("no leader named"),
         "no deadline": t._("no deadline (ongoing)"),
     }
-    errors: list[Row] = [
-        [e.task.id, e.task.content, e.task.lead_unit.name, problems[e.problem]]
-        for e in report.errors
-    ]
-    _sheet(
-        workbook,
-        t._("Data errors"),
-        [t._("Task"), t._("Content"), t._("Lead unit"), t._("Problem")],
-        errors,
-    )
+    return {
+        TableName.SUMMARY: Table(
+            t._("Summary"), header, rows, percents=frozenset({7}), total_last=True
+        ),
+        TableName.OVERDUE: Table(
+            t._("Overdue"),
+            [
+                t._("Task"),
+                t._("Content"),
+                t._("Lead unit"),
+                t._("Assigned by"),
+                t._("Deadline"),
+                t._("Days overdue"),
+                t._("Leader in charge"),
+                t._("Specialist"),
+            ],
+            [
+                [
+                    row.task_id,
+                    row.content,
+                    row.unit_name,
+                    document_name(t, row.document) if row.document else "",
+                    row.deadline,
+                    row.days_overdue,
+                    row.leader_name or "",
+                    row.specialist_name or "",
+                ]
+                for row in report.overdue
+            ],
+            dates=frozenset({4}),
+        ),
+        TableName.OFFICIALS: Table(
+            t._("By official"),
+            [
+                t._("Code"),
+                t._("Full name"),
+                t._("Unit"),
+                t._("Role"),
+                t._("Assigned"),
+                t._("Done on time"),
+                t._("Done late"),
+                t._("In progress in time"),
+                t._("Overdue"),
+                t._("On-time rate"),
+            ],
+            [
+                [
+                    p.code,
+                    p.name,
+                    p.unit_name,
+                    t._("leader in charge") if p.role == "leader" else t._("specialist"),
+                    p.columns.assigned,
+                    p.columns.done_on_time,
+                    p.columns.done_late,
+                    p.columns.open_in_time,
+                    p.columns.overdue,
+                    _rate(p.columns),
+                ]
+                for p in report.officials
+            ],
+            percents=frozenset({9}),
+        ),
+        TableName.ERRORS: Table(
+            t._("Data errors"),
+            [t._("Task"), t._("Content"), t._("Lead unit"), t._("Problem")],
+            [
+                [e.task.id, e.task.content, e.task.lead_unit.name, problems[e.problem]]
+                for e in report.errors
+            ],
+        ),
+    }
+
+
+def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
+    workbook = Workbook(write_only=True)
+    for name, table in tables(t, report).items():
+        _sheet(
+            workbook,
+            table.name,
+            table.header,
+            table.rows,
+            dates=table.dates,
+            percents=table.percents,
+            bold_last=table.total_last,
+            page_title=period_title(t, report) if name is TableName.SUMMARY else "",
+        )
     if isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(target)
 
 
-def write_csv(path: Path, report: Report, t: Translator) -> None:
-    """The summary table, UTF-8 with a BOM so Excel shows the diacritics."""
-    header, rows = summary_table(t, report)
+def write_csv(
+    path: Path, report: Report, t: Translator, table: TableName = TableName.SUMMARY
+) -> None:
+    """One of the tables, UTF-8 with a BOM so Excel shows the diacritics; dates ISO."""
+    chosen = tables(t, report)[table]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(header)
-        for row in rows:
+        writer.writerow(chosen.header)
+        for row in chosen.rows:
             writer.writerow(
                 ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row]
             )

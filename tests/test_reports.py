@@ -268,3 +268,43 @@ async def test_a_reassigned_task_counts_for_the_unit_in_charge_at_the_moment(
     assert [(e.old_value, e.new_value) for e in events] == [
         (str(city.units["SXD"].id), str(city.units["STP"].id))
     ]
+
+
+def test_dondoc_report_writes_each_table_as_csv(
+    database_url: str, city: City, tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
+    monkeypatch.delenv("DONDOC_LANGUAGE", raising=False)
+
+    def table(name: str) -> list[list[str]]:
+        path = tmp_path / f"{name}.csv"
+        argv = ["report", "monthly", "--format", "csv", "--table", name, "-o", str(path)]
+        assert main(argv, clock=FixedClock(NOW)) == 0
+        with path.open(encoding="utf-8-sig") as file:
+            return list(csv.reader(file))
+
+    overdue = table("overdue")
+    assert overdue[0][:5] == [
+        "Số nhiệm vụ",
+        "Nội dung nhiệm vụ",
+        "Đơn vị chủ trì",
+        "Văn bản giao",
+        "Thời hạn",
+    ]
+    assert overdue[1][0] == "4103" and overdue[1][4] == "2026-11-20" and overdue[1][5] == "5"
+    officials = table("officials")
+    assert [
+        "SXD-LD",
+        "Đặng Thanh Oanh",
+        "Sở Xây dựng",
+        "lãnh đạo phụ trách",
+        "3",
+        "0",
+        "0",
+        "2",
+        "1",
+        "",
+    ] in officials
+    errors = table("errors")
+    assert errors[1][0] == "4106" and errors[1][3] == "không có thời hạn (thường xuyên)"
+    assert table("summary")[-1][1] == "Tổng"
