@@ -18,8 +18,9 @@ from docx import Document as new_document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
-from docx.table import _Cell
+from docx.oxml import OxmlElement
+from docx.shared import Cm, Length, Pt
+from docx.table import Table, _Cell
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import Translator
@@ -94,6 +95,7 @@ def _paragraph(
     *,
     bold: bool = False,
     italic: bool = False,
+    underline: bool = False,
     size: float = 13,
     align: WD_ALIGN_PARAGRAPH | None = None,
     space_after: float = 0,
@@ -105,9 +107,19 @@ def _paragraph(
     else:
         paragraph = cell_or_doc.add_paragraph()  # type: ignore[attr-defined]
     run = paragraph.add_run(text)
-    run.bold, run.italic, run.font.size, run.font.name = bold, italic, Pt(size), FONT
+    run.bold, run.italic, run.underline = bold, italic, underline
+    run.font.size, run.font.name = Pt(size), FONT
     paragraph.alignment = align
     paragraph.paragraph_format.space_after = Pt(space_after)
+
+
+def _fixed_widths(table: Table, widths: list[Length]) -> None:
+    """Column widths that both Word (cell widths) and LibreOffice (the grid) respect."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for cell, width in zip(table.rows[0].cells, widths, strict=True):
+        cell.width = width
 
 
 def _cell_text(cell: _Cell, text: str, *, bold: bool = False, size: float = 12) -> None:
@@ -129,16 +141,24 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
 
     # The heading: who issues it, and the motto, side by side.
     heading = document.add_table(rows=1, cols=2)
+    _fixed_widths(heading, [Cm(6.6), Cm(9.4)])
     left, right = heading.rows[0].cells
     left.text = right.text = ""
-    _paragraph(left, (letter.authority or t._("People's Committee")).upper(), size=12, align=center)
+    _paragraph(left, (letter.authority or t._("People's Committee")).upper(), size=11, align=center)
     _paragraph(left, t._("TASK FORCE"), bold=True, size=12, align=center)
     _paragraph(left, t._("No.: …/CV-TCT"), size=12, align=center)
     _paragraph(
         left, t._("Re: urging overdue tasks"), italic=True, size=11, align=center, space_after=6
     )
     _paragraph(right, t._("SOCIALIST REPUBLIC OF VIETNAM"), bold=True, size=12, align=center)
-    _paragraph(right, t._("Independence - Freedom - Happiness"), bold=True, size=13, align=center)
+    _paragraph(
+        right,
+        t._("Independence - Freedom - Happiness"),
+        bold=True,
+        underline=True,
+        size=13,
+        align=center,
+    )
     _paragraph(
         right,
         t._(
@@ -186,9 +206,12 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    widths = [Cm(w) for w in (1.0, 5.5, 3.2, 2.2, 1.6, 3.0, 1.5)]
+    widths = [Cm(w) for w in (1.1, 4.6, 2.8, 2.2, 1.4, 2.5, 1.4)]  # 16 cm: the page less margins
+    _fixed_widths(table, widths)
+    # The header row repeats on every page of a long list.
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for cell, title, width in zip(table.rows[0].cells, header, widths, strict=True):
-        _cell_text(cell, title, bold=True, size=11)
+        _cell_text(cell, title, bold=True, size=10)
         cell.width = width
     for number, row in enumerate(letter.tasks, start=1):
         people = " / ".join(name for name in (row.leader_name, row.specialist_name) if name)
@@ -202,7 +225,7 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
             t.number(letter.counts.get(row.task_id, 1)),
         ]
         for cell, value, width in zip(table.add_row().cells, values, widths, strict=True):
-            _cell_text(cell, value, size=11)
+            _cell_text(cell, value, size=10)
             cell.width = width
 
     _paragraph(document, "", space_after=6)
@@ -220,6 +243,7 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
 
     # Recipients on the left, the signature on the right.
     footer = document.add_table(rows=1, cols=2)
+    _fixed_widths(footer, [Cm(7.5), Cm(8.5)])
     left, right = footer.rows[0].cells
     left.text = right.text = ""
     _paragraph(left, t._("Recipients:"), bold=True, italic=True, size=12)
