@@ -430,6 +430,7 @@ async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
         "urging": t._("urgings"),
         "biweekly": t._("biweekly reports"),
         "monthly": t._("monthly reports"),
+        "quarterly": t._("quarterly public lists"),
         "unreachable": t._("unreachable officials"),
     }
     queued = ", ".join(f"{labels[name]} {t.number(n)}" for name, n in counts.items())

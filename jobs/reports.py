@@ -13,13 +13,18 @@ from datetime import date, timedelta
 from handlers.reports import file_stem, report_files, summary_text
 from jobs.context import JobContext
 from locales import Translator, translator
-from models.attachments import store
+from models.attachments import File, FileKind, store
 from models.db import write_gate
 from models.notices import Message, Outgoing, already_sent
 from models.organization import Role
 from models.outbox import Priority
+from models.public_list import late_people, late_units, public_csv, public_html
 from models.recipients import distinct, with_role
-from models.reports import Period, build_report
+from models.reports import Period, Report, build_report
+
+
+def _chart_and_workbook(t: Translator, report: Report) -> list[File]:
+    return report_files(t, report, file_stem(report))
 
 
 async def _send(
@@ -28,6 +33,8 @@ async def _send(
     kind: Period,
     end: date,
     title: Callable[[Translator], str],
+    make_files: Callable[[Translator, Report], list[File]] = _chart_and_workbook,
+    more: Callable[[Translator, Report], str] | None = None,
 ) -> int:
     recipients = distinct(
         [
@@ -49,7 +56,7 @@ async def _send(
     files: dict[str, tuple[tuple[int, str], ...]] = {}
     for language in sorted({o.language for o in recipients}):
         t = translator(language)
-        made = await asyncio.to_thread(report_files, t, report, file_stem(report))
+        made = await asyncio.to_thread(make_files, t, report)
         async with write_gate(ctx.session.bind).bulk():
             files[t.language] = tuple(
                 [
@@ -63,8 +70,9 @@ async def _send(
             await ctx.session.commit()
 
     def build(t: Translator) -> Message:
+        text = summary_text(t, report, title(t))
         return Message(
-            summary_text(t, report, title(t)),
+            f"{text}\n{more(t, report)}" if more else text,
             [[(t._("Overdue list"), "/quahan")]],
             files.get(t.language, ()),
         )
@@ -102,4 +110,35 @@ async def send_monthly_report(ctx: JobContext) -> int:
             month=last_day.strftime("%m/%Y"),
             date=t.date(last_day),
         ),
+    )
+
+
+async def send_quarterly_list(ctx: JobContext) -> int:
+    """After each quarter: the public list of late units and individuals, for the portal."""
+    last_day = ctx.today.replace(day=1) - timedelta(days=1)
+    quarter = f"{(last_day.month - 1) // 3 + 1}/{last_day.year}"
+    stem = f"cong-khai-quy-{quarter.replace('/', '-')}"
+
+    def public_files(t: Translator, report: Report) -> list[File]:
+        return [
+            File(FileKind.DOCUMENT, f"{stem}.html", public_html(report, t).encode()),
+            File(FileKind.DOCUMENT, f"{stem}.csv", public_csv(report, t).encode("utf-8-sig")),
+        ]
+
+    def announcement(t: Translator, report: Report) -> str:
+        return t._(
+            "📢 Attached for publication on the portal: the public list of late units ({units}) "
+            "and individuals ({people}), as a web page and a table.",
+            units=t.number(len(late_units(report))),
+            people=t.number(len(late_people(report, t))),
+        )
+
+    return await _send(
+        ctx,
+        f"report:quarterly:{quarter}",
+        Period.QUARTERLY,
+        last_day,
+        lambda t: t._("📊 Quarterly report {quarter}", quarter=quarter),
+        public_files,
+        announcement,
     )

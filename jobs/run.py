@@ -17,7 +17,7 @@ from jobs.alerts import report_unreachable, send_overdue_alerts
 from jobs.cadence import Cadence, first_working_day_of_month, iso_week, weekly_moment
 from jobs.context import JobContext
 from jobs.reminders import send_reminders
-from jobs.reports import send_biweekly_report, send_monthly_report
+from jobs.reports import send_biweekly_report, send_monthly_report, send_quarterly_list
 from jobs.weekly import send_digests, send_urgings
 from models.calendar import load_calendar
 from models.clock import local_date
@@ -55,6 +55,8 @@ async def run_due(
     # Caught up within a week of its moment, not months later on a fresh install.
     if month_at <= now < month_at + MONTHLY_CATCH_UP:
         jobs.append(("monthly", send_monthly_report))
+        if today.month in (1, 4, 7, 10):
+            jobs.append(("quarterly", send_quarterly_list))
 
     counts: dict[str, int] = {}
     unreachable = {}

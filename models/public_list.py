@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from html import escape
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def late_people(report: Report, t: Translator) -> list[tuple[str, str, str, int,
     return sorted(rows, key=lambda r: (-(r[3] + r[4]), r[0]))
 
 
-def write_public_html(path: Path, report: Report, t: Translator) -> None:
+def public_html(report: Report, t: Translator) -> str:
+    """A static page, one file with its style, ready to publish on the portal."""
+
     def table(header: list[str], rows: list[tuple[object, ...]]) -> str:
         head = "".join(f"<th>{escape(h)}</th>" for h in header)
         body = "".join(
@@ -64,19 +67,29 @@ padding:4px 8px;text-align:left}}th{{background:#eee}}</style></head><body>
 {people}
 </body></html>
 """
+    return page
+
+
+def public_csv(report: Report, t: Translator) -> str:
+    """One table: each late unit, then each late person, with what they are."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [t._("Kind"), t._("Name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")]
+    )
+    for name, _, late, overdue in late_units(report):
+        writer.writerow([t._("unit"), name, name, "", late, overdue])
+    for name, unit, role, late, overdue in late_people(report, t):
+        writer.writerow([t._("individual"), name, unit, role, late, overdue])
+    return buffer.getvalue()
+
+
+def write_public_html(path: Path, report: Report, t: Translator) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    path.write_text(public_html(report, t), encoding="utf-8")
 
 
 def write_public_csv(path: Path, report: Report, t: Translator) -> None:
-    """One table: each late unit, then each late person, with what they are."""
+    """UTF-8 with a BOM, so Excel shows the diacritics."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(
-            [t._("Kind"), t._("Name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")]
-        )
-        for name, _, late, overdue in late_units(report):
-            writer.writerow([t._("unit"), name, name, "", late, overdue])
-        for name, unit, role, late, overdue in late_people(report, t):
-            writer.writerow([t._("individual"), name, unit, role, late, overdue])
+    path.write_text(public_csv(report, t), encoding="utf-8-sig", newline="")

@@ -339,3 +339,23 @@ async def test_the_letter_and_the_report_files_go_with_their_messages(sim: Simul
     async with sim.sessions() as session:
         stored = await session.scalar(select(func.count()).select_from(AttachmentRow))
     assert stored == 3  # the letter, the chart, the workbook
+
+
+async def test_after_a_quarter_the_public_list_goes_to_the_leaders(sim: Simulation) -> None:
+    # 1/1/2027 is a holiday: the first working day of the quarter is Monday 4/1.
+    await sim.tick(datetime(2027, 1, 4, 9, 0, tzinfo=TIMEZONE))
+    reports = [r for r in sim.received if r.text.startswith("📊 Báo cáo quý 4/2026")]
+    assert sorted(r.code for r in reports) == ["CT", "TCT"]
+    assert "📢 Kèm theo để đăng trên cổng thông tin" in reports[0].text
+    files = sorted((f.code, f.filename) for f in sim.files if f.filename.startswith("cong-khai"))
+    assert files == [
+        ("CT", "cong-khai-quy-4-2026.csv"),
+        ("CT", "cong-khai-quy-4-2026.html"),
+        ("TCT", "cong-khai-quy-4-2026.csv"),
+        ("TCT", "cong-khai-quy-4-2026.html"),
+    ]
+    page = next(f for f in sim.files if f.filename.endswith(".html")).content.decode()
+    assert "<h1>Đơn vị và cá nhân chậm thực hiện nhiệm vụ</h1>" in page
+    assert "<td>Sở Xây dựng</td>" in page
+    again = await sim.tick(datetime(2027, 1, 5, 9, 0, tzinfo=TIMEZONE))
+    assert again.get("quarterly") == 0
