@@ -44,16 +44,23 @@ def _rate(columns: FiveColumns) -> float | None:
     return None if columns.on_time_rate is None else round(columns.on_time_rate, 4)
 
 
-def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
-    header = [
-        t._("Unit code"),
-        t._("Unit"),
+def five_headers(t: Translator) -> list[str]:
+    """The standard five columns and the on-time rate, as every table heads them."""
+    return [
         t._("Assigned"),
         t._("Done on time"),
         t._("Done late"),
         t._("In progress in time"),
         t._("Overdue"),
         t._("On-time rate"),
+    ]
+
+
+def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
+    header = [
+        t._("Unit code"),
+        t._("Unit"),
+        *five_headers(t),
         t._("Overdue, previous period"),
         t._("Change in overdue"),
     ]
@@ -207,18 +214,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
         ),
         TableName.OFFICIALS: Table(
             t._("By official"),
-            [
-                t._("Code"),
-                t._("Full name"),
-                t._("Unit"),
-                t._("Role"),
-                t._("Assigned"),
-                t._("Done on time"),
-                t._("Done late"),
-                t._("In progress in time"),
-                t._("Overdue"),
-                t._("On-time rate"),
-            ],
+            [t._("Code"), t._("Full name"), t._("Unit"), t._("Role"), *five_headers(t)],
             [
                 [
                     p.code,

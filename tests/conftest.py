@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.cli import main
 from locales import Translator, translator
 from models import Base
-from models.clock import TIMEZONE
+from models.clock import TIMEZONE, FixedClock
 from models.db import create_engine, session_factory, upgrade
 from tests.city import City, build_city
 
@@ -107,3 +108,18 @@ async def city(sessions: async_sessionmaker[AsyncSession]) -> City:
 @pytest.fixture
 def t() -> Translator:
     return translator("vi")
+
+
+@pytest.fixture
+def dondoc(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """`dondoc` in-process on the test database: (exit code, stdout, stderr), no traceback."""
+    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
+    monkeypatch.delenv("DONDOC_LANGUAGE", raising=False)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv), clock=FixedClock(NOW))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return run

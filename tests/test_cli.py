@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from models.clock import FixedClock
-from tests.conftest import NOW
 from tests.files import (
     OFFICIAL_HEADER,
     OFFICIALS,
@@ -18,20 +16,6 @@ from tests.files import (
     UNITS,
     write_csv,
 )
-
-
-@pytest.fixture
-def dondoc(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
-    monkeypatch.delenv("DONDOC_LANGUAGE", raising=False)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv), clock=FixedClock(NOW))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

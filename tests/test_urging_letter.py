@@ -6,14 +6,11 @@ from datetime import date
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from docx import Document as open_docx
 from sqlalchemy import func, select
 
-from bot.cli import main
 from locales import translator
 from models.calendar import WorkingCalendar
-from models.clock import FixedClock
 from models.status import StatusWindow
 from models.urging_letter import docx_bytes, urging_letter
 from models.urgings import Urging
@@ -99,20 +96,6 @@ async def test_the_letter_in_english(session, city: City) -> None:
 
 async def test_a_unit_without_overdue_tasks_has_an_empty_letter(session, city: City) -> None:
     assert (await _letter(session, city, "STP")).tasks == []
-
-
-@pytest.fixture
-def dondoc(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
-    monkeypatch.delenv("DONDOC_LANGUAGE", raising=False)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv), clock=FixedClock(NOW))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return run
 
 
 async def _urgings(database_url: str) -> int:
