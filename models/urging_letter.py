@@ -16,10 +16,12 @@ from typing import BinaryIO
 
 from docx import Document as new_document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.shared import Cm, Length, Pt
+from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,10 +124,15 @@ def _fixed_widths(table: Table, widths: list[Length]) -> None:
         cell.width = width
 
 
-def _cell_text(cell: _Cell, text: str, *, bold: bool = False, size: float = 12) -> None:
-    cell.text = ""
-    run = cell.paragraphs[0].add_run(text)
-    run.bold, run.font.size, run.font.name = bold, Pt(size), FONT
+def _cell_text(cell: _Cell, text: str, style: ParagraphStyle, *, bold: bool = False) -> None:
+    """A cell's text in the table's paragraph style.
+
+    The style id is written straight into the paragraph: `paragraph.style = …` looks the
+    style up among all of them each time, which made a 90-task letter take a second.
+    """
+    paragraph = cell.paragraphs[0]
+    paragraph._p.style = style.style_id
+    paragraph.add_run(text).bold = bold
 
 
 def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> None:
@@ -137,6 +144,10 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
     style = document.styles["Normal"]
     style.font.name, style.font.size = FONT, Pt(13)  # type: ignore[attr-defined]
+    in_table = document.styles.add_style("Bảng", WD_STYLE_TYPE.PARAGRAPH)
+    in_table.base_style = style
+    in_table.font.size = Pt(10)  # type: ignore[attr-defined]
+    in_table.paragraph_format.space_after = Pt(0)  # type: ignore[attr-defined]
     center = WD_ALIGN_PARAGRAPH.CENTER
 
     # The heading: who issues it, and the motto, side by side.
@@ -211,7 +222,7 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
     # The header row repeats on every page of a long list.
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for cell, title, width in zip(table.rows[0].cells, header, widths, strict=True):
-        _cell_text(cell, title, bold=True, size=10)
+        _cell_text(cell, title, in_table, bold=True)
         cell.width = width
     for number, row in enumerate(letter.tasks, start=1):
         people = " / ".join(name for name in (row.leader_name, row.specialist_name) if name)
@@ -224,9 +235,8 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
             people,
             t.number(letter.counts.get(row.task_id, 1)),
         ]
-        for cell, value, width in zip(table.add_row().cells, values, widths, strict=True):
-            _cell_text(cell, value, size=10)
-            cell.width = width
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            _cell_text(cell, value, in_table)
 
     _paragraph(document, "", space_after=6)
     _paragraph(
