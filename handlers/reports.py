@@ -125,6 +125,8 @@ async def report(req: Request) -> list[Reply]:
                 refused=True,
             )
         ]
+    if req.incoming.is_group:
+        return [Reply(t._("Reports are sent in a private chat with the bot only."), refused=True)]
     unit: Unit | None = None
     if words:
         unit = await unit_by_code(req.session, words[0])
@@ -141,10 +143,8 @@ async def report(req: Request) -> list[Reply]:
             ]
         if not me.sees_everything and unit.id != me.unit_id:
             return [Reply(t._("You may see your own unit's report only."), refused=True)]
-    elif not me.sees_everything or req.incoming.is_group:
+    elif not me.sees_everything:
         unit = await req.session.get(Unit, me.unit_id)
-    if req.incoming.is_group:
-        return [Reply(t._("Reports are sent in a private chat with the bot only."), refused=True)]
     end, calendar, due_soon = req.today, req.calendar, req.settings.due_soon_days
     unit_id = unit.id if unit else None
 

@@ -81,9 +81,11 @@ async def test_refusals_say_why_and_change_nothing(bot) -> None:
     assert unknown.startswith("Không có đơn vị mã 'xyz'.")
     [wrong] = await bot.send("SXD-LD", "/baocao nam 2026 SXD")
     assert "Cú pháp: /baocao [tuan|2tuan|thang|quy] [mã đơn vị]" in wrong
+    [group] = await bot.send("SXD-LD", "/baocao thang", group=-100_847)
+    assert group == "Báo cáo chỉ gửi trong cuộc trò chuyện riêng với bot."
     attachments, outbox = before
     assert await _count(bot.sessions, Attachment) == attachments
-    assert await _count(bot.sessions, OutboxMessage) == outbox + 4  # only the four replies
+    assert await _count(bot.sessions, OutboxMessage) == outbox + 5  # only the five replies
 
 
 async def test_on_zalo_the_files_are_announced_not_lost(zalo) -> None:
