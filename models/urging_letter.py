@@ -8,18 +8,21 @@ are due, the recipients and the signature block.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
+from xml.sax.saxutils import escape
 
 from docx import Document as new_document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Length, Pt
 from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
@@ -36,6 +39,7 @@ from models.urgings import urging_counts
 
 REPLY_WORKING_DAYS = 5
 FONT = "Times New Roman"
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XML forbids
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,26 @@ def _cell_text(cell: _Cell, text: str, style: ParagraphStyle, *, bold: bool = Fa
     paragraph.add_run(text).bold = bold
 
 
+def _append_rows(table: Table, rows: list[list[str]], style_id: str) -> None:
+    """The task rows, parsed from one piece of WordprocessingML by python-docx's own parser.
+
+    Adding them cell by cell through the object API costs about 3 ms a row; a letter to a
+    unit with ninety overdue tasks took a quarter of a second, and the weekly job writes one
+    per unit. Plain runs in the table's paragraph style need nothing more.
+    """
+
+    def cell(text: str) -> str:
+        clean = escape(_NOT_XML.sub("", text))
+        return (
+            f'<w:tc><w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>'
+            f'<w:r><w:t xml:space="preserve">{clean}</w:t></w:r></w:p></w:tc>'
+        )
+
+    body = "".join("<w:tr>" + "".join(cell(v) for v in values) + "</w:tr>" for values in rows)
+    for tr in parse_xml(f"<w:tbl {nsdecls('w')}>{body}</w:tbl>").iterchildren():
+        table._tbl.append(tr)
+
+
 def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> None:
     document = new_document()
     section = document.sections[0]
@@ -224,19 +248,21 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
     for cell, title, width in zip(table.rows[0].cells, header, widths, strict=True):
         _cell_text(cell, title, in_table, bold=True)
         cell.width = width
+    rows = []
     for number, row in enumerate(letter.tasks, start=1):
         people = " / ".join(name for name in (row.leader_name, row.specialist_name) if name)
-        values = [
-            str(number),
-            f"#{row.task_id} {row.content}",
-            document_name(t, row.document) if row.document else "",
-            t.date(row.deadline),
-            t.number(row.days_overdue),
-            people,
-            t.number(letter.counts.get(row.task_id, 1)),
-        ]
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            _cell_text(cell, value, in_table)
+        rows.append(
+            [
+                str(number),
+                f"#{row.task_id} {row.content}",
+                document_name(t, row.document) if row.document else "",
+                t.date(row.deadline),
+                t.number(row.days_overdue),
+                people,
+                t.number(letter.counts.get(row.task_id, 1)),
+            ]
+        )
+    _append_rows(table, rows, in_table.style_id)
 
     _paragraph(document, "", space_after=6)
     _paragraph(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from locales import translator
 from models.calendar import WorkingCalendar
 from models.status import StatusWindow
+from models.tasks import Task
 from models.urging_letter import docx_bytes, urging_letter
 from models.urgings import Urging
 from tests.city import City
@@ -129,3 +130,11 @@ def test_dondoc_urge_refuses_what_it_cannot_do(
     assert code == 0 and "không có nhiệm vụ quá hạn" in out
     assert not (tmp_path / "x.docx").exists() and not (tmp_path / "stp.docx").exists()
     assert asyncio.run(_urgings(database_url)) == 0  # writing a letter urges nothing itself
+
+
+async def test_any_task_text_makes_a_valid_document(session, city: City) -> None:
+    task = await session.get_one(Task, 4103)
+    task.content = 'Kiểm tra <công trình> A & B\x0b "khẩn"'
+    await session.flush()
+    document = open_docx(BytesIO(docx_bytes(await _letter(session, city), T)))
+    assert _cells(document.tables[1])[1][1] == '#4103 Kiểm tra <công trình> A & B "khẩn"'
