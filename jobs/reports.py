@@ -1,4 +1,4 @@
-"""The periodic reports to city leaders and the task force: every two weeks and monthly.
+"""The periodic reports to city leaders and the task force: biweekly, monthly, quarterly.
 
 The same `build_report` as `/baocao` and `dondoc report`, so the numbers agree; the chart
 and the workbook go with the summary, built once per language and stored once.
