@@ -37,8 +37,8 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
         ),
         "quahan": (t._("/overdue [unit code]"), t._("/overdue SXD")),
         "baocao": (
-            t._("/report [week|biweekly|month|quarter] [unit code]"),
-            t._("/report month SXD"),
+            t._("/report [week|biweekly|month|quarter] [month, quarter or day] [unit code]"),
+            t._("/report month 10/2026 SXD"),
         ),
         "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),

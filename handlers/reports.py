@@ -8,6 +8,8 @@ once and the report follows from the core's slow lane (`Request.later`).
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import date
 from io import BytesIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,11 +19,12 @@ from handlers.cards import five_columns
 from handlers.core import Reply, Request
 from locales import Translator
 from models.attachments import File, FileKind
+from models.importing import parse_date
 from models.organization import Unit
 from models.permissions import may_see_unit_lists
 from models.report_chart import write_chart
 from models.report_files import period_title, write_xlsx
-from models.reports import Period, Report, build_report
+from models.reports import Period, Report, build_report, last_day, period_bounds
 from models.task_queries import unit_by_code
 
 REPORT_UNITS = 10
@@ -111,6 +114,12 @@ async def report(req: Request) -> list[Reply]:
     kind = Period.WEEKLY
     if words and words[0] in PERIODS:
         kind = PERIODS[words.pop(0)]
+    end = req.today
+    if words and any(c.isdigit() for c in words[0]):
+        chosen = _period_end(req, kind, words.pop(0))
+        if isinstance(chosen, list):
+            return chosen
+        end = chosen
     if len(words) > 1:
         return syntax(
             req, t._("'{words}' is not a period and a unit code.", words=" ".join(words)[:40])
@@ -145,12 +154,12 @@ async def report(req: Request) -> list[Reply]:
             return [Reply(t._("You may see your own unit's report only."), refused=True)]
     elif not me.sees_everything:
         unit = await req.session.get(Unit, me.unit_id)
-    end, calendar, due_soon = req.today, req.calendar, req.settings.due_soon_days
+    calendar, due_soon, past = req.calendar, req.settings.due_soon_days, end < req.today
     unit_id = unit.id if unit else None
 
     async def produce(session: AsyncSession) -> list[Reply | File]:
         built = await build_report(
-            session, kind, end, calendar, due_soon_days=due_soon, past=False, unit_id=unit_id
+            session, kind, end, calendar, due_soon_days=due_soon, past=past, unit_id=unit_id
         )
         files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
         title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
@@ -168,6 +177,29 @@ async def report(req: Request) -> list[Reply]:
             )
         )
     ]
+
+
+def _period_end(req: Request, kind: Period, word: str) -> date | list[Reply]:
+    """The last day of the period the person named: `11/2026` (a month), `3/2026` (a
+    quarter) or a day, `20/11/2026`; a period still running ends today."""
+    t = req.t
+    if match := re.fullmatch(r"(\d{1,2})/(\d{4})", word):
+        number, year = int(match[1]), int(match[2])
+        if kind not in (Period.MONTHLY, Period.QUARTERLY):
+            return syntax(req, t._("A week is named by its last day, e.g. 20/11/2026."))
+        if not 1 <= number <= (12 if kind is Period.MONTHLY else 4) or year < 2000:
+            return syntax(req, t._("'{value}' is not a month or a quarter.", value=word))
+        end = last_day(kind, year, number)
+    else:
+        day = parse_date(word)
+        if day is None:
+            return syntax(req, t._("'{value}' is not a period or a day.", value=word[:20]))
+        end = day
+    if period_bounds(kind, end)[0] > req.today:
+        return [
+            Reply(t._("That period has not begun yet: there is nothing to report."), refused=True)
+        ]
+    return min(end, req.today)
 
 
 def period_name(t: Translator, kind: Period) -> str:

@@ -44,6 +44,13 @@ def period_bounds(kind: Period, end: date) -> tuple[date, date]:
     return end.replace(month=first_month, day=1), end
 
 
+def last_day(kind: Period, year: int, number: int) -> date:
+    """The last day of month `number`, or of quarter `number`, of `year`."""
+    month = number if kind is Period.MONTHLY else 3 * number
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
 def previous_period(kind: Period, start: date) -> tuple[date, date]:
     """The whole period before: the 7 or 14 days before, or the previous month or quarter."""
     end = start - timedelta(days=1)

@@ -80,7 +80,7 @@ async def test_refusals_say_why_and_change_nothing(bot) -> None:
     [unknown] = await bot.send("SXD-LD", "/baocao thang XYZ")
     assert unknown.startswith("Không có đơn vị mã 'xyz'.")
     [wrong] = await bot.send("SXD-LD", "/baocao nam 2026 SXD")
-    assert "Cú pháp: /baocao [tuan|2tuan|thang|quy] [mã đơn vị]" in wrong
+    assert "Cú pháp: /baocao [tuan|2tuan|thang|quy] [tháng, quý hoặc ngày] [mã đơn vị]" in wrong
     [group] = await bot.send("SXD-LD", "/baocao thang", group=-100_847)
     assert group == "Báo cáo chỉ gửi trong cuộc trò chuyện riêng với bot."
     attachments, outbox = before
@@ -136,3 +136,30 @@ async def test_on_zalo_the_chart_and_workbook_come_as_signed_links(zalo_with_lin
         number = url.split("/")[-4]
         other = url.replace(f"/files/{number}/", f"/files/{int(number) - 1}/")
         assert (await client.get(other)).status_code == 404
+
+
+async def test_a_past_month_or_week_by_name(bot) -> None:
+    await bot.link("TCT")
+    texts = await bot.send("TCT", "/baocao thang 10/2026", expect=4)
+    summary = texts[1].split("\n")
+    assert summary[0] == "📊 Báo cáo tháng: từ 01/10/2026 đến 31/10/2026"
+    assert summary[2] == "Tổng: 7 · 0 · 0 · 7 · 0"  # on 31/10 nothing was done or late yet
+    texts = await bot.send("TCT", "/baocao tuan 20/11/2026 SXD", expect=4)
+    assert texts[1].startswith("📊 Báo cáo tuần: từ 14/11/2026 đến 20/11/2026 — Sở Xây dựng")
+    texts = await bot.send("TCT", "/baocao thang 11/2026", expect=4)  # still running: to today
+    assert texts[1].startswith("📊 Báo cáo tháng: từ 01/11/2026 đến 25/11/2026")
+
+
+async def test_a_period_that_cannot_be_reported_is_explained(bot) -> None:
+    await bot.link("TCT")
+    before = await _count(bot.sessions, Attachment)
+    [future] = await bot.send("TCT", "/baocao thang 12/2026")
+    assert future == "Kỳ báo cáo này chưa bắt đầu: chưa có gì để báo cáo."
+    [month] = await bot.send("TCT", "/baocao quy 5/2026")
+    assert month.startswith("'5/2026' không phải là tháng hoặc quý.")
+    assert "Cú pháp: /baocao [tuan|2tuan|thang|quy] [tháng, quý hoặc ngày] [mã đơn vị]" in month
+    [week] = await bot.send("TCT", "/baocao tuan 11/2026")
+    assert week.startswith("Tuần được ghi bằng ngày cuối của tuần, ví dụ 20/11/2026.")
+    [day] = await bot.send("TCT", "/baocao tuan 31/02/2026")
+    assert day.startswith("'31/02/2026' không phải là kỳ báo cáo hay một ngày.")
+    assert await _count(bot.sessions, Attachment) == before
