@@ -148,10 +148,8 @@ class OutboxSender:
         results = await asyncio.gather(*(self._deliver(item) for item in work))
         now = self.clock.now()
         async with self.gate.bulk(), self.sessions() as session, session.begin():
-            for item, result in zip(work, results, strict=True):
-                message_id, channel, chat_id = item.message_id, item.channel, item.chat_id
-                attempts = item.attempts
-                outcome, detail, retry = result
+            for item, (outcome, detail, retry) in zip(work, results, strict=True):
+                message_id, attempts = item.message_id, item.attempts
                 if outcome == "sent":
                     await mark_sent(session, message_id, now, detail)
                     session.add(DeliveryAttempt(outbox_id=message_id, at=now, outcome="sent"))
@@ -170,37 +168,36 @@ class OutboxSender:
                 if outcome == "unreachable":
                     await session.execute(
                         update(ChatAccount)
-                        .where(ChatAccount.channel == channel, ChatAccount.chat_id == chat_id)
+                        .where(
+                            ChatAccount.channel == item.channel, ChatAccount.chat_id == item.chat_id
+                        )
                         .values(unreachable_since=now)
                     )
         return sum(1 for outcome, _, _ in results if outcome == "sent")
 
     async def _deliver(self, item: Work) -> tuple[str, str, timedelta | None]:
         """(outcome, detail, retry after): sent with the channel's id, or why not."""
-        message_id, channel, chat_id, attempts = (
-            item.message_id,
-            item.channel,
-            item.chat_id,
-            item.attempts,
-        )
+        channel = item.channel
         limiter = self.limiters.get(channel, self.limiter)
-        await limiter.wait(f"{channel.value}:{chat_id}")
+        await limiter.wait(f"{channel.value}:{item.chat_id}")
         sender = self.senders[channel]
         try:
             if item.file is not None:
-                external = await sender.send_file(chat_id, item.file)
+                external = await sender.send_file(item.chat_id, item.file)
             else:
-                external = await sender.send(chat_id, item.text, item.buttons, item.edit_message_id)
+                external = await sender.send(
+                    item.chat_id, item.text, item.buttons, item.edit_message_id
+                )
         except RetryLater as error:
             if error.seconds:
                 limiter.pause(error.seconds)
-            delay = timedelta(seconds=error.seconds) if error.seconds else backoff(attempts)
+            delay = timedelta(seconds=error.seconds) if error.seconds else backoff(item.attempts)
             return "retry", str(error), delay
         except Unreachable as error:
             return "unreachable", str(error), None
         except Exception as error:
-            log.exception("sending outbox message %s failed", message_id)
-            return "retry", repr(error), backoff(attempts)
+            log.exception("sending outbox message %s failed", item.message_id)
+            return "retry", repr(error), backoff(item.attempts)
         return "sent", external, None
 
     async def drain(self) -> int:

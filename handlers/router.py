@@ -84,6 +84,16 @@ def reply_key(incoming: Incoming, index: int) -> str:
     return f"reply:{incoming.channel.value}:update {incoming.update_id}:{index}"
 
 
+def _sorry(t: Translator) -> Reply:
+    """What the person reads when the failure is ours: nothing changed, try again."""
+    return Reply(
+        t._(
+            "Sorry, something went wrong on our side and nothing was changed. Please try "
+            "again in a few minutes."
+        )
+    )
+
+
 def parse_command(text: str) -> tuple[str, str] | None:
     """`/xong@dondoc_bot 4102 Đã xong` → (`xong`, `4102 Đã xong`); None for plain text."""
     if not text.startswith("/"):
@@ -136,18 +146,7 @@ class Core:
             return await self._handle(incoming)
         except Exception:
             log.exception("failed to handle %s", incoming)
-            t = translator(incoming.language)
-            return [
-                Delivery(
-                    None,
-                    Reply(
-                        t._(
-                            "Sorry, something went wrong on our side and nothing was changed. Please try "
-                            "again in a few minutes."
-                        )
-                    ),
-                )
-            ]
+            return [Delivery(None, _sorry(translator(incoming.language)))]
 
     async def _handle(self, incoming: Incoming) -> list[Delivery]:
         async with self.gate.urgent(), self.sessions() as session, session.begin():
@@ -272,14 +271,7 @@ class Core:
                 outputs = await work(session)
         except Exception:
             log.exception("the slow part of %s failed", incoming)
-            outputs = [
-                Reply(
-                    t._(
-                        "Sorry, something went wrong on our side and nothing was changed. Please "
-                        "try again in a few minutes."
-                    )
-                )
-            ]
+            outputs = [_sorry(t)]
         now = self.clock.now()
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             for index, output in enumerate(outputs):

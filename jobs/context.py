@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -11,8 +12,11 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.cadence import Cadence
+from locales import Translator, translator
+from models.attachments import File, store
 from models.calendar import WorkingCalendar
 from models.clock import local_date
+from models.db import write_gate
 from models.notices import Notifier
 from models.status import StatusWindow
 
@@ -40,6 +44,28 @@ class JobContext:
     def for_officials(self) -> datetime:
         """When a message to officials may go: now in working hours, else next morning."""
         return self.cadence.next_working_moment(self.now, self.calendar)
+
+    async def attach(
+        self, key: str, languages: Iterable[str], make: Callable[[Translator], list[File]]
+    ) -> dict[str, tuple[tuple[int, str], ...]]:
+        """Files for a notice, as `Message.files` takes them, by language: each made once per
+        language in a worker thread (CPU work), then stored once in a short write."""
+        files = {}
+        for language in sorted(set(languages)):
+            t = translator(language)
+            made = await asyncio.to_thread(make, t)
+            async with write_gate(self.session.bind).bulk():
+                files[t.language] = tuple(
+                    [
+                        (
+                            await store(self.session, f"{key}:{t.language}:file {n}", f, self.now),
+                            f.caption,
+                        )
+                        for n, f in enumerate(made, start=1)
+                    ]
+                )
+                await self.session.commit()
+        return files
 
     async def load(self, query: Select[tuple[T]]) -> list[T]:
         """All rows of a big query, a partition at a time, letting the event loop breathe

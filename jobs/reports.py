@@ -6,15 +6,13 @@ and the workbook go with the summary, built once per language and stored once.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta
 
 from handlers.reports import file_stem, report_files, summary_text
 from jobs.context import JobContext
-from locales import Translator, translator
-from models.attachments import File, FileKind, store
-from models.db import write_gate
+from locales import Translator
+from models.attachments import File, FileKind
 from models.notices import Message, Outgoing, already_sent
 from models.organization import Role
 from models.outbox import Priority
@@ -53,21 +51,7 @@ async def _send(
         due_soon_days=ctx.cadence.due_soon_days,
         past=end < ctx.today,
     )
-    files: dict[str, tuple[tuple[int, str], ...]] = {}
-    for language in sorted({o.language for o in recipients}):
-        t = translator(language)
-        made = await asyncio.to_thread(make_files, t, report)
-        async with write_gate(ctx.session.bind).bulk():
-            files[t.language] = tuple(
-                [
-                    (
-                        await store(ctx.session, f"{key}:{t.language}:file {n}", f, ctx.now),
-                        f.caption,
-                    )
-                    for n, f in enumerate(made, start=1)
-                ]
-            )
-            await ctx.session.commit()
+    files = await ctx.attach(key, (o.language for o in recipients), lambda t: make_files(t, report))
 
     def build(t: Translator) -> Message:
         text = summary_text(t, report, title(t))

@@ -6,7 +6,6 @@ still overdue escalates it to the city leaders and the task force for the briefi
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -17,8 +16,8 @@ from sqlalchemy.orm import selectinload
 from handlers.cards import comrade, deadline_phrase, short, task_line
 from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
-from locales import Translator, translator
-from models.attachments import File, FileKind, store
+from locales import Translator
+from models.attachments import File, FileKind
 from models.db import insert_ignoring_duplicates, write_gate
 from models.notices import Message, Outgoing, already_sent
 from models.organization import Official, Role, Unit
@@ -179,19 +178,12 @@ async def _letter_files(
     letter = await urging_letter(
         ctx.session, unit, ctx.window, ctx.calendar, deadline_before=letter_day
     )
-    files = {}
-    for language in sorted(languages):
-        t = translator(language)
-        content = await asyncio.to_thread(docx_bytes, letter, t)
-        file = File(FileKind.DOCUMENT, letter_filename(letter), content)
+
+    def letter_file(t: Translator) -> list[File]:
         caption = t._("The urging letter as a document, to file and answer.")
-        async with write_gate(ctx.session.bind).bulk():
-            stored = await store(
-                ctx.session, f"letter:unit {unit.code}:week {week}:{t.language}", file, ctx.now
-            )
-            await ctx.session.commit()
-        files[t.language] = ((stored, caption),)
-    return files
+        return [File(FileKind.DOCUMENT, letter_filename(letter), docx_bytes(letter, t), caption)]
+
+    return await ctx.attach(f"letter:unit {unit.code}:week {week}", languages, letter_file)
 
 
 def _urging_letter(
