@@ -31,7 +31,7 @@ from models.importing import (
     import_tasks,
     import_units,
 )
-from models.organization import Official
+from models.organization import Official, Unit
 from models.overdue import overdue_by_unit
 from models.public_list import write_public_csv, write_public_html
 from models.report_chart import write_chart
@@ -322,6 +322,14 @@ async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _unit(ctx: Context, session: AsyncSession, code: str) -> Unit:
+    """The unit with this code, or the error that says there is none."""
+    unit = await unit_by_code(session, code)
+    if unit is None:
+        raise CliError(ctx.t._("There is no unit with the code '{code}'.", code=code))
+    return unit
+
+
 async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     t = ctx.t
     moment = _moment(args.at, ctx.clock, t)
@@ -329,12 +337,7 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     kind = Period(args.kind)
     output = args.output or Path(f"bao-cao-{kind.value}-{end.isoformat()}.{args.format}")
     async with ctx.sessions() as session:
-        unit_id = None
-        if args.unit:
-            unit = await unit_by_code(session, args.unit)
-            if unit is None:
-                raise CliError(t._("There is no unit with the code '{code}'.", code=args.unit))
-            unit_id = unit.id
+        unit_id = (await _unit(ctx, session, args.unit)).id if args.unit else None
         report = await build_report(
             session,
             kind,
@@ -382,9 +385,7 @@ async def cmd_urge(ctx: Context, args: argparse.Namespace) -> int:
     t = ctx.t
     moment = _moment(args.at, ctx.clock, t)
     async with ctx.sessions() as session:
-        unit = await unit_by_code(session, args.unit)
-        if unit is None:
-            raise CliError(t._("There is no unit with the code '{code}'.", code=args.unit))
+        unit = await _unit(ctx, session, args.unit)
         window = await ctx.window(session, moment)
         letter = await urging_letter(session, unit, window, await load_calendar(session))
     if not letter.tasks:
@@ -398,8 +399,6 @@ async def cmd_urge(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     output = args.output or Path(letter_filename(letter))
     try:
-        if output.parent:
-            output.parent.mkdir(parents=True, exist_ok=True)
         write_docx(output, letter, t)
     except OSError as error:
         raise CliError(

@@ -225,18 +225,20 @@ async def serve_forever(
     token = SANDBOX_TOKEN if fake else settings.telegram_token
     api_url = fake.url if fake else (settings.telegram_api_url or None)
     if fake is not None:  # the demo shows both channels, and Zalo's file links
-        files_port = fake.port + 1
         settings = replace(
             settings,
             zalo_token=SANDBOX_ZALO_TOKEN,
             zalo_api_url=f"{fake.url}/zalo",
             zalo_webhook_url="",
-            files_url=settings.files_url or f"http://127.0.0.1:{files_port}/files",
-            files_listen=f"127.0.0.1:{files_port}"
-            if not settings.files_url
-            else settings.files_listen,
             files_secret=settings.files_secret or secrets.token_hex(16),
         )
+        if not settings.files_url:  # served beside the sandbox, on the next port
+            port = fake.port + 1
+            settings = replace(
+                settings,
+                files_url=f"http://127.0.0.1:{port}/files",
+                files_listen=f"127.0.0.1:{port}",
+            )
     running = await start_bot(
         settings,
         sessions,

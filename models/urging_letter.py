@@ -292,6 +292,8 @@ def write_docx(target: Path | BinaryIO, letter: UrgingLetter, t: Translator) -> 
     _paragraph(right, t._("ON BEHALF OF THE TASK FORCE"), bold=True, size=13, align=center)
     _paragraph(right, t._("HEAD"), bold=True, size=13, align=center, space_after=60)
     _paragraph(right, letter.signer.full_name if letter.signer else "", bold=True, align=center)
+    if isinstance(target, Path):
+        target.parent.mkdir(parents=True, exist_ok=True)
     document.save(target)  # type: ignore[arg-type]
 
 
