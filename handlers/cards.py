@@ -217,6 +217,15 @@ def _iso(day) -> str | None:
     return day.isoformat() if day else None
 
 
+def total_line(t: Translator, total: FiveColumns) -> str:
+    """`Tổng: 7 · 1 · 1 · 4 · 1 — tỷ lệ đúng hạn 50%`: the totals, with the on-time rate."""
+    rate = total.on_time_rate
+    line = t._("Total") + ": " + five_columns(t, total)
+    if rate is not None:
+        line += t._(" — {percent}% on time", percent=t.number(round(rate * 100)))
+    return line
+
+
 def five_columns(t: Translator, columns: FiveColumns) -> str:
     """`12 · 5 · 1 · 4 · 2`: assigned · done on time · done late · in progress in time · overdue."""
     c = columns

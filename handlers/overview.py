@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from handlers.cards import comrade, deadline_phrase, five_columns, short
+from handlers.cards import comrade, deadline_phrase, five_columns, short, total_line
 from handlers.core import Reply, Request
 from locales import Translator
 from models.overdue import overdue_by_unit
@@ -144,15 +144,6 @@ async def stats(req: Request) -> list[Reply]:
     if not rows:
         lines.append(t._("No task in this period."))
         return [Reply("\n".join(lines))]
-    total = sum((r.columns for r in rows), FiveColumns())
-    rate = total.on_time_rate
-    lines.append(
-        _row(t, t._("Total"), total)
-        + (
-            t._(" — {percent}% on time", percent=t.number(round(rate * 100)))
-            if rate is not None
-            else ""
-        )
-    )
+    lines.append(total_line(t, sum((r.columns for r in rows), FiveColumns())))
     lines += [_row(t, r.name, r.columns) for r in rows]
     return [Reply("\n".join(lines))]

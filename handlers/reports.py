@@ -15,7 +15,7 @@ from io import BytesIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.arguments import syntax
-from handlers.cards import five_columns
+from handlers.cards import five_columns, total_line
 from handlers.core import Reply, Request
 from locales import Translator
 from models.attachments import File, FileKind
@@ -50,22 +50,13 @@ def _change(t: Translator, now: int, before: int) -> str:
 
 def summary_text(t: Translator, report: Report, title: str | None = None) -> str:
     """The report in a few lines: totals, the change in overdue, the worst units."""
-    total = report.total
-    rate = total.on_time_rate
     lines = [
         title or "📊 " + period_title(t, report),
         t._("Columns: assigned · done on time · done late · in progress in time · overdue"),
-        t._("Total")
-        + ": "
-        + five_columns(t, total)
-        + (
-            t._(" — {percent}% on time", percent=t.number(round(rate * 100)))
-            if rate is not None
-            else ""
-        ),
+        total_line(t, report.total),
         t._(
             "Overdue against the previous period: {change}",
-            change=_change(t, total.overdue, report.previous_total.overdue),
+            change=_change(t, report.total.overdue, report.previous_total.overdue),
         ),
     ]
     worst = [u for u in report.units if u.columns.overdue or u.columns.done_late][:REPORT_UNITS]
