@@ -99,18 +99,29 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
     return header, rows
 
 
-def _sheet(
-    workbook: Workbook,
-    title: str,
-    header: list[str],
-    rows: list[Row],
-    dates: frozenset[int] = frozenset(),
-    percents: frozenset[int] = frozenset(),
-    bold_last: bool = False,
-    page_title: str = "",
-) -> None:
+@dataclass(frozen=True)
+class Table:
+    """One table of the report: a sheet of the workbook, or a CSV file."""
+
+    name: str  # the sheet's title
+    header: list[str]
+    rows: list[Row]
+    dates: frozenset[int] = frozenset()
+    percents: frozenset[int] = frozenset()
+    total_last: bool = False
+
+
+class TableName(StrEnum):
+    SUMMARY = "summary"
+    OVERDUE = "overdue"
+    OFFICIALS = "officials"
+    ERRORS = "errors"
+
+
+def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
     """One printable sheet, streamed (write-only): 77,000 overdue rows take seconds, not a minute."""
-    sheet = workbook.create_sheet(title[:31])
+    header, rows, dates, percents = table.header, table.rows, table.dates, table.percents
+    sheet = workbook.create_sheet(table.name[:31])
     widths = [len(h) for h in header]
     for row in rows:
         for i, value in enumerate(row):
@@ -145,32 +156,13 @@ def _sheet(
     sheet.append(heading)
     styled = dates | percents
     for number, row in enumerate(rows, start=1):
-        bold = bold_last and number == len(rows)
+        bold = table.total_last and number == len(rows)
         if bold:
             sheet.append([cell(value, i, bold) for i, value in enumerate(row)])
         elif styled:
             sheet.append([cell(v, i) if i in styled else v for i, v in enumerate(row)])
         else:
             sheet.append(list(row))
-
-
-@dataclass(frozen=True)
-class Table:
-    """One table of the report: a sheet of the workbook, or a CSV file."""
-
-    name: str  # the sheet's title
-    header: list[str]
-    rows: list[Row]
-    dates: frozenset[int] = frozenset()
-    percents: frozenset[int] = frozenset()
-    total_last: bool = False
-
-
-class TableName(StrEnum):
-    SUMMARY = "summary"
-    OVERDUE = "overdue"
-    OFFICIALS = "officials"
-    ERRORS = "errors"
 
 
 def tables(t: Translator, report: Report) -> dict[TableName, Table]:
@@ -246,16 +238,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
 def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
     workbook = Workbook(write_only=True)
     for name, table in tables(t, report).items():
-        _sheet(
-            workbook,
-            table.name,
-            table.header,
-            table.rows,
-            dates=table.dates,
-            percents=table.percents,
-            bold_last=table.total_last,
-            page_title=period_title(t, report) if name is TableName.SUMMARY else "",
-        )
+        _sheet(workbook, table, period_title(t, report) if name is TableName.SUMMARY else "")
     if isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(target)
