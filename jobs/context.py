@@ -17,7 +17,7 @@ from models.attachments import File, store
 from models.calendar import WorkingCalendar
 from models.clock import local_date
 from models.db import write_gate
-from models.notices import Notifier
+from models.notices import Notifier, already_sent
 from models.status import StatusWindow
 
 T = TypeVar("T")
@@ -44,6 +44,10 @@ class JobContext:
     def for_officials(self) -> datetime:
         """When a message to officials may go: now in working hours, else next morning."""
         return self.cadence.next_working_moment(self.now, self.calendar)
+
+    async def all_sent(self, keys: list[str]) -> bool:
+        """Every one of these notices is out: the job need not build its files again."""
+        return not set(keys) - await already_sent(self.session, keys)
 
     async def attach(
         self, key: str, languages: Iterable[str], make: Callable[[Translator], list[File]]

@@ -13,7 +13,7 @@ from handlers.reports import file_stem, report_files, summary_text
 from jobs.context import JobContext
 from locales import Translator
 from models.attachments import File, FileKind
-from models.notices import Message, Outgoing, already_sent
+from models.notices import Message, Outgoing
 from models.organization import Role
 from models.outbox import Priority
 from models.public_list import late_people, late_units, public_csv, public_html
@@ -41,7 +41,7 @@ async def _send(
         ]
     )
     keys = [f"{key}:to {o.id}" for o in recipients]
-    if not set(keys) - await already_sent(ctx.session, keys):
+    if await ctx.all_sent(keys):
         return 0  # sent already: the sweep comes by every few minutes, the report once
     report = await build_report(
         ctx.session,

@@ -19,17 +19,20 @@ from jobs.context import JobContext
 from locales import Translator
 from models.attachments import File, FileKind
 from models.db import insert_ignoring_duplicates, write_gate
-from models.notices import Message, Outgoing, already_sent
-from models.organization import Official, Role, Unit
+from models.notices import Message, Outgoing
+from models.organization import Official, Role
 from models.outbox import Priority
 from models.recipients import distinct, head_of, with_role
+from models.reports import OverdueRow
 from models.status import DerivedStatus, open_clause, overdue_clause, task_status
 from models.tasks import Task
 from models.urging_letter import (
-    REPLY_WORKING_DAYS,
+    UrgingLetter,
+    addressee,
     docx_bytes,
     letter_filename,
-    urging_letter,
+    letter_sender,
+    reply_by,
 )
 from models.urgings import Urging, urging_counts
 
@@ -121,6 +124,7 @@ async def send_urgings(ctx: JobContext) -> int:
                 selectinload(Task.lead_unit),
                 selectinload(Task.leader),
                 selectinload(Task.specialist),
+                selectinload(Task.document),
             )
             .order_by(Task.lead_unit_id, Task.deadline, Task.id)
         )
@@ -150,7 +154,8 @@ async def send_urgings(ctx: JobContext) -> int:
     leaders: dict[int, list[Official]] = defaultdict(list)
     for leader in await with_role(ctx.session, Role.LEADER, by_unit):
         leaders[leader.unit_id].append(leader)
-    reply_by = ctx.calendar.add_working_days(ctx.today, REPLY_WORKING_DAYS)
+    reply_day = reply_by(ctx.today, ctx.calendar)
+    sender = await letter_sender(ctx.session)
 
     items: list[Outgoing] = []
     for unit_id, tasks in by_unit.items():
@@ -160,10 +165,13 @@ async def send_urgings(ctx: JobContext) -> int:
             [*leaders.get(unit_id, []), *(t.leader for t in tasks), *(t.specialist for t in tasks)]
         )
         keys = [f"urge:unit {unit.code}:week {week}:to {o.id}" for o in recipients]
-        if not set(keys) - await already_sent(ctx.session, keys):
+        if await ctx.all_sent(keys):
             continue  # this week's letter is out: the sweep does not write it again
-        letters = await _letter_files(ctx, unit, letter_day, week, {o.language for o in recipients})
-        build = _urging_letter(ctx, unit, head, tasks, counts, reply_by, letters)
+        authority, signer = sender
+        rows = [OverdueRow.of(task, ctx.today) for task in tasks]
+        letter = UrgingLetter(unit, head, authority, signer, ctx.today, reply_day, rows, counts)
+        letters = await _letter_files(ctx, letter, week, {o.language for o in recipients})
+        build = _urging_message(ctx, letter, tasks, letters)
         items += [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
     sent = await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
     return sent + await _escalate(
@@ -172,37 +180,31 @@ async def send_urgings(ctx: JobContext) -> int:
 
 
 async def _letter_files(
-    ctx: JobContext, unit: Unit, letter_day: date, week: str, languages: set[str]
+    ctx: JobContext, letter: UrgingLetter, week: str, languages: set[str]
 ) -> dict[str, tuple[tuple[int, str], ...]]:
     """The written letter as a DOCX the unit can file, one per language, stored once."""
-    letter = await urging_letter(
-        ctx.session, unit, ctx.window, ctx.calendar, deadline_before=letter_day
-    )
 
     def letter_file(t: Translator) -> list[File]:
         caption = t._("The urging letter as a document, to file and answer.")
         return [File(FileKind.DOCUMENT, letter_filename(letter), docx_bytes(letter, t), caption)]
 
-    return await ctx.attach(f"letter:unit {unit.code}:week {week}", languages, letter_file)
+    key = f"letter:unit {letter.unit.code}:week {week}"
+    return await ctx.attach(key, languages, letter_file)
 
 
-def _urging_letter(
+def _urging_message(
     ctx: JobContext,
-    unit: Unit,
-    head: Official | None,
+    letter: UrgingLetter,
     tasks: list[Task],
-    counts: dict[int, int],
-    reply_by: date,
     letters: dict[str, tuple[tuple[int, str], ...]],
 ) -> Callable[[Translator], Message]:
-    window, calendar = ctx.window, ctx.calendar
-    times = max(counts.get(t.id, 1) for t in tasks)
+    """The letter as a chat message, its DOCX attached: `tasks` are the letter's rows."""
+    window, calendar, counts, times = ctx.window, ctx.calendar, letter.counts, letter.times
 
     def build(t: Translator) -> Message:
-        addressee = f"{head.position} {unit.name}" if head and head.position else unit.name
         lines = [
             t._("URGING TO CARRY OUT TASKS — week {week}", week=_week_label(ctx.today)),
-            t._("To: {addressee}", addressee=addressee),
+            t._("To: {addressee}", addressee=addressee(letter)),
             t.ngettext(
                 "According to the system, your unit has {n} overdue task (urging no. {times}):",
                 "According to the system, your unit has {n} overdue tasks (urging no. {times}):",
@@ -225,7 +227,7 @@ def _urging_letter(
             t._(
                 "Please direct the prompt completion of these tasks and report the "
                 "reasons for the delay before {date}.",
-                date=t.date(reply_by),
+                date=t.date(letter.reply_by),
             )
         )
         return Message(

@@ -75,6 +75,22 @@ class OverdueRow:
     specialist_name: str | None
     document: Document | None
 
+    @classmethod
+    def of(cls, task: Task, today: date) -> OverdueRow:
+        """From a task loaded with its unit, people and document (the weekly job has them)."""
+        assert task.deadline is not None
+        return cls(
+            task.id,
+            task.content,
+            task.lead_unit.code,
+            task.lead_unit.name,
+            task.deadline,
+            (today - task.deadline).days,
+            task.leader.full_name if task.leader else None,
+            task.specialist.full_name if task.specialist else None,
+            task.document,
+        )
+
 
 async def overdue_rows(
     session: AsyncSession,

@@ -68,23 +68,29 @@ async def urging_letter(
 ) -> UrgingLetter:
     """The letter for the tasks of `unit` overdue at the window's moment (or before a day)."""
     tasks = await overdue_rows(session, window, unit.id, deadline_before=deadline_before)
-    counts = await urging_counts(session, [(row.task_id, row.deadline) for row in tasks])
-    leaders = await with_role(session, Role.LEADER, [unit.id])
-    city_leaders = await with_role(session, Role.CITY_LEADER)
-    authority = ""
-    if city_leaders:
-        top = await session.get(Unit, city_leaders[0].unit_id)
-        authority = top.name if top else ""
+    authority, signer = await letter_sender(session)
     return UrgingLetter(
         unit=unit,
-        head=head_of(leaders),
+        head=head_of(await with_role(session, Role.LEADER, [unit.id])),
         authority=authority,
-        signer=head_of(await with_role(session, Role.TASK_FORCE)),
+        signer=signer,
         day=window.today,
-        reply_by=calendar.add_working_days(window.today, REPLY_WORKING_DAYS),
+        reply_by=reply_by(window.today, calendar),
         tasks=tasks,
-        counts=counts,
+        counts=await urging_counts(session, [(row.task_id, row.deadline) for row in tasks]),
     )
+
+
+async def letter_sender(session: AsyncSession) -> tuple[str, Official | None]:
+    """Who writes every letter: the city leaders' body, and the head of the task force."""
+    city_leaders = await with_role(session, Role.CITY_LEADER)
+    top = await session.get(Unit, city_leaders[0].unit_id) if city_leaders else None
+    return (top.name if top else ""), head_of(await with_role(session, Role.TASK_FORCE))
+
+
+def reply_by(day: date, calendar: WorkingCalendar) -> date:
+    """The day the reasons for the delay are due: five working days after the letter."""
+    return calendar.add_working_days(day, REPLY_WORKING_DAYS)
 
 
 def addressee(letter: UrgingLetter) -> str:
