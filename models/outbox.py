@@ -48,6 +48,9 @@ class OutboxMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     official_id: Mapped[int | None] = mapped_column(ForeignKey("officials.id"), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.ALERT)
+    # The recipient's language: what a channel adds around the text (Zalo's typed-command
+    # footer, a file's note) is written in it.
+    language: Mapped[str] = mapped_column(String(8), default="vi", server_default="vi")
     text: Mapped[str] = mapped_column(Text)
     # [[label, data], …] rows of buttons; JSON so both channels can render them their way.
     buttons: Mapped[str] = mapped_column(Text, default="[]")
