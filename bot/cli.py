@@ -15,8 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import SAMPLE_DIR, Settings
+from bot.demo import serve_demo
 from bot.runtime import deliver_due, serve_forever
-from jobs.cadence import Cadence
 from jobs.run import run_due
 from locales import Translator, translator
 from models.accounts import LINK_CODE_VALIDITY, issue_link_code
@@ -310,15 +310,20 @@ async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
         ),
         flush=True,
     )
-    await serve_forever(ctx.engine, ctx.settings, ctx.clock, sandbox=True)
+    await serve_demo(ctx.engine, ctx.settings, ctx.clock)
     return 0
 
 
 async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
-    if not ctx.settings.telegram_token:
-        raise CliError(ctx.t._("Set DONDOC_TELEGRAM_TOKEN to the bot's token from @BotFather."))
+    if not (ctx.settings.telegram_token or ctx.settings.zalo_token):
+        raise CliError(
+            ctx.t._(
+                "No channel is configured: set DONDOC_TELEGRAM_TOKEN (the bot's token from "
+                "@BotFather) or DONDOC_ZALO_TOKEN (from Zalo's bot creator), or both."
+            )
+        )
     print(ctx.t._("The bot is running. Ctrl+C stops."), flush=True)
-    await serve_forever(ctx.engine, ctx.settings, ctx.clock, sandbox=False)
+    await serve_forever(ctx.engine, ctx.settings, ctx.clock)
     return 0
 
 
@@ -421,7 +426,7 @@ async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
     """Cron-style operation and catching up: the jobs due at the moment, then delivery."""
     t = ctx.t
     moment = _moment(args.at, ctx.clock, t)
-    counts = await run_due(ctx.sessions, moment, Cadence.from_env())
+    counts = await run_due(ctx.sessions, moment, ctx.settings.cadence)
     labels = {
         "reminders": t._("deadline reminders"),
         "overdue": t._("overdue alerts"),
@@ -434,8 +439,8 @@ async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
     }
     queued = ", ".join(f"{labels[name]} {t.number(n)}" for name, n in counts.items())
     print(t._("Jobs due at {moment}: {queued}.", moment=t.datetime(moment), queued=queued))
-    if not ctx.settings.telegram_token:
-        print(t._("No DONDOC_TELEGRAM_TOKEN: the messages stay in the outbox until the bot runs."))
+    if not (ctx.settings.telegram_token or ctx.settings.zalo_token):
+        print(t._("No channel is configured: the messages stay in the outbox until the bot runs."))
         return 0
     sent = await deliver_due(ctx.settings, ctx.sessions, FixedClock(moment))
     print(

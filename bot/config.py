@@ -1,11 +1,17 @@
-"""Configuration from the environment (DONDOC_*), read once at start-up."""
+"""The program's one settings object, read once from the environment (DONDOC_*) at start-up.
+
+Nothing else reads the environment: jobs get their `Cadence` from here, channels their
+tokens and limits, the web server its address.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
+from jobs.cadence import Cadence
 from models.db import DEFAULT_DATABASE_URL
 from models.status import DEFAULT_DUE_SOON_DAYS
 
@@ -38,10 +44,28 @@ class Settings:
     files_listen: str = "127.0.0.1:8445"
     files_secret: str = ""
     scheduler: bool = True  # run the jobs in the bot's process (off: `dondoc tick` from cron)
+    work_start: time = time(7, 30)
+    work_end: time = time(17, 0)
+    reminder_days: tuple[int, ...] = (7, 3, 1)
+    alerts_at_once: bool = False
+    overdue_alert_days: int = 7
+
+    @property
+    def cadence(self) -> Cadence:
+        """When the jobs send what, as the jobs read it."""
+        return Cadence(
+            work_start=self.work_start,
+            work_end=self.work_end,
+            reminder_offsets=self.reminder_days,
+            alerts_at_once=self.alerts_at_once,
+            overdue_alert_days=self.overdue_alert_days,
+            due_soon_days=self.due_soon_days,
+        )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        reminder_days = env.get("DONDOC_REMINDER_DAYS")
         return cls(
             database_url=env.get("DONDOC_DATABASE_URL") or DEFAULT_DATABASE_URL,
             language=env.get("DONDOC_LANGUAGE") or "vi",
@@ -65,4 +89,11 @@ class Settings:
             zalo_webhook_listen=env.get("DONDOC_ZALO_WEBHOOK_LISTEN") or "127.0.0.1:8444",
             zalo_send_per_second=float(env.get("DONDOC_ZALO_SEND_PER_SECOND") or 5),
             zalo_send_per_chat_seconds=float(env.get("DONDOC_ZALO_SEND_PER_CHAT_SECONDS") or 1),
+            work_start=time.fromisoformat(env.get("DONDOC_WORK_START") or "07:30"),
+            work_end=time.fromisoformat(env.get("DONDOC_WORK_END") or "17:00"),
+            reminder_days=tuple(sorted({int(x) for x in reminder_days.split(",")}, reverse=True))
+            if reminder_days
+            else (7, 3, 1),
+            alerts_at_once=(env.get("DONDOC_ALERTS_AT_ONCE") or "0") in ("1", "true", "yes"),
+            overdue_alert_days=int(env.get("DONDOC_OVERDUE_ALERT_DAYS") or 7),
         )

@@ -10,14 +10,19 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.accounts import ChatAccount, ChatChannel
+from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
 from models.clock import Clock
 from models.db import write_gate
-from models.outbox import DeliveryAttempt, claim_due, mark_failed, mark_sent
+from models.outbox import (
+    OutboxMessage,
+    Priority,
+    claim_due,
+    claimed_replies,
+    record_outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +42,19 @@ class Unreachable(Exception):
 
 
 class ChannelSender(Protocol):
+    """What a channel does with one outbox row; `language` is the recipient's, for whatever
+    the channel adds around our text (Zalo's typed-command footer, a file's note)."""
+
     async def send(
         self,
         chat_id: str,
         text: str,
         buttons: list[list[tuple[str, str]]],
         edit_message_id: str | None,
+        language: str,
     ) -> str: ...
 
-    async def send_file(self, chat_id: str, file: File) -> str: ...
+    async def send_file(self, chat_id: str, file: File, language: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -58,8 +67,32 @@ class Work:
     text: str
     buttons: list[list[tuple[str, str]]]
     edit_message_id: str | None
+    language: str
     attempts: int
     file: File | None
+    reply: bool
+
+
+async def _work(session: AsyncSession, messages: list[OutboxMessage]) -> list[Work]:
+    files = await attachments(session, {m.attachment_id for m in messages})
+    return [
+        Work(
+            m.id,
+            m.channel,
+            m.chat_id,
+            m.text,
+            m.button_rows,
+            m.edit_message_id,
+            m.language,
+            m.attempts,
+            replace(files[m.attachment_id], caption=m.text) if m.attachment_id else None,
+            m.priority == Priority.REPLY,
+        )
+        for m in messages
+    ]
+
+
+Outcome = tuple[str, str, timedelta | None]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -69,8 +102,8 @@ def backoff(attempts: int) -> timedelta:
 class RateLimiter:
     """Telegram's flood limits: so many messages a second overall, one a second per chat.
 
-    Bulk sending keeps below the overall limit (default 25 of Telegram's 30) so that direct
-    replies to commands, which do not pass through here, always find room.
+    Bulk sending keeps below the overall limit (default 25 of Telegram's 30) so that
+    replies to commands, which only wait out a 429 here, always find room.
     """
 
     def __init__(self, per_second: float = 25.0, per_chat_seconds: float = 1.0) -> None:
@@ -84,8 +117,13 @@ class RateLimiter:
         """A 429 is about the whole bot: nobody sends until it has passed."""
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
-    async def wait(self, chat_id: str) -> None:
+    async def wait(self, chat_id: str, *, reply: bool = False) -> None:
         now = time.monotonic()
+        if reply:  # the person is waiting: only a 429 holds a reply back
+            self._chats[chat_id] = max(now, self.paused_until) + self.per_chat_seconds
+            if self.paused_until > now:
+                await asyncio.sleep(self.paused_until - now)
+            return
         start = max(now, self._next, self.paused_until, self._chats.get(chat_id, 0.0))
         self._next = start + self.interval
         self._chats[chat_id] = start + self.per_chat_seconds
@@ -118,6 +156,7 @@ class OutboxSender:
         self.limiter = limiter or RateLimiter()
         self.limiters = limiters or {}
         self.gate = write_gate(sessions.kw["bind"])
+        self._stopping = False
 
     async def drain_once(self) -> int:
         """Send what is due now, a batch at a time; returns how many were sent.
@@ -127,66 +166,58 @@ class OutboxSender:
         the messages in flight, and loses none.
         """
         async with self.gate.bulk(), self.sessions() as session, session.begin():
-            messages = await claim_due(session, self.clock.now(), self.batch)
-            files = await attachments(session, {m.attachment_id for m in messages})
-            work = [
-                Work(
-                    m.id,
-                    m.channel,
-                    m.chat_id,
-                    m.text,
-                    m.button_rows,
-                    m.edit_message_id,
-                    m.attempts,
-                    replace(files[m.attachment_id], caption=m.text) if m.attachment_id else None,
-                )
-                for m in messages
-                if m.channel in self.senders
-            ]
+            messages = await claim_due(session, self.clock.now(), self.batch, list(self.senders))
+            work = await _work(session, messages)
         if not work:
             return 0
         results = await asyncio.gather(*(self._deliver(item) for item in work))
+        await self._record(work, list(results))
+        return sum(1 for outcome, _, _ in results if outcome == "sent")
+
+    async def send_now(self, message_ids: list[int]) -> None:
+        """Send the replies a command just wrote (claimed with the change they report), in
+        order; one that fails goes back to the outbox and is retried like any other row."""
+        async with self.sessions() as session:
+            work = await _work(session, await claimed_replies(session, message_ids))
+        if not work:
+            return
+        results: list[Outcome] = []
+        for item in work:
+            if item.channel not in self.senders:  # not served here: the sender owning it will
+                results.append(("retry", "no sender for this channel here", timedelta(0)))
+                continue
+            results.append(await self._deliver(item))
+        await self._record(work, results)
+        if any(outcome == "retry" for outcome, _, _ in results):
+            self.wake.set()
+
+    async def _record(self, work: list[Work], results: list[Outcome]) -> None:
         now = self.clock.now()
-        async with self.gate.bulk(), self.sessions() as session, session.begin():
+        async with self.gate.urgent(), self.sessions() as session, session.begin():
             for item, (outcome, detail, retry) in zip(work, results, strict=True):
-                message_id, attempts = item.message_id, item.attempts
-                if outcome == "sent":
-                    await mark_sent(session, message_id, now, detail)
-                    session.add(DeliveryAttempt(outbox_id=message_id, at=now, outcome="sent"))
-                    continue
                 retry_at = (
-                    now + retry if retry is not None and attempts + 1 < MAX_ATTEMPTS else None
+                    now + retry if retry is not None and item.attempts + 1 < MAX_ATTEMPTS else None
                 )
                 if outcome == "retry" and retry_at is None:
                     outcome = "failed"
-                await mark_failed(session, message_id, now, detail, retry_at=retry_at)
-                session.add(
-                    DeliveryAttempt(
-                        outbox_id=message_id, at=now, outcome=outcome, detail=detail[:2000]
-                    )
+                await record_outcome(
+                    session, item.message_id, now, outcome, detail, retry_at=retry_at
                 )
                 if outcome == "unreachable":
-                    await session.execute(
-                        update(ChatAccount)
-                        .where(
-                            ChatAccount.channel == item.channel, ChatAccount.chat_id == item.chat_id
-                        )
-                        .values(unreachable_since=now)
-                    )
-        return sum(1 for outcome, _, _ in results if outcome == "sent")
+                    await mark_unreachable(session, item.channel, item.chat_id, now)
 
-    async def _deliver(self, item: Work) -> tuple[str, str, timedelta | None]:
+    async def _deliver(self, item: Work) -> Outcome:
         """(outcome, detail, retry after): sent with the channel's id, or why not."""
         channel = item.channel
         limiter = self.limiters.get(channel, self.limiter)
-        await limiter.wait(f"{channel.value}:{item.chat_id}")
+        await limiter.wait(f"{channel.value}:{item.chat_id}", reply=item.reply)
         sender = self.senders[channel]
         try:
             if item.file is not None:
-                external = await sender.send_file(item.chat_id, item.file)
+                external = await sender.send_file(item.chat_id, item.file, item.language)
             else:
                 external = await sender.send(
-                    item.chat_id, item.text, item.buttons, item.edit_message_id
+                    item.chat_id, item.text, item.buttons, item.edit_message_id, item.language
                 )
         except RetryLater as error:
             if error.seconds:
@@ -208,14 +239,19 @@ class OutboxSender:
         return total
 
     async def run(self) -> None:
-        """Drain forever; sleep briefly when nothing is due, or until woken."""
-        while True:
+        """Drain until stopped; sleep briefly when nothing is due, or until woken."""
+        while not self._stopping:
             try:
                 sent = await self.drain_once()
             except Exception:
                 log.exception("outbox drain failed")
                 sent = 0
-            if not sent:
+            if not sent and not self._stopping:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.idle_seconds)
+
+    def stop(self) -> None:
+        """Finish the batch in flight and its record, then leave `run`."""
+        self._stopping = True
+        self.wake.set()

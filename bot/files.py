@@ -1,7 +1,7 @@
-"""Signed links to stored attachments, and the small HTTP server behind them.
+"""Signed links to stored attachments, and the route that serves them.
 
 Zalo's bot cannot upload a file: it sends a photo by its URL and nothing else. So a report's
-chart and workbook, or an urging letter, reach Zalo as a link to this server. Each link names
+chart and workbook, or an urging letter, reach Zalo as a link served by the web server. Each link names
 one attachment and the day it expires, signed with a secret, so nobody can walk the others.
 """
 
@@ -15,8 +15,8 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tornado.httpserver import HTTPServer
-from tornado.web import Application, RequestHandler
+from tornado.routing import PathMatches, Rule
+from tornado.web import RequestHandler
 
 from models.attachments import Attachment
 from models.clock import Clock, local_date
@@ -72,15 +72,8 @@ class _FileHandler(RequestHandler):
         self.finish(found.content)
 
 
-async def start_file_server(
-    links: FileLinks, sessions: async_sessionmaker[AsyncSession], listen: str
-) -> HTTPServer:
-    """Serve the links on `listen` (host:port), under the path of the public base URL."""
-    host, _, port = listen.rpartition(":")
+def file_routes(links: FileLinks, sessions: async_sessionmaker[AsyncSession]) -> list[Rule]:
+    """The links' route, under the path of the public base URL, for the web server."""
     path = urlsplit(links.base_url).path.rstrip("/")
     route = rf"{path}/(\d+)/([0-9-]+)/([0-9a-f]+)/([^/]+)"
-    server = HTTPServer(
-        Application([(route, _FileHandler, {"links": links, "sessions": sessions})])
-    )
-    server.listen(int(port), host or "127.0.0.1")
-    return server
+    return [Rule(PathMatches(route), _FileHandler, {"links": links, "sessions": sessions})]

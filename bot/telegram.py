@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from telegram import (
     Bot,
@@ -17,7 +18,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -27,9 +28,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.delivery import ChannelSender, RetryLater, Unreachable
+from bot.config import Settings
+from bot.delivery import ChannelSender, RateLimiter, RetryLater, Unreachable
 from handlers.core import Incoming, split_text
-from handlers.router import Core, Delivery
+from handlers.router import Core
 from locales import Translator, translator
 from models.accounts import ChatChannel
 from models.attachments import File, FileKind
@@ -120,34 +122,19 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if incoming is None:
         return
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        try:  # stops the button's spinner; the answer itself comes through the outbox
+            await update.callback_query.answer()
+        except TelegramError as error:
+            log.warning("could not acknowledge a button press: %s", error)
     core: Core = context.application.bot_data["core"]
-    deliveries: list[Delivery] = await core.handle(incoming)
-    for delivery in deliveries:
-        edit = incoming.message_id if delivery.reply.edit else None
-        external = await send_text(
-            context.bot,
-            incoming.chat_id,
-            delivery.reply.text,
-            _markup(delivery.reply.button_rows),
-            edit,
-        )
-        await core.delivered(delivery.outbox_id, external)
+    await core.handle(incoming)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log with the update; tell the person politely, if there is one to tell."""
+    """Log with the update. The core answers its own failures through the outbox; what
+    fails here is the channel itself, and a message sent around the outbox would be a lie
+    about what happened."""
     log.error("update %s caused an error", update, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        user = update.effective_user
-        t = translator(user.language_code if user else None)
-        try:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                t._("Sorry, something went wrong on our side. Please try again in a few minutes."),
-            )
-        except Exception:  # the channel itself may be what failed
-            log.warning("could not apologise to chat %s", update.effective_chat.id)
 
 
 async def register_commands(application: Application) -> None:
@@ -158,21 +145,61 @@ async def register_commands(application: Application) -> None:
     )
 
 
-def build_application(
-    token: str, core: Core, *, api_url: str | None = None, updater: bool = True
-) -> Application:
-    builder = ApplicationBuilder().token(token).post_init(register_commands)
+def build_application(token: str, *, api_url: str | None = None) -> Application:
+    builder = ApplicationBuilder().token(token)
     if api_url:
         base = api_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-    if not updater:
-        builder = builder.updater(None)
     application = builder.build()
-    application.bot_data["core"] = core
     application.add_handler(CallbackQueryHandler(_on_update))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, _on_update))
     application.add_error_handler(_on_error)
     return application
+
+
+class TelegramChannel:
+    """Telegram as the runtime sees every channel: open to send, start to receive, stop."""
+
+    name = ChatChannel.TELEGRAM
+
+    def __init__(self, settings: Settings, *, poll_interval: float = 0.0) -> None:
+        self.settings = settings
+        self.poll_interval = poll_interval
+        self.application = build_application(
+            settings.telegram_token, api_url=settings.telegram_api_url or None
+        )
+        self.sender = TelegramSender(self.application.bot)
+        self.limiter = RateLimiter(settings.send_per_second, settings.send_per_chat_seconds)
+
+    async def open(self) -> None:
+        await self.application.initialize()
+
+    async def start(self, core: Core) -> None:
+        """Receive updates: by the webhook when one is configured, else by long polling."""
+        settings, application = self.settings, self.application
+        application.bot_data["core"] = core
+        await register_commands(application)
+        await application.start()
+        assert application.updater is not None
+        if settings.webhook_url:
+            host, _, port = settings.webhook_listen.rpartition(":")
+            await application.updater.start_webhook(
+                listen=host or "127.0.0.1",
+                port=int(port),
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret or None,
+            )
+        else:
+            await application.updater.start_polling(poll_interval=self.poll_interval, timeout=10)
+
+    async def stop(self) -> None:
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
 
 
 class TelegramSender(ChannelSender):
@@ -187,11 +214,13 @@ class TelegramSender(ChannelSender):
         text: str,
         buttons: list[list[tuple[str, str]]],
         edit_message_id: str | None,
+        language: str,
     ) -> str:
+        # Button labels were written in the recipient's language with the text.
         with _outcomes():
             return await send_text(self.bot, chat_id, text, _markup(buttons), edit_message_id)
 
-    async def send_file(self, chat_id: str, file: File) -> str:
+    async def send_file(self, chat_id: str, file: File, language: str) -> str:
         """The chart as a photo (shown inline), a workbook or letter as a document."""
         caption = file.caption[: MessageLimit.CAPTION_LENGTH] or None
         upload = InputFile(file.content, filename=file.filename)

@@ -21,7 +21,8 @@ import httpx
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
-from bot.delivery import ChannelSender, RetryLater, Unreachable
+from bot.config import Settings
+from bot.delivery import ChannelSender, RateLimiter, RetryLater, Unreachable
 from bot.files import VALID_DAYS, FileLinks
 from handlers.core import Incoming, split_text
 from handlers.router import Core
@@ -108,7 +109,7 @@ def incoming_from(update: dict[str, Any]) -> Incoming | None:
     )
 
 
-def render(text: str, buttons: list[list[tuple[str, str]]], language: str = "vi") -> list[str]:
+def render(text: str, buttons: list[list[tuple[str, str]]], language: str) -> list[str]:
     """The text with each button as the command to type, cut to Zalo's limit at line ends."""
     if buttons:
         t = translator(language)
@@ -119,10 +120,14 @@ def render(text: str, buttons: list[list[tuple[str, str]]], language: str = "vi"
 
 
 async def send_text(
-    client: ZaloClient, chat_id: str, text: str, buttons: list[list[tuple[str, str]]]
+    client: ZaloClient,
+    chat_id: str,
+    text: str,
+    buttons: list[list[tuple[str, str]]],
+    language: str,
 ) -> str:
     message_id = ""
-    for part in render(text, buttons):
+    for part in render(text, buttons, language):
         result = await client.call("sendMessage", chat_id=chat_id, text=part)
         message_id = str((result or {}).get("message_id", ""))
     return message_id
@@ -141,14 +146,15 @@ class ZaloSender(ChannelSender):
         text: str,
         buttons: list[list[tuple[str, str]]],
         edit_message_id: str | None,
+        language: str,
     ) -> str:
         # Zalo cannot edit a message: a new page is a new message.
         with _outcomes():
-            return await send_text(self.client, chat_id, text, buttons)
+            return await send_text(self.client, chat_id, text, buttons, language)
 
-    async def send_file(self, chat_id: str, file: File) -> str:
+    async def send_file(self, chat_id: str, file: File, language: str) -> str:
         """Zalo's bot takes no uploads: a photo goes by its link, any other file as a link."""
-        t = translator("vi")
+        t = translator(language)
         if self.links is None or file.id is None:
             note = t._(
                 "📎 {filename}: Zalo cannot carry this file; it is sent on Telegram, and the "
@@ -157,7 +163,7 @@ class ZaloSender(ChannelSender):
             )
             text = f"{file.caption}\n{note}".strip()
             with _outcomes():
-                return await send_text(self.client, chat_id, text, [])
+                return await send_text(self.client, chat_id, text, [], language)
         url = self.links.url(file.id, file.filename)
         with _outcomes():
             if file.kind is FileKind.PHOTO:
@@ -171,7 +177,8 @@ class ZaloSender(ChannelSender):
                 days=VALID_DAYS,
                 url=url,
             )
-            return await send_text(self.client, chat_id, f"{file.caption}\n{link}".strip(), [])
+            text = f"{file.caption}\n{link}".strip()
+            return await send_text(self.client, chat_id, text, [], language)
 
 
 @contextmanager
@@ -189,22 +196,11 @@ def _outcomes() -> Iterator[None]:
         raise
 
 
-async def answer(core: Core, client: ZaloClient, update: dict[str, Any]) -> None:
-    """Run one update through the core and send its replies."""
+async def answer(core: Core, update: dict[str, Any]) -> None:
+    """Run one update through the core, which sends its replies through the outbox."""
     incoming = incoming_from(update)
-    if incoming is None:
-        return
-    for delivery in await core.handle(incoming):
-        try:
-            external = await send_text(
-                client, incoming.chat_id, delivery.reply.text, delivery.reply.button_rows
-            )
-        except ZaloError:
-            log.exception(
-                "reply to Zalo chat %s failed; the outbox sender will retry", incoming.chat_id
-            )
-            continue
-        await core.delivered(delivery.outbox_id, external)
+    if incoming is not None:
+        await core.handle(incoming)
 
 
 @dataclass
@@ -224,14 +220,14 @@ class ZaloPolling:
                 continue
             if update is not None:
                 try:
-                    await answer(self.core, self.client, update)
+                    await answer(self.core, update)
                 except Exception:
                     log.exception("Zalo update %s failed", update)
 
 
 class _WebhookHandler(RequestHandler):
-    def initialize(self, core: Core, client: ZaloClient, secret: str) -> None:
-        self.core, self.client, self.secret = core, client, secret
+    def initialize(self, core: Core, secret: str) -> None:
+        self.core, self.secret = core, secret
 
     async def post(self) -> None:
         if not self.secret or self.request.headers.get(SECRET_HEADER) != self.secret:
@@ -244,25 +240,55 @@ class _WebhookHandler(RequestHandler):
             self.set_status(400)
             self.finish({"ok": False})
             return
-        await answer(self.core, self.client, update)
+        await answer(self.core, update)
         self.finish({"ok": True})
 
 
-async def start_webhook(
-    core: Core, client: ZaloClient, url: str, secret: str, listen: str
-) -> HTTPServer:
-    """Serve the webhook on `listen` (host:port) at the URL's path, and register it with Zalo."""
-    host, _, port = listen.rpartition(":")
-    path = urlsplit(url).path or "/"
-    server = HTTPServer(
-        Application([(path, _WebhookHandler, {"core": core, "client": client, "secret": secret})])
-    )
-    server.listen(int(port), host or "127.0.0.1")
-    await client.call("setWebhook", url=url, secret_token=secret)
-    return server
+class ZaloChannel:
+    """Zalo as the runtime sees every channel: open to send, start to receive, stop."""
 
+    name = ChatChannel.ZALO
 
-async def stop_task(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    def __init__(self, settings: Settings, links: FileLinks | None) -> None:
+        self.settings = settings
+        self.client = ZaloClient(settings.zalo_token, settings.zalo_api_url)
+        self.sender = ZaloSender(self.client, links)
+        self.limiter = RateLimiter(
+            settings.zalo_send_per_second, settings.zalo_send_per_chat_seconds
+        )
+        self._polling: asyncio.Task[None] | None = None
+        self._webhook: HTTPServer | None = None
+
+    async def open(self) -> None:
+        """Nothing to ask Zalo before sending: the client connects on its first call."""
+
+    async def start(self, core: Core) -> None:
+        """Receive updates: serve the webhook and register it, or long-poll."""
+        settings = self.settings
+        if settings.zalo_webhook_url:
+            host, _, port = settings.zalo_webhook_listen.rpartition(":")
+            path = urlsplit(settings.zalo_webhook_url).path or "/"
+            routes = [
+                (path, _WebhookHandler, {"core": core, "secret": settings.zalo_webhook_secret})
+            ]
+            self._webhook = HTTPServer(Application(routes))
+            self._webhook.listen(int(port), host or "127.0.0.1")
+            await self.client.call(
+                "setWebhook",
+                url=settings.zalo_webhook_url,
+                secret_token=settings.zalo_webhook_secret,
+            )
+        else:
+            await self.client.call("deleteWebhook")
+            self._polling = asyncio.create_task(
+                ZaloPolling(core, self.client).run(), name="zalo-polling"
+            )
+
+    async def stop(self) -> None:
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+        if self._webhook is not None:
+            self._webhook.stop()
+        await self.client.close()

@@ -9,24 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload
 
 from handlers import accounts, extensions, overview, reports, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Later, Reply, Request
 from locales import Translator, translator
-from models.accounts import ChatAccount
+from models.accounts import official_for_chat
 from models.attachments import File, store
 from models.calendar import WorkingCalendar, load_calendar
 from models.clock import Clock
 from models.conversations import current, finish
 from models.db import write_gate
-from models.organization import Official
-from models.outbox import OutboxMessage, Priority, enqueue, mark_sent
+from models.outbox import Envelope, enqueue, replied
 from models.permissions import unit_parents, viewer_for
 
 log = logging.getLogger(__name__)
@@ -72,20 +68,12 @@ ALIASES = {
 REFERENCE_TTL_SECONDS = 300
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """A reply to send now; `outbox_id` is its row, to be marked sent once the channel accepts."""
-
-    outbox_id: int | None
-    reply: Reply
-
-
 def reply_key(incoming: Incoming, index: int) -> str:
     return f"reply:{incoming.channel.value}:update {incoming.update_id}:{index}"
 
 
 def _sorry(t: Translator) -> Reply:
-    """What the person reads when the failure is ours: nothing changed, try again."""
+    """What the person reads when the failure is ours and the change was rolled back."""
     return Reply(
         t._(
             "Sorry, something went wrong on our side and nothing was changed. Please try "
@@ -106,11 +94,19 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return ALIASES.get(name, name), args.strip()
 
 
+SendNow = Callable[[list[int]], Awaitable[None]]
+"""Sends replies just written (their outbox ids) through their channel's sender."""
+
+
 class Core:
-    """Platform-neutral: the Telegram and Zalo adapters both call `handle`."""
+    """Platform-neutral: every channel adapter calls `handle` and sends nothing itself."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: CoreSettings
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        settings: CoreSettings,
+        send_now: SendNow | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -121,8 +117,8 @@ class Core:
         self._parents: dict[int, int | None] | None = None
         self._parents_loaded = 0.0
         self._background: set[asyncio.Task[None]] = set()
-        # Called when replies were queued for the outbox sender rather than sent directly.
-        self.on_queued: Callable[[], None] | None = None
+        # None: the replies stay claimed in the outbox (tests of the core alone, benchmarks).
+        self.send_now = send_now
 
     async def calendar(self, session: AsyncSession) -> WorkingCalendar:
         """Overrides change a few times a year; reading them per message would be waste."""
@@ -141,32 +137,26 @@ class Core:
             self._parents_loaded = time.monotonic()
         return self._parents
 
-    async def handle(self, incoming: Incoming) -> list[Delivery]:
+    async def handle(self, incoming: Incoming) -> list[int]:
+        """Answer one message: the change and its replies are committed together, then the
+        replies are sent at once; returns their outbox ids."""
         try:
-            return await self._handle(incoming)
+            replies = await self._handle(incoming)
         except Exception:
             log.exception("failed to handle %s", incoming)
-            return [Delivery(None, _sorry(translator(incoming.language)))]
+            replies = await self._apologise(incoming)
+        if replies and self.send_now is not None:
+            await self.send_now(replies)
+        return replies
 
-    async def _handle(self, incoming: Incoming) -> list[Delivery]:
+    async def _handle(self, incoming: Incoming) -> list[int]:
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             now = self.clock.now()
-            if await session.scalar(
-                select(OutboxMessage.id).where(OutboxMessage.key == reply_key(incoming, 0))
-            ):
+            if await replied(session, reply_key(incoming, 0)):
                 # The same update came twice (a webhook retry, a repeated poll): answered already,
                 # and its change made; doing it again would record a blocker twice.
                 return []
-            found = await session.scalars(
-                select(ChatAccount)
-                .where(
-                    ChatAccount.channel == incoming.channel,
-                    ChatAccount.external_user_id == incoming.user_id,
-                )
-                .options(joinedload(ChatAccount.official).joinedload(Official.role_links))
-            )
-            account = found.unique().first()
-            official = account.official if account else None
+            official = await official_for_chat(session, incoming.channel, incoming.user_id)
             request = Request(
                 session=session,
                 incoming=incoming,
@@ -177,29 +167,36 @@ class Core:
                 calendar=await self.calendar(session),
                 settings=self.settings,
             )
-            replies = await self._dispatch(request)
-            deliveries = []
-            for index, reply in enumerate(replies):
-                outbox_id = await enqueue(
-                    session,
-                    key=reply_key(incoming, index),
-                    channel=incoming.channel,
-                    chat_id=incoming.chat_id,
-                    text=reply.text,
-                    buttons=reply.button_rows,
-                    official_id=official.id if official else None,
-                    priority=Priority.REPLY,
-                    now=now,
-                    claimed=True,
-                    edit_message_id=incoming.message_id if reply.edit else None,
-                )
+            ids = []
+            for index, reply in enumerate(await self._dispatch(request)):
+                outbox_id = await enqueue(session, _envelope(request, index, reply), now)
                 if outbox_id is None:
-                    # The same update came twice (a webhook retry): answered already.
-                    return []
-                deliveries.append(Delivery(outbox_id, reply))
+                    return []  # the same update came twice, at the same moment
+                ids.append(outbox_id)
         for work in request.later:
             self._start_later(incoming, official.id if official else None, request.t, work)
-        return deliveries
+        return ids
+
+    async def _apologise(self, incoming: Incoming) -> list[int]:
+        """Our failure, the change rolled back: say so, through the outbox like any reply."""
+        try:
+            async with self.gate.urgent(), self.sessions() as session, session.begin():
+                official = await official_for_chat(session, incoming.channel, incoming.user_id)
+                t = translator(official.language if official else incoming.language)
+                envelope = Envelope(
+                    key=reply_key(incoming, 0),
+                    channel=incoming.channel,
+                    chat_id=incoming.chat_id,
+                    text=_sorry(t).text,
+                    language=t.language,
+                    official_id=official.id if official else None,
+                    reply=True,
+                )
+                outbox_id = await enqueue(session, envelope, self.clock.now())
+        except Exception:  # the database itself may be what failed: nothing to write to
+            log.exception("could not queue the apology for %s", incoming)
+            return []
+        return [outbox_id] if outbox_id is not None else []
 
     async def _dispatch(self, req: Request) -> list[Reply]:
         t, incoming = req.t, req.incoming
@@ -265,7 +262,7 @@ class Core:
     async def _later(
         self, incoming: Incoming, official_id: int | None, t: Translator, work: Later
     ) -> None:
-        """Run a command's slow part and queue what it made, as replies in the same chat."""
+        """Run a command's slow part and send what it made, as replies in the same chat."""
         try:
             async with self.sessions() as session:
                 outputs = await work(session)
@@ -273,35 +270,43 @@ class Core:
             log.exception("the slow part of %s failed", incoming)
             outputs = [_sorry(t)]
         now = self.clock.now()
+        ids = []
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             for index, output in enumerate(outputs):
                 key = f"{reply_key(incoming, 0)}:later {index}"
-                attachment_id = None
-                if isinstance(output, File):
-                    attachment_id = await store(session, key, output, now)
-                await enqueue(
-                    session,
+                is_file = isinstance(output, File)
+                envelope = Envelope(
                     key=key,
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
                     text=output.caption if isinstance(output, File) else output.text,
                     buttons=[] if isinstance(output, File) else output.button_rows,
+                    language=t.language,
                     official_id=official_id,
-                    priority=Priority.REPLY,
-                    now=now,
-                    attachment_id=attachment_id,
+                    reply=True,
+                    attachment_id=await store(session, key, output, now) if is_file else None,
                 )
-        if self.on_queued is not None:
-            self.on_queued()
+                if (outbox_id := await enqueue(session, envelope, now)) is not None:
+                    ids.append(outbox_id)
+        if ids and self.send_now is not None:
+            await self.send_now(ids)
 
     async def idle(self) -> None:
         """Wait for the slow parts still running (tests, and a clean shutdown)."""
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-    async def delivered(self, outbox_id: int | None, external_id: str | None = None) -> None:
-        """The channel accepted the reply: mark its outbox row sent."""
-        if outbox_id is None:
-            return
-        async with self.gate.urgent(), self.sessions() as session, session.begin():
-            await mark_sent(session, outbox_id, self.clock.now(), external_id)
+
+def _envelope(request: Request, index: int, reply: Reply) -> Envelope:
+    incoming = request.incoming
+    return Envelope(
+        key=reply_key(incoming, index),
+        channel=incoming.channel,
+        chat_id=incoming.chat_id,
+        text=reply.text,
+        buttons=reply.button_rows,
+        language=request.t.language,
+        official_id=request.official.id if request.official else None,
+        reply=True,
+        edit_message_id=incoming.message_id if reply.edit else None,
+    )

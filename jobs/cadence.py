@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,12 +9,10 @@ from models.calendar import WorkingCalendar
 from models.clock import TIMEZONE, local_date
 
 
-def _time(text: str) -> time:
-    return time.fromisoformat(text)
-
-
 @dataclass(frozen=True)
 class Cadence:
+    """Built from the settings (`Settings.cadence`); the defaults are the README's."""
+
     work_start: time = time(7, 30)
     work_end: time = time(17, 0)
     reminder_offsets: tuple[int, ...] = (7, 3, 1)
@@ -26,22 +23,6 @@ class Cadence:
     report_at: time = time(9, 0)
     escalate_after: int = 3  # Hà Nội's rule: the third urging goes to the leaders' briefing
     due_soon_days: int = 3
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Cadence:
-        env = dict(os.environ if env is None else env)
-        default = cls()
-        offsets = env.get("DONDOC_REMINDER_DAYS")
-        return cls(
-            work_start=_time(env.get("DONDOC_WORK_START") or "07:30"),
-            work_end=_time(env.get("DONDOC_WORK_END") or "17:00"),
-            reminder_offsets=tuple(sorted({int(x) for x in offsets.split(",")}, reverse=True))
-            if offsets
-            else default.reminder_offsets,
-            alerts_at_once=(env.get("DONDOC_ALERTS_AT_ONCE") or "0") in ("1", "true", "yes"),
-            overdue_alert_days=int(env.get("DONDOC_OVERDUE_ALERT_DAYS") or 7),
-            due_soon_days=int(env.get("DONDOC_DUE_SOON_DAYS") or 3),
-        )
 
     def at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=TIMEZONE)

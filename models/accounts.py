@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, enum_column
 from models.organization import Official
@@ -130,3 +130,27 @@ async def redeem_link_code(
     account.unreachable_since = None
     await session.flush()
     return Linked(official=official, account=account)
+
+
+async def official_for_chat(
+    session: AsyncSession, channel: ChatChannel, external_user_id: str
+) -> Official | None:
+    """The official linked to this chat user, with their roles: who is asking."""
+    found = await session.scalars(
+        select(ChatAccount)
+        .where(ChatAccount.channel == channel, ChatAccount.external_user_id == external_user_id)
+        .options(joinedload(ChatAccount.official).joinedload(Official.role_links))
+    )
+    account = found.unique().first()
+    return account.official if account else None
+
+
+async def mark_unreachable(
+    session: AsyncSession, channel: ChatChannel, chat_id: str, now: datetime
+) -> None:
+    """The person blocked the bot or the chat is gone: nothing more goes there."""
+    await session.execute(
+        update(ChatAccount)
+        .where(ChatAccount.channel == channel, ChatAccount.chat_id == chat_id)
+        .values(unreachable_since=now)
+    )

@@ -22,7 +22,7 @@ from models.accounts import ChatAccount
 from models.base import Base, UTCDateTime
 from models.db import insert_ignoring_duplicates, write_gate
 from models.organization import Official
-from models.outbox import OutboxMessage, OutboxState, encode_buttons
+from models.outbox import Envelope, enqueue_many
 
 Buttons = list[list[tuple[str, str]]]
 
@@ -134,7 +134,8 @@ class Notifier:
         if not fresh:
             return 0
         accounts = await reachable_accounts(self.session, (i.official.id for i in fresh))
-        notices, messages = [], []
+        notices: list[dict[str, object]] = []
+        messages: list[Envelope] = []
         built: dict[tuple[int, str], Message] = {}
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
@@ -155,24 +156,19 @@ class Notifier:
             for account in chats:
                 for suffix, text, buttons, attachment_id in parts:
                     messages.append(
-                        {
-                            "key": f"{item.key}{suffix}:{account.channel.value} {account.chat_id}",
-                            "channel": account.channel,
-                            "chat_id": account.chat_id,
-                            "official_id": item.official.id,
-                            "priority": priority,
-                            "text": text,
-                            "buttons": encode_buttons(buttons),
-                            "attachment_id": attachment_id,
-                            "edit_message_id": None,
-                            "state": OutboxState.PENDING,
-                            "attempts": 0,
-                            "created_at": self.now,
-                            "not_before": not_before or self.now,
-                            "claimed_at": None,
-                            "error": "",
-                        }
+                        Envelope(
+                            key=f"{item.key}{suffix}:{account.channel.value} {account.chat_id}",
+                            channel=account.channel,
+                            chat_id=account.chat_id,
+                            text=text,
+                            buttons=buttons,
+                            language=item.official.language,
+                            official_id=item.official.id,
+                            priority=priority,
+                            attachment_id=attachment_id,
+                            not_before=not_before,
+                        )
                     )
         await insert_ignoring_duplicates(self.session, Notice, notices, ["key"])
-        await insert_ignoring_duplicates(self.session, OutboxMessage, messages, ["key"])
+        await enqueue_many(self.session, messages, self.now)
         return len(messages)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from models.base import Base, enum_column
 
@@ -86,3 +87,17 @@ class Official(Base):
 
     def __repr__(self) -> str:
         return f"<Official {self.code}>"
+
+
+async def official_by_code(session: AsyncSession, code: str) -> Official | None:
+    return await session.scalar(select(Official).where(Official.code == code))
+
+
+async def officials_by_unit(session: AsyncSession) -> list[Official]:
+    """Every official with their unit, unit by unit: the sandbox's list of people."""
+    rows = await session.scalars(
+        select(Official)
+        .options(selectinload(Official.unit))
+        .order_by(Official.unit_id, Official.id)
+    )
+    return list(rows.all())

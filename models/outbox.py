@@ -7,6 +7,8 @@ so enqueuing the same message twice does nothing and a restart neither loses nor
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.accounts import ChatChannel
 from models.base import Base, UTCDateTime, enum_column
-from models.db import dialect_insert
+from models.db import dialect_insert, insert_ignoring_duplicates
 
 # A claim older than this is taken to belong to a process that died mid-send.
 CLAIM_TIMEOUT = timedelta(seconds=60)
@@ -92,51 +94,86 @@ def encode_buttons(rows: list[list[tuple[str, str]]]) -> str:
     return json.dumps([[list(button) for button in row] for row in rows], ensure_ascii=False)
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    key: str,
-    channel: ChatChannel,
-    chat_id: str,
-    text: str,
-    buttons: list[list[tuple[str, str]]] | None = None,
-    official_id: int | None = None,
-    priority: int = Priority.ALERT,
-    now: datetime,
-    not_before: datetime | None = None,
-    claimed: bool = False,
-    edit_message_id: str | None = None,
-    attachment_id: int | None = None,
-) -> int | None:
-    """Add a message unless one with this key exists; returns its id, or None if it did.
+@dataclass(frozen=True)
+class Envelope:
+    """One message about to leave, whatever made it: the one way an outbox row is built.
 
-    `claimed` rows are sent by the caller at once (a direct reply) and only fall to the
-    outbox sender if the caller dies before marking them sent.
+    A reply to a command is claimed as it is written: the process that handled the command
+    sends it as soon as the transaction commits, and only if that process dies does it fall
+    to the outbox sender. A push (reminder, alert, digest, a report's files) waits for it.
     """
-    values: dict[str, Any] = {
-        "key": key,
-        "channel": channel,
-        "chat_id": chat_id,
-        "official_id": official_id,
-        "priority": priority,
-        "text": text,
-        "buttons": encode_buttons(buttons or []),
-        "edit_message_id": edit_message_id,
-        "attachment_id": attachment_id,
-        "state": OutboxState.SENDING if claimed else OutboxState.PENDING,
-        "attempts": 0,
-        "created_at": now,
-        "not_before": not_before or now,
-        "claimed_at": now if claimed else None,
-        "error": "",
-    }
+
+    key: str
+    channel: ChatChannel
+    chat_id: str
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    language: str = "vi"
+    official_id: int | None = None
+    reply: bool = False
+    priority: int | None = None  # a push's urgency; replies always go first
+    attachment_id: int | None = None  # a file sent with `text` as its caption
+    edit_message_id: str | None = None  # replaces the bot's earlier message (paging)
+    not_before: datetime | None = None
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        """The outbox row's values, as written by `enqueue` and by bulk inserts."""
+        return {
+            "key": self.key,
+            "channel": self.channel,
+            "chat_id": self.chat_id,
+            "official_id": self.official_id,
+            "priority": Priority.REPLY
+            if self.reply
+            else (Priority.ALERT if self.priority is None else self.priority),
+            "language": self.language,
+            "text": self.text,
+            "buttons": encode_buttons(self.buttons),
+            "edit_message_id": self.edit_message_id,
+            "attachment_id": self.attachment_id,
+            "state": OutboxState.SENDING if self.reply else OutboxState.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "not_before": self.not_before or now,
+            "claimed_at": now if self.reply else None,
+            "error": "",
+        }
+
+
+async def enqueue(session: AsyncSession, envelope: Envelope, now: datetime) -> int | None:
+    """Add a message unless one with its key exists; returns its id, or None if it did."""
     statement = (
         (await dialect_insert(session, OutboxMessage))
-        .values(**values)
+        .values(**envelope.row(now))
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxMessage.id)
     )
     return await session.scalar(statement)
+
+
+async def enqueue_many(session: AsyncSession, envelopes: Sequence[Envelope], now: datetime) -> None:
+    """Add many pushes at once (a fan-out), skipping keys already queued."""
+    rows = [e.row(now) for e in envelopes]
+    await insert_ignoring_duplicates(session, OutboxMessage, rows, ["key"])
+
+
+async def replied(session: AsyncSession, key: str) -> bool:
+    """Whether a reply under this key exists: the update it answers was handled already."""
+    return (
+        await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None
+    )
+
+
+async def claimed_replies(session: AsyncSession, ids: Sequence[int]) -> list[OutboxMessage]:
+    """The replies this process wrote and still holds, to send at once."""
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == OutboxState.SENDING)
+        .order_by(OutboxMessage.id)
+    )
+    return list(rows.all())
 
 
 async def mark_sent(
@@ -177,16 +214,20 @@ async def mark_failed(
     )
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Take the next due messages, most urgent first, including abandoned claims."""
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, channels: Sequence[ChatChannel]
+) -> list[OutboxMessage]:
+    """Take the next due messages for these channels, most urgent first, including abandoned
+    claims; a channel not served by this process keeps its rows for the one that serves it."""
     query = (
         select(OutboxMessage)
         .where(
+            OutboxMessage.channel.in_(list(channels)),
             or_(
                 (OutboxMessage.state == OutboxState.PENDING) & (OutboxMessage.not_before <= now),
                 (OutboxMessage.state == OutboxState.SENDING)
                 & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
-            )
+            ),
         )
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
@@ -198,3 +239,24 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
         message.claimed_at = now
     await session.flush()
     return messages
+
+
+async def record_outcome(
+    session: AsyncSession,
+    message_id: int,
+    now: datetime,
+    outcome: str,
+    detail: str,
+    *,
+    retry_at: datetime | None = None,
+) -> None:
+    """One attempt's result: sent (detail is the channel's message id), or retry / failed /
+    unreachable with why; every attempt leaves a `delivery_attempts` row."""
+    if outcome == "sent":
+        await mark_sent(session, message_id, now, detail)
+        session.add(DeliveryAttempt(outbox_id=message_id, at=now, outcome="sent"))
+        return
+    await mark_failed(session, message_id, now, detail, retry_at=retry_at)
+    session.add(
+        DeliveryAttempt(outbox_id=message_id, at=now, outcome=outcome, detail=detail[:2000])
+    )

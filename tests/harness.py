@@ -28,6 +28,7 @@ class Bot:
     sessions: async_sessionmaker[AsyncSession]
     clock: FixedClock
     ids: dict[str, int]
+    settings: Settings  # as the bot runs: its channels pointed at the sandbox
 
     def user(self, code: str) -> int:
         return USER_BASE + self.ids[code]
@@ -172,15 +173,17 @@ async def start(
     sandbox = Sandbox(token=TOKEN, zalo_token=ZALO_TOKEN)
     await sandbox.start()
     settings = replace(
-        settings or Settings(), zalo_token=ZALO_TOKEN, zalo_api_url=f"{sandbox.url}/zalo"
+        settings or Settings(),
+        telegram_token=TOKEN,
+        telegram_api_url=sandbox.url,
+        zalo_token=ZALO_TOKEN,
+        zalo_api_url=f"{sandbox.url}/zalo",
     )
-    running = await start_bot(
-        settings, sessions, clock, token=TOKEN, api_url=sandbox.url, idle_seconds=0.05
-    )
+    running = await start_bot(settings, sessions, clock, idle_seconds=0.05)
     async with sessions() as session:
         ids = dict((await session.execute(select(Official.code, Official.id))).tuples().all())
     kind = ZaloBot if channel == "zalo" else Bot
-    return kind(sandbox, running, sessions, clock, ids)
+    return kind(sandbox, running, sessions, clock, ids, settings)
 
 
 async def stop(bot: Bot) -> None:

@@ -20,7 +20,8 @@ from bot.telegram import TelegramSender
 from models import DeliveryAttempt, OutboxMessage, OutboxState
 from models.accounts import ChatAccount, ChatChannel
 from models.clock import TIMEZONE, FixedClock
-from models.outbox import Priority, enqueue
+from models.outbox import Envelope, Priority, enqueue
+from models.tasks import Task, TaskStatus
 from tests import harness
 from tests.city import City
 
@@ -52,15 +53,14 @@ async def queue(
 ) -> None:
     async with sessions() as session, session.begin():
         for chat in chats:
-            await enqueue(
-                session,
+            envelope = Envelope(
                 key=f"{prefix}:{chat}",
                 channel=ChatChannel.TELEGRAM,
                 chat_id=str(chat),
                 text=f"Tin nhắn {prefix} {chat}",
                 priority=priority,
-                now=T0,
             )
+            await enqueue(session, envelope, T0)
 
 
 async def row(sessions, key: str) -> OutboxMessage:
@@ -254,3 +254,89 @@ async def test_dondoc_tick_runs_the_jobs_and_delivers_once(
     second = await tick()
     assert "Đã gửi 0 tin nhắn" in second
     assert len([c for c in sandbox.calls if c[0] in sends]) == sent
+
+
+async def _say(bot: harness.Bot, code: str, text: str) -> None:
+    if isinstance(bot, harness.ZaloBot):
+        await bot.sandbox.zalo_say(bot.user(code), text)
+    else:
+        await bot.sandbox.say(bot.user(code), text, chat_id=bot.user(code))
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo"])
+async def test_a_reply_that_fails_to_send_keeps_the_change_and_arrives_once_when_the_channel_recovers(
+    sessions, city: City, channel: str
+) -> None:
+    clock = FixedClock(T0)
+    bot = await harness.start(sessions, clock, channel=channel)
+    try:
+        await bot.link("SXD-CV")
+        await bot.settle()
+        before = await bot.inbox("SXD-CV", 1)
+        method = "sendMessage" if channel == "telegram" else "zalo:sendMessage"
+        bot.sandbox.fail_next(method, Failure(502, "Bad Gateway"))
+        async with sessions() as session:
+            last = await session.scalar(select(func.max(OutboxMessage.id)))
+        await _say(bot, "SXD-CV", "/xong 4102 Đã ban hành kế hoạch")
+        for _ in range(250):  # the reply's first try fails; the change stays made
+            async with sessions() as session:
+                reply = await session.scalar(
+                    select(OutboxMessage).where(
+                        OutboxMessage.id > last, OutboxMessage.attempts == 1
+                    )
+                )
+            if reply is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert reply.state is OutboxState.PENDING and "Bad Gateway" in reply.error
+        async with sessions() as session:
+            task = await session.get(Task, 4102)
+            assert task.status is TaskStatus.DONE and task.result == "Đã ban hành kế hoạch"
+        assert await bot.inbox("SXD-CV", len(before)) == before  # nothing yet, no apology
+
+        clock.set(T0 + timedelta(seconds=5))  # the channel is back, and the retry is due
+        bot.running.sender.wake.set()
+        messages = await bot.inbox("SXD-CV", len(before) + 1)
+        await bot.settle()
+        await asyncio.sleep(0.2)
+        messages = await bot.inbox("SXD-CV", len(before) + 1)
+        assert len(messages) == len(before) + 1  # exactly once
+        assert "hoàn thành" in messages[-1].lower() and "#4102" in messages[-1]
+        assert not any("thử lại" in m for m in messages)
+        async with sessions() as session:
+            tries = (
+                await session.scalars(
+                    select(DeliveryAttempt.outcome)
+                    .where(DeliveryAttempt.outbox_id == reply.id)
+                    .order_by(DeliveryAttempt.id)
+                )
+            ).all()
+        assert tries == ["retry", "sent"]
+    finally:
+        await harness.stop(bot)
+
+
+async def test_a_zalo_reply_to_an_english_speaker_has_its_footer_in_english(
+    sessions, city: City
+) -> None:
+    bot = await harness.start(sessions, FixedClock(T0), channel="zalo")
+    try:
+        await bot.link("SXD-CV")
+        await bot.send("SXD-CV", "/ngonngu en")
+        [card] = await bot.send("SXD-CV", "/xem 4102")
+        assert "\n\nReply with:\n• " in card and "/xong 4102" in card
+        assert "Trả lời nhanh" not in card
+        async with sessions() as session:
+            languages = set(
+                (
+                    await session.scalars(
+                        select(OutboxMessage.language).where(
+                            OutboxMessage.key.like("reply:zalo:%"),
+                            OutboxMessage.text == card.split("\n\nReply with:")[0],
+                        )
+                    )
+                ).all()
+            )
+        assert languages == {"en"}
+    finally:
+        await harness.stop(bot)

@@ -276,17 +276,16 @@ async def test_the_bot_schedules_a_handful_of_fixed_jobs_not_one_per_task(
     sessions, city: City
 ) -> None:
     from bot.config import Settings
-    from bot.runtime import SANDBOX_TOKEN, start_bot
+    from bot.demo import SANDBOX_TOKEN
+    from bot.runtime import start_bot
     from models.clock import FixedClock
 
     sandbox = Sandbox(token=SANDBOX_TOKEN)
     await sandbox.start()
     running = await start_bot(
-        Settings(),
+        Settings(telegram_token=SANDBOX_TOKEN, telegram_api_url=sandbox.url),
         sessions,
         FixedClock(at(23, 11, 9)),
-        token=SANDBOX_TOKEN,
-        api_url=sandbox.url,
         cadence=Cadence(),
     )
     try:

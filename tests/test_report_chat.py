@@ -11,9 +11,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from models import OutboxMessage
-from models.attachments import Attachment
+from bot.runtime import deliver_due
+from models import Official, OutboxMessage
+from models.attachments import Attachment, File, FileKind, store
 from models.clock import FixedClock
+from models.notices import Message, Notifier, Outgoing
+from models.outbox import Priority
 from tests import harness
 from tests.city import City
 from tests.conftest import NOW
@@ -163,3 +166,35 @@ async def test_a_period_that_cannot_be_reported_is_explained(bot) -> None:
     [day] = await bot.send("TCT", "/baocao tuan 31/02/2026")
     assert day.startswith("'31/02/2026' không phải là kỳ báo cáo hay một ngày.")
     assert await _count(bot.sessions, Attachment) == before
+
+
+async def test_tick_and_run_send_the_same_attachment_to_zalo(zalo_with_links) -> None:
+    """`dondoc tick` takes its senders from the same place as the running bot: a file goes
+    to Zalo as the same signed link either way."""
+    zalo = zalo_with_links
+    await zalo.link("TCT")
+    official = zalo.ids["TCT"]
+    workbook = File(FileKind.DOCUMENT, "bao-cao.xlsx", b"PK\x03\x04 workbook", "Báo cáo tháng")
+
+    async def queue(key: str) -> None:
+        async with zalo.sessions() as session, session.begin():
+            person = await session.get(Official, official)
+            stored = await store(session, "test:the same workbook", workbook, NOW)
+            await Notifier(session, NOW).send(
+                [
+                    Outgoing(
+                        key, person, lambda t: Message("Báo cáo", [], ((stored, "Báo cáo tháng"),))
+                    )
+                ],
+                priority=Priority.BULK,
+            )
+
+    await queue("test:by run")
+    zalo.running.sender.wake.set()
+    by_run = (await zalo.inbox("TCT", 3))[-1]
+    await zalo.running.stop()  # the bot stops; cron's tick delivers from now on
+    await queue("test:by tick")
+    assert await deliver_due(zalo.settings, zalo.sessions, zalo.clock) == 2
+    by_tick = (await zalo.inbox("TCT", 5))[-1]
+    assert by_tick == by_run
+    assert "📎 bao-cao.xlsx (hiệu lực 30 ngày): http://127.0.0.1:" in by_tick

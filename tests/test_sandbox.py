@@ -8,19 +8,15 @@ import signal
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.config import Settings
-from bot.runtime import (
-    SANDBOX_TOKEN,
-    SANDBOX_USER_BASE,
-    SANDBOX_ZALO_TOKEN,
-    sandbox_for,
-    start_bot,
-)
+from bot.demo import SANDBOX_USER_BASE, sandbox_for, sandbox_settings
+from bot.runtime import start_bot
 from models.clock import FixedClock
 from tests.city import City
 from tests.conftest import NOW
@@ -31,10 +27,9 @@ async def demo(sessions, city: City):
     clock = FixedClock(NOW)
     sandbox = sandbox_for(Settings(), sessions, clock, port=0)
     await sandbox.start()
-    settings = Settings(zalo_token=SANDBOX_ZALO_TOKEN, zalo_api_url=f"{sandbox.url}/zalo")
-    running = await start_bot(
-        settings, sessions, clock, token=SANDBOX_TOKEN, api_url=sandbox.url, idle_seconds=0.05
-    )
+    # Without the file links' server: these tests are about the page.
+    settings = replace(sandbox_settings(Settings(), sandbox), files_url="")
+    running = await start_bot(settings, sessions, clock, idle_seconds=0.05)
     yield sandbox, city
     await running.stop()
     await sandbox.stop()

@@ -35,6 +35,7 @@ def test_buttons_become_commands_to_type_and_long_text_is_cut_under_2000() -> No
     parts = render(
         "Dòng đầu\n" + "\n".join(f"Dòng số {n} " + "x" * 60 for n in range(60)),
         [[("Hoàn thành", "/xong 4102")]],
+        "vi",
     )
     assert len(parts) > 1 and all(len(p) <= 2000 for p in parts)
     assert parts[-1].endswith("Trả lời nhanh:\n• Hoàn thành: /xong 4102")

@@ -1,0 +1,75 @@
+"""The channels a deployment has configured, each with the same small lifecycle.
+
+`open` readies a channel to send, `start` makes it receive and hand updates to the core,
+`stop` ends both. `run`, `demo`, `tick` and the tests all take their channels, file links
+and outbox sender from here, so a message leaves the same way whoever queued it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.delivery import ChannelSender, OutboxSender, RateLimiter
+from bot.files import FileLinks
+from bot.telegram import TelegramChannel
+from bot.zalo import ZaloChannel
+from handlers.router import Core
+from models.accounts import ChatChannel
+from models.clock import Clock
+
+
+class Channel(Protocol):
+    name: ChatChannel
+    sender: ChannelSender
+    limiter: RateLimiter
+
+    async def open(self) -> None: ...
+
+    async def start(self, core: Core) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work as given; the message names the variable."""
+
+
+def file_links(settings: Settings, clock: Clock) -> FileLinks | None:
+    """Signed links to attachments, when the web server's public URL is configured."""
+    if not settings.files_url:
+        return None
+    if not settings.files_secret:
+        raise ConfigError("DONDOC_FILES_URL needs DONDOC_FILES_SECRET to sign the links")
+    return FileLinks(settings.files_url, settings.files_secret, clock)
+
+
+def configured_channels(
+    settings: Settings, links: FileLinks | None, *, poll_interval: float = 0.0
+) -> list[Channel]:
+    """Every channel whose token is set, in a fixed order."""
+    channels: list[Channel] = []
+    if settings.telegram_token:
+        channels.append(TelegramChannel(settings, poll_interval=poll_interval))
+    if settings.zalo_token:
+        channels.append(ZaloChannel(settings, links))
+    return channels
+
+
+def outbox_sender(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    channels: list[Channel],
+    *,
+    idle_seconds: float = 0.5,
+) -> OutboxSender:
+    """The one sender: each channel's rows through that channel, at that channel's limits."""
+    return OutboxSender(
+        sessions,
+        clock,
+        {c.name: c.sender for c in channels},
+        idle_seconds=idle_seconds,
+        limiters={c.name: c.limiter for c in channels},
+    )
