@@ -21,7 +21,20 @@ from models.accounts import ChatChannel
 from models.clock import Clock
 
 
+class ChannelDown(Exception):
+    """The channel cannot be reached now (network, 5xx, 429): try again later, forever."""
+
+
+class ChannelRefused(Exception):
+    """The channel says no for good (a wrong token, a forbidden account): disable it."""
+
+
 class Channel(Protocol):
+    """`open` readies sending (log in, learn who the bot is); `start` begins receiving
+    (polling, a webhook, a sync loop) and hands each update to `core.handle`; `stop` ends
+    both and closes connections. `open` and `start` raise ChannelDown or ChannelRefused
+    for what the runtime should retry or give up on; `stop` is safe to call at any point."""
+
     name: ChatChannel
     sender: ChannelSender
     limiter: RateLimiter
