@@ -21,14 +21,6 @@ from models.accounts import ChatChannel
 from models.clock import Clock
 
 
-class ChannelDown(Exception):
-    """The channel cannot be reached now (network, 5xx, 429): try again later, forever."""
-
-
-class ChannelRefused(Exception):
-    """The channel says no for good (a wrong token, a forbidden account): disable it."""
-
-
 class Channel(Protocol):
     """`open` readies sending (log in, learn who the bot is); `start` begins receiving
     (polling, a webhook, a sync loop) and hands each update to `core.handle`; `stop` ends

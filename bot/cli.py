@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -323,7 +324,9 @@ async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
             )
         )
     print(ctx.t._("The bot is running. Ctrl+C stops."), flush=True)
-    await serve_forever(ctx.engine, ctx.settings, ctx.clock)
+    if not await serve_forever(ctx.engine, ctx.settings, ctx.clock):
+        print(ctx.t._("No channel could be started: see the lines above."), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -484,7 +487,18 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Translator, cloc
         await engine.dispose()
 
 
+def _configure_logging() -> None:
+    """Lines for operators: our own state changes at INFO, libraries only when they warn
+    (httpx would log every long poll, APScheduler every sweep)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    _configure_logging()
     settings = Settings.from_env()
     t = translator(settings.language)
     args = _parser(t).parse_args(argv)

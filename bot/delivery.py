@@ -41,6 +41,14 @@ class Unreachable(Exception):
     """The person blocked the bot or the chat is gone: stop trying that chat."""
 
 
+class ChannelDown(Exception):
+    """A channel cannot be reached now (network, 5xx, 429): bring it up again later."""
+
+
+class ChannelRefused(Exception):
+    """A channel says no for good (a wrong token, a forbidden account): disable it."""
+
+
 class ChannelSender(Protocol):
     """What a channel does with one outbox row; `language` is the recipient's, for whatever
     the channel adds around our text (Zalo's typed-command footer, a file's note)."""
@@ -149,14 +157,24 @@ class OutboxSender:
     ) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.senders = senders
+        self.senders = dict(senders)
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
         self.limiter = limiter or RateLimiter()
-        self.limiters = limiters or {}
+        self.limiters = dict(limiters or {})
         self.gate = write_gate(sessions.kw["bind"])
         self._stopping = False
+
+    def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: RateLimiter) -> None:
+        """The channel is up: its rows may go."""
+        self.senders[channel] = sender
+        self.limiters[channel] = limiter
+        self.wake.set()
+
+    def drop(self, channel: ChatChannel) -> None:
+        """The channel is down or disabled: its rows wait in the outbox meanwhile."""
+        self.senders.pop(channel, None)
 
     async def drain_once(self) -> int:
         """Send what is due now, a batch at a time; returns how many were sent.
@@ -165,6 +183,8 @@ class OutboxSender:
         results are written in one transaction: a crash before it repeats at most this batch,
         the messages in flight, and loses none.
         """
+        if not self.senders:  # no channel is up yet: everything waits
+            return 0
         async with self.gate.bulk(), self.sessions() as session, session.begin():
             messages = await claim_due(session, self.clock.now(), self.batch, list(self.senders))
             work = await _work(session, messages)

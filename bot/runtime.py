@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -15,9 +15,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
 
-from bot.channels import Channel, configured_channels, file_links, outbox_sender
+from bot.channels import configured_channels, file_links, outbox_sender
 from bot.config import Settings
-from bot.delivery import OutboxSender
+from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
+from bot.supervisor import FIRST_RETRY_SECONDS, ChannelKeeper, State
 from bot.web import start_web_server
 from handlers.core import CoreSettings
 from handlers.router import Core
@@ -36,9 +37,17 @@ class Running:
     core: Core
     sender: OutboxSender
     sender_task: asyncio.Task[None]
-    channels: list[Channel]
+    keepers: list[ChannelKeeper]
     scheduler: AsyncIOScheduler | None = None
     web: HTTPServer | None = None
+    # Set when every configured channel has been disabled: nothing is left to serve.
+    all_disabled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def ready(self, timeout: float = 30.0) -> None:
+        """Wait until every channel is up or disabled (tests; the process never waits)."""
+        async with asyncio.timeout(timeout):
+            while any(k.state not in (State.UP, State.DISABLED) for k in self.keepers):
+                await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Stop receiving, let the batch in flight be sent and recorded (a few seconds at
@@ -53,8 +62,8 @@ class Running:
             self.sender_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sender_task
-        for channel in self.channels:
-            await channel.stop()
+        for keeper in self.keepers:
+            await keeper.stop()
         if self.web is not None:
             self.web.stop()
 
@@ -67,24 +76,33 @@ async def start_bot(
     poll_interval: float = 0.0,
     idle_seconds: float = 0.5,
     cadence: Cadence | None = None,
+    first_retry: float = FIRST_RETRY_SECONDS,
 ) -> Running:
-    """Start every configured channel, the outbox sender, the web server and the jobs."""
+    """Start the outbox sender, the web server and the jobs, and bring every configured
+    channel up in the background: one that is down is retried while the others serve."""
     links = file_links(settings, clock)
-    channels = configured_channels(settings, links, poll_interval=poll_interval)
-    sender = outbox_sender(sessions, clock, channels, idle_seconds=idle_seconds)
+    sender = outbox_sender(sessions, clock, [], idle_seconds=idle_seconds)
     core = Core(
         sessions, clock, CoreSettings(due_soon_days=settings.due_soon_days), sender.send_now
     )
-    for channel in channels:
-        await channel.open()
-        await channel.start(core)
+    all_disabled = asyncio.Event()
+    keepers: list[ChannelKeeper] = []
+
+    def disabled() -> None:
+        if all(k.state is State.DISABLED for k in keepers):
+            all_disabled.set()
+
+    for channel in configured_channels(settings, links, poll_interval=poll_interval):
+        keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry))
+    for keeper in keepers:
+        keeper.begin()
     web = await start_web_server(links, sessions, settings.files_listen) if links else None
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     scheduler = None
     if cadence is not None:
         scheduler = schedule_jobs(sessions, clock, cadence, sender)
         scheduler.start()
-    return Running(core, sender, task, channels, scheduler, web)
+    return Running(core, sender, task, keepers, scheduler, web, all_disabled)
 
 
 def schedule_jobs(
@@ -107,8 +125,8 @@ def schedule_jobs(
     return scheduler
 
 
-async def serve_forever(engine: AsyncEngine, settings: Settings, clock: Clock) -> None:
-    """Run until SIGINT or SIGTERM."""
+async def serve_forever(engine: AsyncEngine, settings: Settings, clock: Clock) -> bool:
+    """Run until SIGINT or SIGTERM (True), or until every channel is disabled (False)."""
     sessions = session_factory(engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -118,7 +136,12 @@ async def serve_forever(engine: AsyncEngine, settings: Settings, clock: Clock) -
         settings, sessions, clock, cadence=settings.cadence if settings.scheduler else None
     )
     try:
-        await stop.wait()
+        ended = asyncio.create_task(stop.wait())
+        failed = asyncio.create_task(running.all_disabled.wait())
+        await asyncio.wait({ended, failed}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (ended, failed):
+            waiting.cancel()
+        return not running.all_disabled.is_set()
     finally:
         await running.stop()
 
@@ -129,10 +152,16 @@ async def deliver_due(
     """Send what the outbox holds that is due now, without the bot running (`dondoc tick`):
     the same channels, file links and sender as `dondoc run`."""
     channels = configured_channels(settings, file_links(settings, clock))
+    opened = []
     try:
         for channel in channels:
-            await channel.open()
-        return await outbox_sender(sessions, clock, channels).drain()
+            try:
+                await channel.open()
+            except (ChannelDown, ChannelRefused) as error:  # its messages wait for the next tick
+                log.warning("%s: not sending this time: %s", channel.name.value, error)
+                continue
+            opened.append(channel)
+        return await outbox_sender(sessions, clock, opened).drain()
     finally:
         for channel in channels:
             await channel.stop()

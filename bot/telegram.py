@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -29,7 +38,14 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.delivery import ChannelSender, RateLimiter, RetryLater, Unreachable
+from bot.delivery import (
+    ChannelDown,
+    ChannelRefused,
+    ChannelSender,
+    RateLimiter,
+    RetryLater,
+    Unreachable,
+)
 from handlers.core import Incoming, split_text
 from handlers.router import Core
 from locales import Translator, translator
@@ -126,6 +142,7 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await update.callback_query.answer()
         except TelegramError as error:
             log.warning("could not acknowledge a button press: %s", error)
+    context.application.bot_data["channel"].received()
     core: Core = context.application.bot_data["core"]
     await core.handle(incoming)
 
@@ -170,36 +187,89 @@ class TelegramChannel:
         )
         self.sender = TelegramSender(self.application.bot)
         self.limiter = RateLimiter(settings.send_per_second, settings.send_per_chat_seconds)
+        self._menu: asyncio.Task[None] | None = None
+        self._polling_failed = False
 
     async def open(self) -> None:
-        await self.application.initialize()
+        """Learn who the bot is (getMe): the token is checked here."""
+        with _starting("getMe"):
+            await self.application.initialize()
 
     async def start(self, core: Core) -> None:
         """Receive updates: by the webhook when one is configured, else by long polling."""
         settings, application = self.settings, self.application
         application.bot_data["core"] = core
-        await register_commands(application)
-        await application.start()
+        application.bot_data["channel"] = self
+        with _starting("start"):
+            await application.start()
         assert application.updater is not None
         if settings.webhook_url:
             host, _, port = settings.webhook_listen.rpartition(":")
-            await application.updater.start_webhook(
-                listen=host or "127.0.0.1",
-                port=int(port),
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret or None,
-            )
+            with _starting("setWebhook"):
+                await application.updater.start_webhook(
+                    listen=host or "127.0.0.1",
+                    port=int(port),
+                    url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                    webhook_url=settings.webhook_url,
+                    secret_token=settings.webhook_secret or None,
+                )
         else:
-            await application.updater.start_polling(poll_interval=self.poll_interval, timeout=10)
+            with _starting("deleteWebhook"):
+                await application.updater.start_polling(
+                    poll_interval=self.poll_interval,
+                    timeout=10,
+                    error_callback=self._polling_error,
+                )
+        self._menu = asyncio.create_task(self._register_menu(), name="telegram-menu")
+
+    async def _register_menu(self) -> None:
+        """The command menu is a nicety: keep trying in the background, never fail for it."""
+        failures = 0
+        while True:
+            try:
+                await register_commands(self.application)
+                return
+            except TelegramError as error:
+                failures += 1
+                delay = min(300.0, 2.0**failures)
+                log.warning("telegram: command menu not set (%s); retrying in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+
+    def _polling_error(self, error: TelegramError) -> None:
+        """One line when polling starts failing, not a traceback per retry."""
+        if not self._polling_failed:
+            log.warning("telegram: cannot fetch updates (%s); retrying", error)
+            self._polling_failed = True
+
+    def received(self) -> None:
+        if self._polling_failed:
+            log.info("telegram: receiving again")
+            self._polling_failed = False
 
     async def stop(self) -> None:
         application = self.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
+        if self._menu is not None:
+            self._menu.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._menu
+        with contextlib.suppress(TelegramError, RuntimeError):
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+
+
+@contextmanager
+def _starting(step: str) -> Iterator[None]:
+    """Start-up errors as the supervisor's decisions: a wrong token disables the channel,
+    anything else (network, 5xx, 429) is tried again later."""
+    try:
+        yield
+    except (InvalidToken, Forbidden) as error:
+        raise ChannelRefused(f"{step}: the token was refused ({error})") from error
+    except TelegramError as error:
+        raise ChannelDown(f"{step}: {error}") from error
 
 
 class TelegramSender(ChannelSender):

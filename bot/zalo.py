@@ -22,7 +22,14 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
 from bot.config import Settings
-from bot.delivery import ChannelSender, RateLimiter, RetryLater, Unreachable
+from bot.delivery import (
+    ChannelDown,
+    ChannelRefused,
+    ChannelSender,
+    RateLimiter,
+    RetryLater,
+    Unreachable,
+)
 from bot.files import VALID_DAYS, FileLinks
 from handlers.core import Incoming, split_text
 from handlers.router import Core
@@ -46,6 +53,10 @@ class ZaloError(Exception):
         self.retry_after = retry_after
 
 
+def _http_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=POLL_SECONDS + 10))
+
+
 class ZaloClient:
     """The few methods the bot uses, all non-blocking."""
 
@@ -53,9 +64,11 @@ class ZaloClient:
         self, token: str, api_url: str = "", http: httpx.AsyncClient | None = None
     ) -> None:
         self.base = f"{(api_url or ZALO_API_URL).rstrip('/')}/bot{token}"
-        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=POLL_SECONDS + 10))
+        self.http = http or _http_client()
 
     async def call(self, method: str, **params: Any) -> Any:
+        if self.http.is_closed:  # closed by a stop before the channel was brought up again
+            self.http = _http_client()
         try:
             response = await self.http.post(f"{self.base}/{method}", json=params)
         except httpx.HTTPError as error:
@@ -208,16 +221,25 @@ class ZaloPolling:
     core: Core
     client: ZaloClient
     timeout: int = POLL_SECONDS
+    failing: bool = False
 
     async def run(self) -> None:
-        """Long-poll forever; a 408 means nothing new, an error waits a little and retries."""
+        """Long-poll forever; a 408 means nothing new. When Zalo cannot be reached, wait
+        longer and longer (up to a minute) and say so once, not on every try."""
+        failures = 0
         while True:
             try:
                 update = await self.client.next_update(self.timeout)
             except ZaloError as error:
-                log.warning("Zalo getUpdates failed: %s", error)
-                await asyncio.sleep(2)
+                failures += 1
+                if not self.failing:
+                    log.warning("zalo: cannot fetch updates (%s); retrying", error)
+                    self.failing = True
+                await asyncio.sleep(min(60.0, 2.0 ** min(failures, 6)))
                 continue
+            if self.failing:
+                log.info("zalo: receiving again")
+                self.failing, failures = False, 0
             if update is not None:
                 try:
                     await answer(self.core, update)
@@ -291,4 +313,23 @@ class ZaloChannel:
                 await self._polling
         if self._webhook is not None:
             self._webhook.stop()
+            self._webhook = None
         await self.client.close()
+
+
+@contextmanager
+def _starting(step: str) -> Iterator[None]:
+    """Start-up errors as the supervisor's decisions: a refused token disables Zalo,
+    anything else (network, 5xx, 429) is tried again later."""
+    try:
+        yield
+    except ZaloError as error:
+        if error.code in (401, 403):
+            raise ChannelRefused(f"{step}: the token was refused ({error})") from error
+        raise ChannelDown(f"{step}: {error}") from error
+
+
+def _log_failures(handler: RequestHandler) -> None:
+    """The webhook's access log: only what failed on our side."""
+    if handler.get_status() >= 500:
+        log.warning("zalo webhook: %s %s", handler.get_status(), handler.request.uri)

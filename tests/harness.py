@@ -180,6 +180,7 @@ async def start(
         zalo_api_url=f"{sandbox.url}/zalo",
     )
     running = await start_bot(settings, sessions, clock, idle_seconds=0.05)
+    await running.ready()
     async with sessions() as session:
         ids = dict((await session.execute(select(Official.code, Official.id))).tuples().all())
     kind = ZaloBot if channel == "zalo" else Bot

@@ -30,6 +30,7 @@ async def demo(sessions, city: City):
     # Without the file links' server: these tests are about the page.
     settings = replace(sandbox_settings(Settings(), sandbox), files_url="")
     running = await start_bot(settings, sessions, clock, idle_seconds=0.05)
+    await running.ready()
     yield sandbox, city
     await running.stop()
     await sandbox.stop()

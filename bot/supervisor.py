@@ -1,0 +1,106 @@
+"""Keeps each channel up: brings it up with retries, and never lets one channel's trouble
+stop the others or the process.
+
+A channel that cannot be reached (network down, 5xx, 429) is retried with exponential backoff
+and jitter, forever; one that refuses us for good (a wrong token) is disabled with one log
+line. The outbox sender serves a channel only while it is up, so its messages wait rather
+than fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from enum import StrEnum
+
+from bot.channels import Channel
+from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
+from handlers.router import Core
+
+log = logging.getLogger("dondoc.channels")
+
+FIRST_RETRY_SECONDS = 1.0
+LONGEST_RETRY_SECONDS = 300.0
+
+
+class State(StrEnum):
+    STARTING = "starting"
+    UP = "up"
+    RETRYING = "retrying"
+    DISABLED = "disabled"
+
+
+def retry_delay(failures: int, rng: random.Random | None = None) -> float:
+    """1, 2, 4 … up to 5 minutes, each between half and the whole of it (full jitter would
+    let a storm of restarts retry all at once far too often)."""
+    ceiling = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(failures - 1, 0))
+    return ceiling * (0.5 + 0.5 * (rng or random).random())
+
+
+class ChannelKeeper:
+    """One channel's way up: open, start, and on trouble wait and try again."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        core: Core,
+        sender: OutboxSender,
+        on_disabled: Callable[[], None],
+        first_retry: float = FIRST_RETRY_SECONDS,
+    ) -> None:
+        self.channel = channel
+        self.core = core
+        self.sender = sender
+        self.on_disabled = on_disabled
+        self.first_retry = first_retry
+        self.state = State.STARTING
+        self.up = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.channel.name.value
+
+    def begin(self) -> None:
+        self._task = asyncio.create_task(self._bring_up(), name=f"{self.name}-up")
+
+    async def _bring_up(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.channel.open()
+                self.sender.serve(self.channel.name, self.channel.sender, self.channel.limiter)
+                await self.channel.start(self.core)
+            except ChannelRefused as error:
+                self.state = State.DISABLED
+                self.sender.drop(self.channel.name)
+                log.error("%s: disabled: %s", self.name, error)
+                with contextlib.suppress(Exception):
+                    await self.channel.stop()
+                self.on_disabled()
+                return
+            except ChannelDown as error:
+                failures += 1
+                delay = retry_delay(failures) * self.first_retry / FIRST_RETRY_SECONDS
+                self.state = State.RETRYING
+                self.sender.drop(self.channel.name)
+                log.warning("%s: cannot be reached (%s); retrying in %.0f s", self.name, error, delay)
+                with contextlib.suppress(Exception):
+                    await self.channel.stop()
+                await asyncio.sleep(delay)
+                continue
+            self.state = State.UP
+            self.up.set()
+            log.info("%s: up", self.name)
+            return
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.sender.drop(self.channel.name)
+        await self.channel.stop()
