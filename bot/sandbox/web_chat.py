@@ -25,6 +25,8 @@ LinkCodeFor = Callable[[str], Awaitable[str | None]]
 
 @dataclass
 class WebChat:
+    """What the page works with: the two fakes it speaks through, and the host's people."""
+
     telegram: FakeTelegram
     zalo: FakeZalo
     people: People | None = None
