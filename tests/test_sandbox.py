@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import pytest
 from bot.config import Settings
 from bot.demo import SANDBOX_USER_BASE, sandbox_for, sandbox_settings
 from bot.runtime import start_bot
+from bot.sandbox import Sandbox
 from models.clock import FixedClock
 from tests.city import City
 from tests.conftest import NOW
@@ -123,3 +125,20 @@ async def test_the_same_person_chats_on_zalo_in_the_sandbox(demo) -> None:
     texts = [m["text"] for m in chat if m["outgoing"]]
     assert texts[0].startswith("Xin chào đồng chí Bùi Minh Hà")
     assert "• ✅ Hoàn thành: /xong 4102" in texts[1]
+
+
+async def test_the_console_shows_no_line_for_routine_requests(caplog) -> None:
+    sandbox = Sandbox(token="123:T", zalo_token="zalo-t")
+    await sandbox.start()
+    caplog.set_level(logging.DEBUG, logger="tornado.access")
+    try:
+        async with httpx.AsyncClient(base_url=sandbox.url) as client:
+            await client.post("/bot123:T/getUpdates", json={"timeout": 0})
+            await client.post("/zalo/botzalo-t/getUpdates", json={"timeout": 0})  # 408: no update
+            await client.get("/")
+            await client.post("/bot123:T/noSuchMethod")
+    finally:
+        await sandbox.stop()
+    shown = [r for r in caplog.records if r.name == "tornado.access" and r.levelno >= logging.INFO]
+    assert [r.getMessage().split()[:2] for r in shown] == [["404", "POST"]]
+    assert shown[0].levelno == logging.WARNING
