@@ -13,10 +13,10 @@ from sqlalchemy.orm import selectinload
 from models import Task
 from models.calendar import WorkingCalendar
 from models.db import session_factory
-from models.exporting import export_tasks
-from models.importing import import_officials, import_tasks, import_units
 from models.status import StatusWindow
-from models.tabular import read_table
+from paperwork.exporting import export_tasks
+from paperwork.importing import import_officials, import_tasks, import_units
+from paperwork.tabular import read_table
 from tests.city import City
 from tests.conftest import NOW
 from tests.files import (

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from models import Document, DocumentKind, Official, Role, Task, TaskEvent, TaskStatus, Unit
-from models.importing import import_calendar, import_officials, import_tasks, import_units
+from paperwork.importing import import_calendar, import_officials, import_tasks, import_units
 from tests.conftest import NOW
 from tests.files import (
     OFFICIAL_HEADER,
