@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.calendar import CalendarOverride
-from models.documents import Document, DocumentKind
+from models.documents import Document
 from models.organization import Official, Role, Unit, UnitKind
 from models.task_changes import Actor, approve_deadline, record, update_fields
 from models.tasks import Channel, Task, TaskStatus
@@ -64,7 +64,7 @@ class CalendarRow:
 class DocumentRow:
     number: str
     issued_on: date
-    kind: DocumentKind
+    kind_label: str  # as the file writes it; "" lets the number decide the kind
     signer: str
     summary: str
 
@@ -196,8 +196,8 @@ async def _upsert_documents(
         if document is None:
             document = Document(number=row.number, issued_on=row.issued_on)
             session.add(document)
-        document.kind = row.kind
         # A later file that leaves these empty does not erase what an earlier one said.
+        document.set_kind(row.kind_label or document.kind_label or "")
         document.signer = row.signer or document.signer or ""
         document.summary = row.summary or document.summary or ""
         await session.flush()

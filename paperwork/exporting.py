@@ -49,6 +49,7 @@ def document_kind(t: Translator, kind: DocumentKind) -> str:
         DocumentKind.PLAN: t._("Plan"),
         DocumentKind.LETTER: t._("Official letter"),
         DocumentKind.INSTRUCTION: t._("Instruction"),
+        DocumentKind.RESOLUTION: t._("Resolution"),
         DocumentKind.OTHER: t._("Document"),
     }[kind]
 
@@ -88,7 +89,8 @@ async def export_tasks(
                 task.id,
                 document.number if document else "",
                 doc_date,
-                document.kind.value if document else "",
+                # As written, so the export imports back with the same label and kind.
+                document.kind_name if document else "",
                 document.signer if document else "",
                 document.summary if document else "",
                 task.content,

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from locales import Translator
-from models.documents import DocumentKind, kind_from_number
 from models.imports import DocumentRow, TaskRow
 from models.organization import Official, Unit
 from models.tasks import TaskStatus
@@ -16,23 +15,6 @@ from paperwork.organization_rows import unit_lookup
 from paperwork.tabular import header_key
 
 MAX_CONTENT = 4000
-
-DOCUMENT_KINDS = {
-    **{header_key(k.value): k for k in DocumentKind},
-    **{
-        header_key(vi): kind
-        for vi, kind in (
-            ("Kết luận", DocumentKind.CONCLUSION),
-            ("Chỉ đạo", DocumentKind.DIRECTIVE),
-            ("Quyết định", DocumentKind.DECISION),
-            ("Thông báo", DocumentKind.NOTICE),
-            ("Kế hoạch", DocumentKind.PLAN),
-            ("Công văn", DocumentKind.LETTER),
-            ("Chỉ thị", DocumentKind.INSTRUCTION),
-            ("Khác", DocumentKind.OTHER),
-        )
-    },
-}
 
 
 def check_tasks(
@@ -201,22 +183,15 @@ def check_tasks(
         if doc_number:
             if dates["document_date"] is None and not r.get("document_date"):
                 problems.append(t._("the document {number} has no date", number=doc_number))
-            kind_text = r.get("document_kind", "")
-            kind = (
-                DOCUMENT_KINDS.get(header_key(kind_text))
-                if kind_text
-                else kind_from_number(doc_number)
-            )
-            if kind is None:
-                problems.append(t._("unknown document kind '{value}'", value=kind_text))
-            elif dates["document_date"] is not None:
+            # Never refused for its kind: the label is kept as written and mapped when stored.
+            if dates["document_date"] is not None:
                 document_key = (doc_number, dates["document_date"])
                 documents.setdefault(
                     document_key,
                     DocumentRow(
                         doc_number,
                         dates["document_date"],
-                        kind,
+                        r.get("document_kind", ""),
                         r.get("document_signer", ""),
                         r.get("document_summary", ""),
                     ),
