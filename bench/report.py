@@ -16,8 +16,8 @@ from bench.big_city import DEFAULT_URL
 from locales import translator
 from models.calendar import load_calendar
 from models.db import create_engine, session_factory
-from models.report_files import write_xlsx
 from models.reports import Period, build_report
+from paperwork.report_files import write_xlsx
 
 
 async def run(url: str) -> None:

@@ -24,25 +24,25 @@ from models.accounts import LINK_CODE_VALIDITY, issue_link_code
 from models.calendar import load_calendar
 from models.clock import Clock, FixedClock, SystemClock, local_date, parse_moment
 from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
-from models.exporting import export_tasks
-from models.importing import (
+from models.organization import Official, Unit
+from models.overdue import overdue_by_unit
+from models.reports import Period, build_report
+from models.status import StatusWindow
+from models.task_queries import unit_by_code
+from paperwork.exporting import export_tasks
+from paperwork.importing import (
     ImportResult,
     import_calendar,
     import_officials,
     import_tasks,
     import_units,
 )
-from models.organization import Official, Unit
-from models.overdue import overdue_by_unit
-from models.public_list import write_public_csv, write_public_html
-from models.report_chart import write_chart
-from models.report_files import TableName, period_title, write_xlsx
-from models.report_files import write_csv as write_report_csv
-from models.reports import Period, build_report
-from models.status import StatusWindow
-from models.tabular import TableError
-from models.task_queries import unit_by_code
-from models.urging_letter import letter_filename, urging_letter, write_docx
+from paperwork.public_list import write_public_csv, write_public_html
+from paperwork.report_chart import write_chart
+from paperwork.report_files import TableName, period_title, write_xlsx
+from paperwork.report_files import write_csv as write_report_csv
+from paperwork.tabular import TableError
+from paperwork.urging_letter import letter_filename, urging_letter, write_docx
 
 
 class CliError(Exception):

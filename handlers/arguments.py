@@ -7,10 +7,10 @@ from datetime import date
 
 from handlers.core import MAX_NOTE, Reply, Request
 from locales import Translator
-from models.importing import parse_date
 from models.permissions import in_lead_unit, may_update, may_view
 from models.task_queries import get_task
 from models.tasks import Task
+from paperwork.cells import parse_date
 
 
 def usage(t: Translator, command: str) -> tuple[str, str]:

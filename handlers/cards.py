@@ -8,11 +8,11 @@ from handlers.core import Button
 from locales import Translator
 from models.calendar import WorkingCalendar
 from models.deadlines import ChangeState, DeadlineChange
-from models.exporting import document_name, status_label
 from models.organization import Official
 from models.statistics import FiveColumns
 from models.status import DerivedStatus, StatusWindow, task_status
 from models.tasks import Task, TaskEvent, TaskStatus
+from paperwork.exporting import document_name, status_label
 
 SHORT = 60
 MARKS = {

@@ -19,13 +19,13 @@ from handlers.cards import five_columns, total_line
 from handlers.core import Reply, Request
 from locales import Translator
 from models.attachments import File, FileKind
-from models.importing import parse_date
 from models.organization import Unit
 from models.permissions import may_see_unit_lists
-from models.report_chart import write_chart
-from models.report_files import period_title, write_xlsx
 from models.reports import Period, Report, build_report, last_day, period_bounds
 from models.task_queries import unit_by_code
+from paperwork.cells import parse_date
+from paperwork.report_chart import write_chart
+from paperwork.report_files import period_title, write_xlsx
 
 REPORT_UNITS = 10
 PERIODS = {

@@ -11,10 +11,10 @@ from handlers.cards import task_buttons
 from handlers.core import rows_of
 from jobs.context import JobContext
 from locales import Translator
-from models.exporting import document_name
 from models.notices import Message, Outgoing
 from models.outbox import Priority
 from models.tasks import Task, TaskStatus
+from paperwork.exporting import document_name
 
 Builder = Callable[[Translator], Message]
 

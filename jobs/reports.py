@@ -16,9 +16,9 @@ from models.attachments import File, FileKind
 from models.notices import Message, Outgoing
 from models.organization import Role
 from models.outbox import Priority
-from models.public_list import late_people, late_units, public_csv, public_html
 from models.recipients import distinct, with_role
 from models.reports import Period, Report, build_report
+from paperwork.public_list import late_people, late_units, public_csv, public_html
 
 
 def _chart_and_workbook(t: Translator, report: Report) -> list[File]:

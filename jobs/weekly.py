@@ -22,19 +22,18 @@ from models.db import insert_ignoring_duplicates, write_gate
 from models.notices import Message, Outgoing
 from models.organization import Official, Role
 from models.outbox import Priority
-from models.recipients import distinct, head_of, with_role
+from models.recipients import distinct, head_of, letter_sender, with_role
 from models.reports import OverdueRow
 from models.status import DerivedStatus, open_clause, overdue_clause, task_status
 from models.tasks import Task
-from models.urging_letter import (
+from models.urgings import Urging, urging_counts
+from paperwork.urging_letter import (
     UrgingLetter,
     addressee,
     docx_bytes,
     letter_filename,
-    letter_sender,
     reply_by,
 )
-from models.urgings import Urging, urging_counts
 
 DIGEST_LINES = 10
 

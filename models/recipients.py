@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.organization import Official, OfficialRole, Role
+from models.organization import Official, OfficialRole, Role, Unit
 
 
 async def with_role(
@@ -36,3 +36,10 @@ def head_of(people: list[Official]) -> Official | None:
     """The head among a unit's leaders (or the task force): a title that is not a deputy's."""
     heads = [o for o in people if not o.position.lower().startswith(("phó", "deputy"))]
     return (heads or people or [None])[0]
+
+
+async def letter_sender(session: AsyncSession) -> tuple[str, Official | None]:
+    """Who writes every letter: the city leaders' body, and the head of the task force."""
+    city_leaders = await with_role(session, Role.CITY_LEADER)
+    top = await session.get(Unit, city_leaders[0].unit_id) if city_leaders else None
+    return (top.name if top else ""), head_of(await with_role(session, Role.TASK_FORCE))

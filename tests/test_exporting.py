@@ -10,13 +10,13 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from models import Task
+from models import Document, DocumentKind, Task
 from models.calendar import WorkingCalendar
 from models.db import session_factory
-from models.exporting import export_tasks
-from models.importing import import_officials, import_tasks, import_units
 from models.status import StatusWindow
-from models.tabular import read_table
+from paperwork.exporting import export_tasks
+from paperwork.importing import import_officials, import_tasks, import_units
+from paperwork.tabular import read_table
 from tests.city import City
 from tests.conftest import NOW
 from tests.files import (
@@ -109,3 +109,46 @@ async def test_export_round_trip(engine, session, tmp_path: Path, t, suffix: str
         assert (await import_tasks(other, exported, t, now=NOW)).ok
         after = [comparable(task) for task in (await other.scalars(query)).all()]
     assert after == before
+
+
+async def test_export_writes_each_document_kind_as_written(session, tmp_path: Path, t) -> None:
+    """The label as the office wrote it goes out; without one, the kind's name on paper."""
+    await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), t)
+    await import_officials(session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t)
+    labels = {
+        "4101": "Thông báo kết luận",
+        "4102": "THÔNG BÁO KẾT LUẬN",
+        "4103": "Công văn",
+        "4104": "Tờ trình",
+    }
+    rows = [[*row] for row in TASKS]
+    for row, number in zip(
+        rows, ("20/TB-UBND", "21/TB-UBND", "12/UBND-KT", "7/TTr-SXD"), strict=True
+    ):
+        row[0], row[1], row[2], row[3] = (
+            row[0] or "4104",
+            number,
+            "01/09/2026",
+            labels[row[0] or "4104"],
+        )
+        row[11] = row[11] or "01/10/2026"
+    extra = [*rows[2]]
+    extra[0], extra[1], extra[3] = "4105", "12/NQ-HĐND", ""
+    source = write_csv(tmp_path / "source.csv", TASK_HEADER, [*rows, extra])
+    assert (await import_tasks(session, source, t, now=NOW)).ok
+
+    exported = tmp_path / "export.csv"
+    await export_tasks(session, exported, WINDOW, t)
+    written = {r["id"]: r["document_kind"] for _, r in read_table(exported).rows}
+    assert written == {**labels, "4105": "Nghị quyết"}
+
+    again = await import_tasks(session, exported, t, now=NOW)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
+    kinds = {d.number: d.kind for d in (await session.scalars(select(Document))).all()}
+    assert kinds == {
+        "20/TB-UBND": DocumentKind.CONCLUSION,
+        "21/TB-UBND": DocumentKind.CONCLUSION,
+        "12/UBND-KT": DocumentKind.LETTER,
+        "7/TTr-SXD": DocumentKind.OTHER,
+        "12/NQ-HĐND": DocumentKind.RESOLUTION,
+    }

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from models import Document, DocumentKind, Official, Role, Task, TaskEvent, TaskStatus, Unit
-from models.importing import import_calendar, import_officials, import_tasks, import_units
+from paperwork.importing import import_calendar, import_officials, import_tasks, import_units
 from tests.conftest import NOW
 from tests.files import (
     OFFICIAL_HEADER,
@@ -295,3 +295,40 @@ async def test_the_same_unnumbered_task_twice_in_a_file_is_refused(session, tmp_
         session, write_csv(tmp_path / "t.csv", TASK_HEADER, [row, row]), t, now=NOW
     )
     assert [e.row for e in result.errors] == [3] and "dòng 2" in result.errors[0].message
+
+
+def with_document(row: list[str], task_id: str, number: str, kind: str) -> list[str]:
+    return bad(bad(bad(row, 0, task_id), 1, number), 3, kind)
+
+
+KIND_ROWS = [
+    (with_document(TASKS[2], "5001", "20/TB-UBND", "Thông báo kết luận"), DocumentKind.CONCLUSION),
+    (with_document(TASKS[2], "5002", "21/TB-UBND", "THÔNG BÁO KẾT LUẬN"), DocumentKind.CONCLUSION),
+    (with_document(TASKS[2], "5003", "1234/UBND-KT", "Công văn"), DocumentKind.LETTER),
+    (with_document(TASKS[2], "5004", "7/TTr-SXD", "Tờ trình"), DocumentKind.OTHER),
+    (with_document(TASKS[2], "5005", "12/NQ-HĐND", ""), DocumentKind.RESOLUTION),
+]
+
+
+async def test_a_document_kind_never_refuses_a_row_and_is_kept_as_written(
+    session, tmp_path, t
+) -> None:
+    await load_register(session, tmp_path, t)
+    path = write_csv(tmp_path / "t.csv", TASK_HEADER, [row for row, _ in KIND_ROWS])
+    result = await import_tasks(session, path, t, now=NOW)
+    assert result.ok, result.errors
+    documents = {d.number: d for d in (await session.scalars(select(Document))).all()}
+    assert [(documents[row[1]].kind_label, documents[row[1]].kind) for row, _ in KIND_ROWS] == [
+        (row[3], kind) for row, kind in KIND_ROWS
+    ]
+
+
+async def test_a_later_file_without_the_label_keeps_the_label_and_its_kind(
+    session, tmp_path, t
+) -> None:
+    await load_register(session, tmp_path, t)
+    labelled = with_document(TASKS[0], "4101", "105/TB-UBND", "Thông báo kết luận")
+    await import_tasks(session, write_csv(tmp_path / "a.csv", TASK_HEADER, [labelled]), t, now=NOW)
+    await import_tasks(session, write_csv(tmp_path / "b.csv", TASK_HEADER, TASKS[:1]), t, now=NOW)
+    document = await session.scalar(select(Document))
+    assert (document.kind_label, document.kind) == ("Thông báo kết luận", DocumentKind.CONCLUSION)

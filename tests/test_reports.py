@@ -14,10 +14,10 @@ from bot.cli import main
 from locales import translator
 from models.calendar import WorkingCalendar
 from models.clock import FixedClock
-from models.report_files import write_csv, write_xlsx
 from models.reports import Period, build_report, period_bounds, previous_period
 from models.statistics import FiveColumns
 from models.tasks import Task
+from paperwork.report_files import write_csv, write_xlsx
 from tests.city import City
 from tests.conftest import NOW
 
@@ -167,7 +167,7 @@ def test_dondoc_report_writes_the_file(
 async def test_chart_is_a_phone_sized_png(session, city: City, tmp_path: Path) -> None:
     from matplotlib.image import imread
 
-    from models.report_chart import write_chart
+    from paperwork.report_chart import write_chart
 
     path = tmp_path / "bieu-do.png"
     write_chart(path, await monthly(session), T)
@@ -179,7 +179,7 @@ async def test_chart_is_a_phone_sized_png(session, city: City, tmp_path: Path) -
 async def test_the_public_list_names_late_units_and_people(
     session, city: City, tmp_path: Path
 ) -> None:
-    from models.public_list import write_public_csv, write_public_html
+    from paperwork.public_list import write_public_csv, write_public_html
 
     report = await build_report(
         session,

@@ -13,8 +13,8 @@ from locales import translator
 from models.calendar import WorkingCalendar
 from models.status import StatusWindow
 from models.tasks import Task
-from models.urging_letter import docx_bytes, urging_letter
 from models.urgings import Urging
+from paperwork.urging_letter import docx_bytes, urging_letter
 from tests.city import City
 from tests.conftest import NOW
 

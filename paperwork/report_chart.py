@@ -8,8 +8,8 @@ from typing import BinaryIO
 from matplotlib.figure import Figure
 
 from locales import Translator
-from models.report_files import period_title
 from models.reports import Report
+from paperwork.report_files import period_title
 
 WIDTH_PX, HEIGHT_PX, DPI = 1080, 1350, 135  # a phone screen, portrait
 UNITS_SHOWN = 15

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from locales import Translator
 from models.documents import Document, DocumentKind
-from models.organization import Official, Unit
+from models.exports import export_rows
 from models.status import DerivedStatus, StatusWindow, derived_status
-from models.tabular import Cell, write_table
-from models.tasks import Task, task_coordinators
+from paperwork.tabular import Cell, write_table
 
 TASK_EXPORT_COLUMNS = [
     "id",
@@ -53,6 +49,7 @@ def document_kind(t: Translator, kind: DocumentKind) -> str:
         DocumentKind.PLAN: t._("Plan"),
         DocumentKind.LETTER: t._("Official letter"),
         DocumentKind.INSTRUCTION: t._("Instruction"),
+        DocumentKind.RESOLUTION: t._("Resolution"),
         DocumentKind.OTHER: t._("Document"),
     }[kind]
 
@@ -82,53 +79,28 @@ async def export_tasks(
     session: AsyncSession, path: Path, window: StatusWindow, t: Translator
 ) -> int:
     """Write every task to a CSV or XLSX file; returns how many were written."""
-    coordinators: dict[int, list[str]] = defaultdict(list)
-    pairs = await session.execute(
-        select(task_coordinators.c.task_id, Unit.code)
-        .join(Unit, Unit.id == task_coordinators.c.unit_id)
-        .order_by(Unit.code)
-    )
-    for task_id, code in pairs.tuples():
-        coordinators[task_id].append(code)
-
-    leader, specialist, lead = aliased(Official), aliased(Official), aliased(Unit)
-    query = (
-        select(
-            Task,
-            Document,
-            lead.code,
-            lead.name,
-            leader.code,
-            leader.full_name,
-            specialist.code,
-            specialist.full_name,
-        )
-        .join(lead, lead.id == Task.lead_unit_id)
-        .outerjoin(Document, Document.id == Task.document_id)
-        .outerjoin(leader, leader.id == Task.leader_id)
-        .outerjoin(specialist, specialist.id == Task.specialist_id)
-        .order_by(Task.id)
-    )
-    rows = (await session.execute(query)).tuples().all()
+    rows = await export_rows(session)
 
     def lines() -> Iterator[list[Cell]]:
-        for task, document, lead_code, lead_name, l_code, l_name, s_code, s_name in rows:
+        for row in rows:
+            task, document = row.task, row.document
             doc_date: date | None = document.issued_on if document else None
             yield [
                 task.id,
                 document.number if document else "",
                 doc_date,
-                document.kind.value if document else "",
+                # As written, so the export imports back with the same label and kind.
+                document.kind_name if document else "",
                 document.signer if document else "",
                 document.summary if document else "",
                 task.content,
-                lead_code,
-                lead_name,
-                ";".join(coordinators.get(task.id, [])),
-                l_code or "",
-                l_name or "",
-                s_code or "",
-                s_name or "",
+                row.lead_unit_code,
+                row.lead_unit_name,
+                ";".join(row.coordinating_unit_codes),
+                row.leader_code,
+                row.leader_name,
+                row.specialist_code,
+                row.specialist_name,
                 task.assigned_date,
                 task.original_deadline,
                 task.deadline,

@@ -30,12 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import Translator
 from models.calendar import WorkingCalendar
-from models.exporting import document_name
 from models.organization import Official, Role, Unit
-from models.recipients import head_of, with_role
+from models.recipients import head_of, letter_sender, with_role
 from models.reports import OverdueRow, overdue_rows
 from models.status import StatusWindow
 from models.urgings import urging_counts
+from paperwork.exporting import document_name
 
 REPLY_WORKING_DAYS = 5
 FONT = "Times New Roman"
@@ -79,13 +79,6 @@ async def urging_letter(
         tasks=tasks,
         counts=await urging_counts(session, [(row.task_id, row.deadline) for row in tasks]),
     )
-
-
-async def letter_sender(session: AsyncSession) -> tuple[str, Official | None]:
-    """Who writes every letter: the city leaders' body, and the head of the task force."""
-    city_leaders = await with_role(session, Role.CITY_LEADER)
-    top = await session.get(Unit, city_leaders[0].unit_id) if city_leaders else None
-    return (top.name if top else ""), head_of(await with_role(session, Role.TASK_FORCE))
 
 
 def reply_by(day: date, calendar: WorkingCalendar) -> date:

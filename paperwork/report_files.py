@@ -16,9 +16,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from locales import Translator
-from models.exporting import document_name
 from models.reports import Period, Report
 from models.statistics import FiveColumns
+from paperwork.exporting import document_name
 
 Row = Sequence[object]
 BOLD = Font(bold=True)

@@ -8,8 +8,8 @@ from html import escape
 from pathlib import Path
 
 from locales import Translator
-from models.report_files import period_title
 from models.reports import Report
+from paperwork.report_files import period_title
 
 
 def late_units(report: Report) -> list[tuple[str, int, int, int]]:

@@ -1,0 +1,135 @@
+"""Import of units, officials, tasks and calendar days from the offices' CSV and XLSX files.
+
+All or nothing: a file with any bad row writes nothing, and every bad row is reported with
+its row number and the reason. Importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import Translator
+from models.imports import (
+    Written,
+    all_officials,
+    all_units,
+    write_calendar,
+    write_officials,
+    write_tasks,
+    write_units,
+)
+from paperwork.calendar_rows import check_calendar
+from paperwork.headers import (
+    CALENDAR_COLUMNS,
+    OFFICIAL_COLUMNS,
+    TASK_COLUMNS,
+    UNIT_COLUMNS,
+    MappedRows,
+    RowError,
+)
+from paperwork.organization_rows import check_officials, check_units
+from paperwork.tabular import read_table
+from paperwork.task_rows import check_tasks
+
+__all__ = [
+    "ImportResult",
+    "RowError",
+    "import_calendar",
+    "import_officials",
+    "import_tasks",
+    "import_units",
+]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, written: Written) -> None:
+        self.created += written.created
+        self.updated += written.updated
+        self.unchanged += written.unchanged
+
+
+def _load(
+    path: Path, columns: dict[str, frozenset[str]], t: Translator, *required: str
+) -> MappedRows:
+    rows = MappedRows(read_table(path), columns, t)
+    rows.require(t, *required)
+    return rows
+
+
+async def _finish(
+    session: AsyncSession, result: ImportResult, rows: MappedRows, dry_run: bool
+) -> ImportResult:
+    result.ignored_columns = rows.ignored
+    if result.errors or dry_run:
+        await session.rollback()
+    else:
+        await session.commit()
+    if result.errors:
+        result.created = result.updated = result.unchanged = 0
+    result.errors.sort(key=lambda e: e.row)
+    return result
+
+
+async def import_units(
+    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False
+) -> ImportResult:
+    rows = _load(path, UNIT_COLUMNS, t, "code", "name")
+    result = ImportResult(errors=list(rows.errors))
+    if not result.errors:
+        units, result.errors = check_units(rows, await all_units(session), t)
+        if not result.errors:
+            result.add(await write_units(session, units))
+    return await _finish(session, result, rows, dry_run)
+
+
+async def import_officials(
+    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False
+) -> ImportResult:
+    rows = _load(path, OFFICIAL_COLUMNS, t, "code", "full_name", "unit_code")
+    result = ImportResult(errors=list(rows.errors))
+    if not result.errors:
+        officials, result.errors = check_officials(rows, await all_units(session), t)
+        if not result.errors:
+            result.add(await write_officials(session, officials))
+    return await _finish(session, result, rows, dry_run)
+
+
+async def import_calendar(
+    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False
+) -> ImportResult:
+    rows = _load(path, CALENDAR_COLUMNS, t, "date", "working")
+    result = ImportResult(errors=list(rows.errors))
+    if not result.errors:
+        days, result.errors = check_calendar(rows, t)
+        if not result.errors:
+            result.add(await write_calendar(session, days))
+    return await _finish(session, result, rows, dry_run)
+
+
+async def import_tasks(
+    session: AsyncSession, path: Path, t: Translator, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
+    rows = _load(path, TASK_COLUMNS, t, "content", "lead_unit_code")
+    result = ImportResult(errors=list(rows.errors))
+    if not result.errors:
+        documents, tasks, result.errors = check_tasks(
+            rows, await all_units(session), await all_officials(session), t, now=now
+        )
+        if not result.errors:
+            result.add(await write_tasks(session, documents, tasks, at=now))
+    return await _finish(session, result, rows, dry_run)
