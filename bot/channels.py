@@ -11,6 +11,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.backoff import FIRST_RETRY_SECONDS
 from bot.config import Settings
 from bot.delivery import ChannelSender, OutboxSender, RateLimiter
 from bot.files import FileLinks
@@ -52,12 +53,18 @@ def file_links(settings: Settings, clock: Clock) -> FileLinks | None:
 
 
 def configured_channels(
-    settings: Settings, links: FileLinks | None, *, poll_interval: float = 0.0
+    settings: Settings,
+    links: FileLinks | None,
+    *,
+    poll_interval: float = 0.0,
+    first_retry: float = FIRST_RETRY_SECONDS,
 ) -> list[Channel]:
     """Every channel whose token is set, in a fixed order."""
     channels: list[Channel] = []
     if settings.telegram_token:
-        channels.append(TelegramChannel(settings, poll_interval=poll_interval))
+        channels.append(
+            TelegramChannel(settings, poll_interval=poll_interval, first_retry=first_retry)
+        )
     if settings.zalo_token:
         channels.append(ZaloChannel(settings, links))
     return channels

@@ -15,10 +15,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
 
+from bot.backoff import FIRST_RETRY_SECONDS
 from bot.channels import configured_channels, file_links, outbox_sender
 from bot.config import Settings
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
-from bot.supervisor import FIRST_RETRY_SECONDS, ChannelKeeper, State
+from bot.supervisor import ChannelKeeper, State
 from bot.web import start_web_server
 from handlers.core import CoreSettings
 from handlers.router import Core
@@ -92,7 +93,10 @@ async def start_bot(
         if all(k.state is State.DISABLED for k in keepers):
             all_disabled.set()
 
-    for channel in configured_channels(settings, links, poll_interval=poll_interval):
+    channels = configured_channels(
+        settings, links, poll_interval=poll_interval, first_retry=first_retry
+    )
+    for channel in channels:
         keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry))
     for keeper in keepers:
         keeper.begin()

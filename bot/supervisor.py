@@ -12,18 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable
 from enum import StrEnum
 
+from bot.backoff import FIRST_RETRY_SECONDS, retry_delay
 from bot.channels import Channel
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
 from handlers.router import Core
 
 log = logging.getLogger("dondoc.channels")
-
-FIRST_RETRY_SECONDS = 1.0
-LONGEST_RETRY_SECONDS = 300.0
 
 
 class State(StrEnum):
@@ -31,13 +28,6 @@ class State(StrEnum):
     UP = "up"
     RETRYING = "retrying"
     DISABLED = "disabled"
-
-
-def retry_delay(failures: int, rng: random.Random | None = None) -> float:
-    """1, 2, 4 … up to 5 minutes, each between half and the whole of it (full jitter would
-    let a storm of restarts retry all at once far too often)."""
-    ceiling = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(failures - 1, 0))
-    return ceiling * (0.5 + 0.5 * (rng or random).random())
 
 
 class ChannelKeeper:
@@ -82,12 +72,16 @@ class ChannelKeeper:
                     await self.channel.stop()
                 self.on_disabled()
                 return
-            except ChannelDown as error:
+            except Exception as error:  # ChannelDown, or a surprise: either way, try again
+                if not isinstance(error, ChannelDown):
+                    log.exception("%s: failed to start", self.name)
                 failures += 1
-                delay = retry_delay(failures) * self.first_retry / FIRST_RETRY_SECONDS
+                delay = retry_delay(failures, self.first_retry)
                 self.state = State.RETRYING
                 self.sender.drop(self.channel.name)
-                log.warning("%s: cannot be reached (%s); retrying in %.0f s", self.name, error, delay)
+                log.warning(
+                    "%s: cannot be reached (%s); retrying in %.0f s", self.name, error, delay
+                )
                 with contextlib.suppress(Exception):
                     await self.channel.stop()
                 await asyncio.sleep(delay)

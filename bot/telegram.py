@@ -37,6 +37,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.backoff import FIRST_RETRY_SECONDS, retry_delay
 from bot.config import Settings
 from bot.delivery import (
     ChannelDown,
@@ -179,9 +180,16 @@ class TelegramChannel:
 
     name = ChatChannel.TELEGRAM
 
-    def __init__(self, settings: Settings, *, poll_interval: float = 0.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        poll_interval: float = 0.0,
+        first_retry: float = FIRST_RETRY_SECONDS,
+    ) -> None:
         self.settings = settings
         self.poll_interval = poll_interval
+        self.first_retry = first_retry
         self.application = build_application(
             settings.telegram_token, api_url=settings.telegram_api_url or None
         )
@@ -198,6 +206,11 @@ class TelegramChannel:
     async def start(self, core: Core) -> None:
         """Receive updates: by the webhook when one is configured, else by long polling."""
         settings, application = self.settings, self.application
+        if settings.webhook_url and not settings.webhook_secret:
+            raise ChannelRefused(
+                "DONDOC_WEBHOOK_URL needs DONDOC_WEBHOOK_SECRET: without it anyone could "
+                "post updates"
+            )
         application.bot_data["core"] = core
         application.bot_data["channel"] = self
         with _starting("start"):
@@ -231,7 +244,7 @@ class TelegramChannel:
                 return
             except TelegramError as error:
                 failures += 1
-                delay = min(300.0, 2.0**failures)
+                delay = retry_delay(failures, self.first_retry)
                 log.warning("telegram: command menu not set (%s); retrying in %.0f s", error, delay)
                 await asyncio.sleep(delay)
 

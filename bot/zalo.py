@@ -282,26 +282,32 @@ class ZaloChannel:
         self._webhook: HTTPServer | None = None
 
     async def open(self) -> None:
-        """Nothing to ask Zalo before sending: the client connects on its first call."""
+        """Ask who the bot is (getMe): the token is checked here."""
+        with _starting("getMe"):
+            await self.client.call("getMe")
 
     async def start(self, core: Core) -> None:
         """Receive updates: serve the webhook and register it, or long-poll."""
         settings = self.settings
         if settings.zalo_webhook_url:
+            if not settings.zalo_webhook_secret:
+                raise ChannelRefused(
+                    "DONDOC_ZALO_WEBHOOK_URL needs DONDOC_ZALO_WEBHOOK_SECRET: without it "
+                    "anyone could post updates"
+                )
             host, _, port = settings.zalo_webhook_listen.rpartition(":")
             path = urlsplit(settings.zalo_webhook_url).path or "/"
-            routes = [
-                (path, _WebhookHandler, {"core": core, "secret": settings.zalo_webhook_secret})
-            ]
-            self._webhook = HTTPServer(Application(routes))
+            secret = settings.zalo_webhook_secret
+            routes = [(path, _WebhookHandler, {"core": core, "secret": secret})]
+            self._webhook = HTTPServer(Application(routes, log_function=_log_failures))
             self._webhook.listen(int(port), host or "127.0.0.1")
-            await self.client.call(
-                "setWebhook",
-                url=settings.zalo_webhook_url,
-                secret_token=settings.zalo_webhook_secret,
-            )
+            with _starting("setWebhook"):
+                await self.client.call(
+                    "setWebhook", url=settings.zalo_webhook_url, secret_token=secret
+                )
         else:
-            await self.client.call("deleteWebhook")
+            with _starting("deleteWebhook"):
+                await self.client.call("deleteWebhook")
             self._polling = asyncio.create_task(
                 ZaloPolling(core, self.client).run(), name="zalo-polling"
             )

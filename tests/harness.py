@@ -169,7 +169,11 @@ async def start(
     clock: FixedClock,
     settings: Settings | None = None,
     channel: str = "telegram",
+    *,
+    only: bool = False,
+    first_retry: float = 1.0,
 ) -> Bot:
+    """The bot against a fresh sandbox, both channels configured (`only`: just `channel`)."""
     sandbox = Sandbox(token=TOKEN, zalo_token=ZALO_TOKEN)
     await sandbox.start()
     settings = replace(
@@ -179,7 +183,12 @@ async def start(
         zalo_token=ZALO_TOKEN,
         zalo_api_url=f"{sandbox.url}/zalo",
     )
-    running = await start_bot(settings, sessions, clock, idle_seconds=0.05)
+    if only:
+        settings = replace(
+            settings,
+            **({"zalo_token": ""} if channel == "telegram" else {"telegram_token": ""}),
+        )
+    running = await start_bot(settings, sessions, clock, idle_seconds=0.05, first_retry=first_retry)
     await running.ready()
     async with sessions() as session:
         ids = dict((await session.execute(select(Official.code, Official.id))).tuples().all())
