@@ -22,6 +22,7 @@ from models.outbox import (
     claim_due,
     claimed_replies,
     record_outcome,
+    release,
 )
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,8 @@ def backoff(attempts: int) -> timedelta:
 class RateLimiter:
     """Telegram's flood limits: so many messages a second overall, one a second per chat.
 
-    Bulk sending keeps below the overall limit (default 25 of Telegram's 30) so that
-    replies to commands, which only wait out a 429 here, always find room.
+    Bulk sending keeps below the overall limit (default 25 of Telegram's 30); a reply to a
+    command goes at once (only a 429 holds it back) and takes the next slot from bulk.
     """
 
     def __init__(self, per_second: float = 25.0, per_chat_seconds: float = 1.0) -> None:
@@ -128,7 +129,10 @@ class RateLimiter:
     async def wait(self, chat_id: str, *, reply: bool = False) -> None:
         now = time.monotonic()
         if reply:  # the person is waiting: only a 429 holds a reply back
-            self._chats[chat_id] = max(now, self.paused_until) + self.per_chat_seconds
+            start = max(now, self.paused_until)
+            # It still counts against the overall limit: bulk sending moves up a slot.
+            self._next = max(self._next, start) + self.interval
+            self._chats[chat_id] = start + self.per_chat_seconds
             if self.paused_until > now:
                 await asyncio.sleep(self.paused_until - now)
             return
@@ -179,9 +183,9 @@ class OutboxSender:
     async def drain_once(self) -> int:
         """Send what is due now, a batch at a time; returns how many were sent.
 
-        The batch goes out concurrently, each message when the flood limits allow, and the
-        results are written in one transaction: a crash before it repeats at most this batch,
-        the messages in flight, and loses none.
+        The batch's chats are served concurrently, each message when the flood limits allow,
+        and each is marked sent on its own the moment the channel accepts it: a crash repeats
+        at most the messages in flight, and loses none.
         """
         if not self.senders:  # no channel is up yet: everything waits
             return 0
@@ -190,26 +194,37 @@ class OutboxSender:
             work = await _work(session, messages)
         if not work:
             return 0
-        results = await asyncio.gather(*(self._deliver(item) for item in work))
-        await self._record(work, list(results))
-        return sum(1 for outcome, _, _ in results if outcome == "sent")
+        results = await asyncio.gather(*(self._send_and_record(item) for item in work))
+        return sum(1 for outcome in results if outcome == "sent")
+
+    async def _send_and_record(self, item: Work) -> str:
+        result = await self._deliver(item)
+        await self._record([item], [result])
+        return result[0]
 
     async def send_now(self, message_ids: list[int]) -> None:
         """Send the replies a command just wrote (claimed with the change they report), in
-        order; one that fails goes back to the outbox and is retried like any other row."""
-        async with self.sessions() as session:
-            work = await _work(session, await claimed_replies(session, message_ids))
-        if not work:
-            return
-        results: list[Outcome] = []
-        for item in work:
-            if item.channel not in self.senders:  # not served here: the sender owning it will
-                results.append(("retry", "no sender for this channel here", timedelta(0)))
-                continue
-            results.append(await self._deliver(item))
-        await self._record(work, results)
-        if any(outcome == "retry" for outcome, _, _ in results):
-            self.wake.set()
+        order; one that fails goes back to the outbox and is retried like any other row,
+        and the replies after it in that chat wait for it."""
+        async with self.gate.urgent(), self.sessions() as session, session.begin():
+            replies = await claimed_replies(session, message_ids, self.clock.now())
+            work = await _work(session, replies)
+        for index, item in enumerate(work):
+            if item.channel not in self.senders:  # not up here: the outbox keeps it
+                result: Outcome = ("retry", "the channel is not up", timedelta(0))
+            else:
+                result = await self._deliver(item)
+            await self._record([item], [result])
+            if result[0] != "sent":
+                await self._release(work[index + 1 :])
+                self.wake.set()
+                return
+
+    async def _release(self, work: list[Work]) -> None:
+        """Hand claimed rows back untried: they go after the one that failed, in order."""
+        if work:
+            async with self.gate.urgent(), self.sessions() as session, session.begin():
+                await release(session, [item.message_id for item in work])
 
     async def _record(self, work: list[Work], results: list[Outcome]) -> None:
         now = self.clock.now()

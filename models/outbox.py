@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, or_, select, update
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from models.accounts import ChatChannel
 from models.base import Base, UTCDateTime, enum_column
@@ -42,7 +42,11 @@ class Priority:
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "priority", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "priority", "id"),
+        # A chat's queue: what is still to go before a message (per-chat order).
+        Index("ix_outbox_chat_line", "channel", "chat_id", "priority", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -164,18 +168,6 @@ async def replied(session: AsyncSession, key: str) -> bool:
     )
 
 
-async def claimed_replies(session: AsyncSession, ids: Sequence[int]) -> list[OutboxMessage]:
-    """The replies this process wrote and still holds, to send at once."""
-    if not ids:
-        return []
-    rows = await session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == OutboxState.SENDING)
-        .order_by(OutboxMessage.id)
-    )
-    return list(rows.all())
-
-
 async def mark_sent(
     session: AsyncSession, message_id: int, now: datetime, external_id: str | None = None
 ) -> None:
@@ -214,11 +206,62 @@ async def mark_failed(
     )
 
 
+def _earlier_in_line(now: datetime, besides: Sequence[int] = ()) -> Select[tuple[int]]:
+    """An earlier message to the same chat at the same priority that is still to go: being
+    sent, retried, or due. One planned for later and never tried does not hold others back
+    (a digest held for the morning must not hold up what is due now)."""
+    earlier = aliased(OutboxMessage)
+    query = select(earlier.id).where(
+        earlier.channel == OutboxMessage.channel,
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.priority == OutboxMessage.priority,
+        earlier.id < OutboxMessage.id,
+        or_(
+            earlier.state == OutboxState.SENDING,
+            (earlier.state == OutboxState.PENDING)
+            & ((earlier.attempts > 0) | (earlier.not_before <= now)),
+        ),
+    )
+    return query.where(earlier.id.not_in(list(besides))) if besides else query
+
+
+async def claimed_replies(
+    session: AsyncSession, ids: Sequence[int], now: datetime
+) -> list[OutboxMessage]:
+    """The replies this process wrote and still holds, to send at once, in order. One whose
+    chat has an earlier message still to go (a reply being retried) goes back to the outbox,
+    to be sent after it."""
+    if not ids:
+        return []
+    mine = (OutboxMessage.id.in_(list(ids))) & (OutboxMessage.state == OutboxState.SENDING)
+    held = list(
+        (
+            await session.scalars(
+                select(OutboxMessage.id).where(mine, _earlier_in_line(now, ids).exists())
+            )
+        ).all()
+    )
+    if held:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(held))
+            .values(state=OutboxState.PENDING, claimed_at=None)
+        )
+    rows = await session.scalars(
+        select(OutboxMessage).where(mine, OutboxMessage.id.not_in(held)).order_by(OutboxMessage.id)
+    )
+    return list(rows.all())
+
+
 async def claim_due(
     session: AsyncSession, now: datetime, limit: int, channels: Sequence[ChatChannel]
 ) -> list[OutboxMessage]:
     """Take the next due messages for these channels, most urgent first, including abandoned
-    claims; a channel not served by this process keeps its rows for the one that serves it."""
+    claims; a channel not served by this process keeps its rows for the one that serves it.
+
+    At most the first message of a chat at each priority is taken: the chat's next one waits
+    until it is sent or given up, so a retried message is never overtaken (per-chat FIFO).
+    """
     query = (
         select(OutboxMessage)
         .where(
@@ -228,6 +271,7 @@ async def claim_due(
                 (OutboxMessage.state == OutboxState.SENDING)
                 & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
             ),
+            ~_earlier_in_line(now).exists(),
         )
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(limit)
@@ -259,4 +303,13 @@ async def record_outcome(
     await mark_failed(session, message_id, now, detail, retry_at=retry_at)
     session.add(
         DeliveryAttempt(outbox_id=message_id, at=now, outcome=outcome, detail=detail[:2000])
+    )
+
+
+async def release(session: AsyncSession, message_ids: Sequence[int]) -> None:
+    """Claimed rows handed back untried, due now."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.state == OutboxState.SENDING)
+        .values(state=OutboxState.PENDING, claimed_at=None)
     )
