@@ -28,9 +28,10 @@ from telegram.ext import (
 )
 
 from bot.delivery import ChannelSender, RetryLater, Unreachable
-from handlers.core import Incoming, split_text
+from handlers.core import Incoming
 from handlers.router import Core, Delivery
 from locales import Translator, translator
+from messages.reply import split_text
 from models.accounts import ChatChannel
 from models.attachments import File, FileKind
 

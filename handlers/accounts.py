@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.arguments import syntax
-from handlers.core import Reply, Request
+from handlers.core import Request
 from locales import LANGUAGES, translator
+from messages.reply import Reply
 from models.accounts import ChatAccount, ChatChannel, redeem_link_code
 from models.conversations import finish
 from models.organization import Unit

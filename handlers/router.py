@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from handlers import accounts, extensions, overview, reports, tasks
-from handlers.core import CoreSettings, Handler, Incoming, Later, Reply, Request
+from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from locales import Translator, translator
+from messages.reply import Reply
 from models.accounts import ChatAccount
 from models.attachments import File, store
 from models.calendar import WorkingCalendar, load_calendar

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from handlers.arguments import note_problem, only_numbers, syntax, task_and_rest, task_to_update
-from handlers.cards import comrade, short, task_buttons, task_card, task_line
-from handlers.core import Button, Reply, Request
+from handlers.core import Request
 from locales import Translator
+from messages.cards import comrade, short, task_buttons, task_card, task_line
+from messages.reply import Button, Reply
 from models.organization import Role
 from models.permissions import may_update
 from models.recipients import with_role

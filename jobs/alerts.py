@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import nulls_last, select
 from sqlalchemy.orm import selectinload
 
-from handlers.cards import comrade, short
 from jobs.context import JobContext
 from locales import Translator
+from messages.cards import comrade, short
 from models.accounts import ChatAccount
 from models.notices import Message, Outgoing, already_sent
 from models.organization import Official, Role, Unit

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from handlers.cards import task_buttons
-from handlers.core import rows_of
 from jobs.context import JobContext
 from locales import Translator
+from messages.cards import task_buttons
+from messages.reply import rows_of
 from models.exporting import document_name
 from models.notices import Message, Outgoing
 from models.outbox import Priority

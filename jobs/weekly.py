@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from sqlalchemy import nulls_last, select
 from sqlalchemy.orm import selectinload
 
-from handlers.cards import comrade, deadline_phrase, short, task_line
 from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
 from locales import Translator
+from messages.cards import comrade, deadline_phrase, short, task_line
 from models.attachments import File, FileKind
 from models.db import insert_ignoring_duplicates, write_gate
 from models.notices import Message, Outgoing

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.core import Button
 from locales import Translator
+from messages.reply import Button
 from models.calendar import WorkingCalendar
 from models.deadlines import ChangeState, DeadlineChange
 from models.exporting import document_name, status_label
