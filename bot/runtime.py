@@ -31,8 +31,9 @@ from handlers.core import CoreSettings
 from handlers.router import Core
 from jobs.cadence import Cadence
 from jobs.run import run_due
+from locales import TIMEZONE
 from models.accounts import ChatChannel, issue_link_code
-from models.clock import TIMEZONE, Clock
+from models.clock import Clock
 from models.db import session_factory
 from models.organization import Official
 

@@ -6,8 +6,9 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from locales import TIMEZONE
 from models.calendar import WorkingCalendar
-from models.clock import TIMEZONE, local_date
+from models.clock import local_date
 
 
 def _time(text: str) -> time:
