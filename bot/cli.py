@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -31,7 +30,7 @@ from models.importing import (
     import_tasks,
     import_units,
 )
-from models.organization import Official, Unit
+from models.organization import Unit, official_by_code
 from models.overdue import overdue_by_unit
 from models.public_list import write_public_csv, write_public_html
 from models.report_chart import write_chart
@@ -256,7 +255,7 @@ async def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 async def cmd_link(ctx: Context, args: argparse.Namespace) -> int:
     t = ctx.t
     async with ctx.sessions() as session:
-        official = await session.scalar(select(Official).where(Official.code == args.official_code))
+        official = await official_by_code(session, args.official_code)
         if official is None:
             raise CliError(t._("No official has the code '{code}'.", code=args.official_code))
         now = ctx.clock.now()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, enum_column
@@ -86,3 +87,12 @@ class Official(Base):
 
     def __repr__(self) -> str:
         return f"<Official {self.code}>"
+
+
+async def official_by_code(session: AsyncSession, code: str) -> Official | None:
+    return await session.scalar(select(Official).where(Official.code == code))
+
+
+async def unit_names(session: AsyncSession) -> dict[int, str]:
+    """Every unit's name by its id."""
+    return dict((await session.execute(select(Unit.id, Unit.name))).tuples().all())
