@@ -1,4 +1,4 @@
-"""Overdue tasks at a moment: the lists the task force and unit leaders act on."""
+"""Overdue tasks at a moment: the lists the task force and unit leaders act on, and the jobs alert and urge about."""
 
 from __future__ import annotations
 
