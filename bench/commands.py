@@ -19,9 +19,10 @@ from sqlalchemy import select
 from bench.big_city import DEFAULT_URL, TASK_FORCE
 from handlers.core import CoreSettings, Incoming
 from handlers.router import Core
+from locales import TIMEZONE
 from models import OutboxMessage, Task, TaskStatus
 from models.accounts import ChatChannel
-from models.clock import TIMEZONE, FixedClock
+from models.clock import FixedClock
 from models.db import create_engine, session_factory
 
 MOMENT = datetime(2026, 11, 25, 9, 0, tzinfo=TIMEZONE)

@@ -25,9 +25,10 @@ from handlers.core import CoreSettings, Incoming
 from handlers.router import Core
 from jobs.cadence import Cadence
 from jobs.run import run_due
+from locales import TIMEZONE
 from models import Attachment, Notice, OutboxMessage, OutboxState, Task, TaskStatus, Urging
 from models.accounts import ChatChannel
-from models.clock import TIMEZONE, FixedClock
+from models.clock import FixedClock
 from models.db import create_engine, session_factory
 
 MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=TIMEZONE)

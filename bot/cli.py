@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import SAMPLE_DIR, Settings
-from bot.demo import serve_demo
 from bot.runtime import deliver_due, serve_forever
 from jobs.run import run_due
 from locales import Translator, translator
@@ -24,7 +22,7 @@ from models.accounts import LINK_CODE_VALIDITY, issue_link_code
 from models.calendar import load_calendar
 from models.clock import Clock, FixedClock, SystemClock, local_date, parse_moment
 from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
-from models.organization import Official, Unit
+from models.organization import Unit, official_by_code
 from models.overdue import overdue_by_unit
 from models.reports import Period, build_report
 from models.status import StatusWindow
@@ -257,7 +255,7 @@ async def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 async def cmd_link(ctx: Context, args: argparse.Namespace) -> int:
     t = ctx.t
     async with ctx.sessions() as session:
-        official = await session.scalar(select(Official).where(Official.code == args.official_code))
+        official = await official_by_code(session, args.official_code)
         if official is None:
             raise CliError(t._("No official has the code '{code}'.", code=args.official_code))
         now = ctx.clock.now()
@@ -311,6 +309,8 @@ async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
         ),
         flush=True,
     )
+    from bot.demo import serve_demo  # here, so that `dondoc run` never loads the sandbox
+
     await serve_demo(ctx.engine, ctx.settings, ctx.clock)
     return 0
 

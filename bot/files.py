@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tornado.routing import PathMatches, Rule
 from tornado.web import RequestHandler
 
-from models.attachments import Attachment
+from models.attachments import attachment
 from models.clock import Clock, local_date
 
 VALID_DAYS = 30
@@ -61,9 +60,7 @@ class _FileHandler(RequestHandler):
             self.send_error(404)  # expired or forged: the same answer, nothing to learn
             return
         async with self.sessions() as session:
-            found = await session.scalar(
-                select(Attachment).where(Attachment.id == int(attachment_id))
-            )
+            found = await attachment(session, int(attachment_id))
         if found is None:
             self.send_error(404)
             return

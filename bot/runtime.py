@@ -25,7 +25,8 @@ from handlers.core import CoreSettings
 from handlers.router import Core
 from jobs.cadence import Cadence
 from jobs.run import run_due
-from models.clock import TIMEZONE, Clock
+from locales import TIMEZONE
+from models.clock import Clock
 from models.db import session_factory
 
 log = logging.getLogger(__name__)

@@ -47,9 +47,10 @@ from bot.delivery import (
     RetryLater,
     Unreachable,
 )
-from handlers.core import Incoming, split_text
+from handlers.core import Incoming
 from handlers.router import Core
 from locales import Translator, translator
+from messages.reply import split_text
 from models.accounts import ChatChannel
 from models.attachments import File, FileKind
 

@@ -31,9 +31,10 @@ from bot.delivery import (
     Unreachable,
 )
 from bot.files import VALID_DAYS, FileLinks
-from handlers.core import Incoming, split_text
+from handlers.core import Incoming
 from handlers.router import Core
 from locales import translator
+from messages.reply import split_text
 from models.accounts import ChatChannel
 from models.attachments import File, FileKind
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.arguments import syntax
-from handlers.core import Reply, Request
+from handlers.core import Request
 from locales import LANGUAGES, translator
-from models.accounts import ChatAccount, ChatChannel, redeem_link_code
+from messages.reply import Reply
+from models.accounts import ChatChannel, linked_channels, redeem_link_code
 from models.conversations import finish
 from models.organization import Unit
 from models.permissions import may_decide_extensions, may_see_unit_lists
@@ -150,13 +149,7 @@ async def channel(req: Request) -> list[Reply]:
         return syntax(req, t._("Choose telegram, zalo or ca-hai (both)."))
     assert req.official is not None
     req.official.notify_channel = choice
-    linked = set(
-        (
-            await req.session.scalars(
-                select(ChatAccount.channel).where(ChatAccount.official_id == req.official.id)
-            )
-        ).all()
-    )
+    linked = await linked_channels(req.session, req.official.id)
     if choice == "all":
         text = t._("Reminders and alerts will now come on every channel you have linked.")
     else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers.core import MAX_NOTE, Reply, Request
+from handlers.core import MAX_NOTE, Request
 from locales import Translator
+from messages.reply import Reply
 from models.permissions import in_lead_unit, may_update, may_view
 from models.task_queries import get_task
 from models.tasks import Task

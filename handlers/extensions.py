@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.arguments import note_problem, read_date, syntax, task_and_rest, task_to_update
-from handlers.cards import comrade, short
-from handlers.core import Button, Reply, Request
+from handlers.core import Request
 from locales import Translator
+from messages.cards import comrade, short
+from messages.reply import Button, Reply
 from models.deadlines import DeadlineChange
 from models.organization import Official, Role
 from models.permissions import may_decide_extensions

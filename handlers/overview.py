@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from handlers.cards import comrade, deadline_phrase, five_columns, short, total_line
-from handlers.core import Reply, Request
+from handlers.core import Request
 from locales import Translator
+from messages.cards import comrade, deadline_phrase, five_columns, short, total_line
+from messages.reply import Reply
 from models.overdue import overdue_by_unit
 from models.permissions import may_see_unit_lists
 from models.statistics import FiveColumns, five_columns_by_unit

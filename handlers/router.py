@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import accounts, extensions, overview, reports, tasks
-from handlers.core import CoreSettings, Handler, Incoming, Later, Reply, Request
+from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from locales import Translator, translator
+from messages.reply import Reply
 from models.accounts import official_for_chat
 from models.attachments import File, store
 from models.calendar import WorkingCalendar, load_calendar

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from handlers.arguments import note_problem, only_numbers, syntax, task_and_rest, task_to_update
-from handlers.cards import comrade, short, task_buttons, task_card, task_line
-from handlers.core import Button, Reply, Request
+from handlers.core import Request
 from locales import Translator
+from messages.cards import comrade, short, task_buttons, task_card, task_line
+from messages.reply import Button, Reply
 from models.organization import Role
 from models.permissions import may_update
 from models.recipients import with_role
-from models.status import DerivedStatus, task_status
+from models.status import DerivedStatus, days_overdue, task_status
 from models.task_changes import mark_done, report_blocker, set_progress
 from models.task_queries import (
     deadline_history,
@@ -110,7 +111,7 @@ async def done(req: Request) -> list[Reply]:
         verdict = t.ngettext(
             " — {n} day late (due {date})",
             " — {n} days late (due {date})",
-            (req.today - task.deadline).days,
+            days_overdue(task.deadline, req.today),
             date=t.date(task.deadline),
         )
     text = t._("✅ Task #{id} recorded as done on {date}", id=task.id, date=t.date(req.today))

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
-from sqlalchemy import nulls_last, select
-from sqlalchemy.orm import selectinload
-
-from handlers.cards import comrade, short
 from jobs.context import JobContext
 from locales import Translator
-from models.accounts import ChatAccount
+from messages.cards import comrade, short
+from models.accounts import ever_linked
 from models.notices import Message, Outgoing, already_sent
-from models.organization import Official, Role, Unit
+from models.organization import Official, Role, unit_names
 from models.outbox import Priority
+from models.overdue import newly_overdue
 from models.recipients import distinct, with_role
-from models.status import open_clause
-from models.tasks import Task, TaskStatus
+from models.task_queries import open_task_ids_by_official
+from models.tasks import Task
 
 UNREACHABLE_LISTED = 30
 
@@ -45,20 +42,7 @@ async def send_overdue_alerts(ctx: JobContext) -> int:
     Only tasks overdue for at most `overdue_alert_days`: older ones (say, after importing a
     backlog) are the weekly urging's business, not a flood of "just became overdue".
     """
-    today = ctx.today
-    oldest = today - timedelta(days=ctx.cadence.overdue_alert_days)
-    tasks = list(
-        await ctx.load(
-            select(Task)
-            .where(open_clause(ctx.window), Task.deadline < today, Task.deadline >= oldest)
-            .options(
-                selectinload(Task.lead_unit),
-                selectinload(Task.leader),
-                selectinload(Task.specialist),
-            )
-            .order_by(Task.deadline, Task.id)
-        )
-    )
+    tasks = await newly_overdue(ctx.session, ctx.window, ctx.cadence.overdue_alert_days)
     if not tasks:
         return 0
     task_force = await with_role(ctx.session, Role.TASK_FORCE)
@@ -90,12 +74,9 @@ async def report_unreachable(ctx: JobContext) -> int:
     ctx.notifier.unreachable.clear()
     if not people:
         return 0
-    accounts = await ctx.session.execute(
-        select(ChatAccount.official_id).where(ChatAccount.official_id.in_(list(people)))
-    )
-    ever_linked = set(accounts.scalars().all())
+    linked = await ever_linked(ctx.session, list(people))
     keys = {
-        oid: f"unreachable:official {oid}:" + ("blocked" if oid in ever_linked else "never linked")
+        oid: f"unreachable:official {oid}:" + ("blocked" if oid in linked else "never linked")
         for oid in people
     }
     known = await already_sent(ctx.session, list(keys.values()))
@@ -103,19 +84,8 @@ async def report_unreachable(ctx: JobContext) -> int:
     if not new_ids:
         return 0
     await ctx.notifier.record([keys[oid] for oid in new_ids])
-    units = {u.id: u.name for u in (await ctx.session.scalars(select(Unit))).all()}
-    open_tasks: dict[int, list[int]] = {}
-    rows = await ctx.session.execute(
-        select(Task.id, Task.specialist_id, Task.leader_id)
-        .where(
-            Task.status != TaskStatus.DONE,
-            (Task.specialist_id.in_(new_ids)) | (Task.leader_id.in_(new_ids)),
-        )
-        .order_by(nulls_last(Task.deadline.asc()), Task.id)
-    )
-    for task_id, specialist_id, leader_id in rows.tuples():
-        for oid in {specialist_id, leader_id} & set(new_ids):
-            open_tasks.setdefault(oid, []).append(task_id)
+    units = await unit_names(ctx.session)
+    open_tasks = await open_task_ids_by_official(ctx.session, new_ids)
 
     def build(t: Translator) -> Message:
         lines = [
@@ -127,9 +97,7 @@ async def report_unreachable(ctx: JobContext) -> int:
         ]
         for oid in new_ids[:UNREACHABLE_LISTED]:
             person = people[oid]
-            reason = (
-                t._("blocked the bot") if oid in ever_linked else t._("has not linked an account")
-            )
+            reason = t._("blocked the bot") if oid in linked else t._("has not linked an account")
             tasks = ", ".join(f"#{n}" for n in open_tasks.get(oid, [])[:8]) or t._("none")
             lines.append(
                 t._(

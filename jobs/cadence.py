@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from locales import TIMEZONE
 from models.calendar import WorkingCalendar
-from models.clock import TIMEZONE, local_date
+from models.clock import local_date
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.cadence import Cadence
@@ -19,9 +17,6 @@ from models.clock import local_date
 from models.db import write_gate
 from models.notices import Notifier, already_sent
 from models.status import StatusWindow
-
-T = TypeVar("T")
-LOAD_PARTITION = 2000
 
 
 @dataclass
@@ -70,15 +65,3 @@ class JobContext:
                 )
                 await self.session.commit()
         return files
-
-    async def load(self, query: Select[tuple[T]]) -> list[T]:
-        """All rows of a big query, a partition at a time, letting the event loop breathe
-        between partitions: the bot answers commands in the same process meanwhile."""
-        rows: list[T] = []
-        result = await self.session.stream_scalars(
-            query.execution_options(yield_per=LOAD_PARTITION)
-        )
-        async for partition in result.partitions():
-            rows.extend(partition)
-            await asyncio.sleep(0)
-        return rows

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from handlers.cards import task_buttons
-from handlers.core import rows_of
 from jobs.context import JobContext
 from locales import Translator
+from messages.cards import task_buttons
+from messages.reply import rows_of
 from models.notices import Message, Outgoing
 from models.outbox import Priority
-from models.tasks import Task, TaskStatus
+from models.task_queries import open_tasks_due_before
+from models.tasks import Task
 from paperwork.exporting import document_name
 
 Builder = Callable[[Translator], Message]
@@ -80,17 +78,7 @@ async def send_reminders(ctx: JobContext) -> int:
     if not ctx.calendar.is_working_day(today) or not ctx.cadence.reminder_offsets:
         return 0
     horizon = ctx.calendar.add_working_days(today, max(ctx.cadence.reminder_offsets) + 1)
-    tasks = await ctx.load(
-        select(Task)
-        .where(Task.status != TaskStatus.DONE, Task.deadline >= today, Task.deadline < horizon)
-        .options(
-            selectinload(Task.lead_unit),
-            selectinload(Task.document),
-            selectinload(Task.leader),
-            selectinload(Task.specialist),
-        )
-        .order_by(Task.deadline, Task.id)
-    )
+    tasks = await open_tasks_due_before(ctx.session, ctx.window, horizon)
     items: list[Outgoing] = []
     for task in tasks:
         assert task.deadline is not None

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from handlers.reports import file_stem, report_files, summary_text
 from jobs.context import JobContext
 from locales import Translator
+from messages.reports import file_stem, report_files, summary_text
 from models.attachments import File, FileKind
 from models.notices import Message, Outgoing
 from models.organization import Role

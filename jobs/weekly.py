@@ -10,21 +10,20 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import nulls_last, select
-from sqlalchemy.orm import selectinload
-
-from handlers.cards import comrade, deadline_phrase, short, task_line
 from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
 from locales import Translator
+from messages.cards import comrade, deadline_phrase, short, task_line
 from models.attachments import File, FileKind
 from models.db import insert_ignoring_duplicates, write_gate
 from models.notices import Message, Outgoing
 from models.organization import Official, Role
 from models.outbox import Priority
+from models.overdue import overdue_to_urge
 from models.recipients import distinct, head_of, letter_sender, with_role
 from models.reports import OverdueRow
-from models.status import DerivedStatus, open_clause, overdue_clause, task_status
+from models.status import is_overdue
+from models.task_queries import open_tasks_with_people
 from models.tasks import Task
 from models.urgings import Urging, urging_counts
 from paperwork.urging_letter import (
@@ -50,14 +49,7 @@ async def send_digests(ctx: JobContext) -> int:
     """Monday morning: every official with open tasks gets one message about all of them."""
     window, calendar = ctx.window, ctx.calendar
     week_end = ctx.today + timedelta(days=6 - ctx.today.weekday())
-    tasks = await ctx.load(
-        select(Task)
-        .where(
-            open_clause(window), (Task.specialist_id.is_not(None)) | (Task.leader_id.is_not(None))
-        )
-        .options(selectinload(Task.specialist), selectinload(Task.leader))
-        .order_by(nulls_last(Task.deadline.asc()), Task.id)
-    )
+    tasks = await open_tasks_with_people(ctx.session, window)
     mine: dict[int, list[Task]] = defaultdict(list)
     people: dict[int, Official] = {}
     for task in tasks:
@@ -67,7 +59,7 @@ async def send_digests(ctx: JobContext) -> int:
     week = iso_week(ctx.today)
 
     def digest(owned: list[Task]) -> Callable[[Translator], Message]:
-        overdue = [t for t in owned if task_status(t, window) is DerivedStatus.OVERDUE]
+        overdue = [t for t in owned if is_overdue(t, window)]
         this_week = [t for t in owned if t not in overdue and t.deadline and t.deadline <= week_end]
         rest = [t for t in owned if t not in overdue and t not in this_week]
 
@@ -115,19 +107,7 @@ async def send_urgings(ctx: JobContext) -> int:
     # The letter of the week covers what was overdue on the week's first working day (and is
     # still overdue): a task that falls late on Thursday waits for next week's letter.
     letter_day = first_working_day_of_week(ctx.today, ctx.calendar) or ctx.today
-    overdue = list(
-        await ctx.load(
-            select(Task)
-            .where(overdue_clause(window), Task.deadline < letter_day)
-            .options(
-                selectinload(Task.lead_unit),
-                selectinload(Task.leader),
-                selectinload(Task.specialist),
-                selectinload(Task.document),
-            )
-            .order_by(Task.lead_unit_id, Task.deadline, Task.id)
-        )
-    )
+    overdue = await overdue_to_urge(ctx.session, window, since=letter_day)
     if not overdue:
         return 0
     rows = [

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -19,6 +20,8 @@ DOMAIN = "dondoc"
 DEFAULT_LANGUAGE = "vi"
 LANGUAGES = ("vi", "en")
 CATALOG_DIR = Path(__file__).parent
+# The city's time: every "today" and every date and time a reader sees is read in it.
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def catalog_path(language: str) -> Path:
@@ -69,9 +72,6 @@ class Translator:
         return text
 
     def datetime(self, moment: datetime) -> str:
-        # Imported here: the models package imports this one, so it cannot be imported first.
-        from models.clock import TIMEZONE
-
         return format_datetime(
             moment.astimezone(TIMEZONE), "HH:mm dd/MM/yyyy", locale=self.language
         )

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po, write_po
 
 from locales import CATALOG_DIR, LANGUAGES, catalog_path
 
-SOURCE_DIRS = ("bot", "handlers", "models", "paperwork", "jobs", "locales")
+SOURCE_DIRS = ("bot", "handlers", "messages", "models", "paperwork", "jobs", "locales")
 KEYWORDS = {"_": None, "ngettext": (1, 2)}
 
 

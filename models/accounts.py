@@ -154,3 +154,19 @@ async def mark_unreachable(
         .where(ChatAccount.channel == channel, ChatAccount.chat_id == chat_id)
         .values(unreachable_since=now)
     )
+
+
+async def linked_channels(session: AsyncSession, official_id: int) -> set[ChatChannel]:
+    """The channels on which this official has linked a chat account."""
+    found = await session.scalars(
+        select(ChatAccount.channel).where(ChatAccount.official_id == official_id)
+    )
+    return set(found.all())
+
+
+async def ever_linked(session: AsyncSession, official_ids: list[int]) -> set[int]:
+    """Which of these officials have linked a chat account (and may have blocked the bot since)."""
+    found = await session.scalars(
+        select(ChatAccount.official_id).where(ChatAccount.official_id.in_(official_ids))
+    )
+    return set(found.all())

@@ -81,3 +81,8 @@ async def attachments(session: AsyncSession, ids: set[int | None]) -> dict[int, 
         return {}
     rows = await session.scalars(select(Attachment).where(Attachment.id.in_(wanted)))
     return {a.id: File(a.kind, a.filename, a.content, id=a.id) for a in rows}
+
+
+async def attachment(session: AsyncSession, attachment_id: int) -> Attachment | None:
+    """One stored file with its bytes, as a link to it serves it."""
+    return await session.scalar(select(Attachment).where(Attachment.id == attachment_id))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+from locales import TIMEZONE
 
 
 class Clock(Protocol):

@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
+from sqlalchemy import Select, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+T = TypeVar("T")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///dondoc.db"
+LOAD_PARTITION = 2000
 SQLITE_BUSY_TIMEOUT_MS = 5000
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -116,6 +118,17 @@ async def insert_ignoring_duplicates(
             index_elements=keys
         )
         await session.execute(statement, rows[start : start + 500])
+
+
+async def load_all(session: AsyncSession, query: Select[tuple[T]]) -> list[T]:
+    """All rows of a big query, a partition at a time, letting the event loop breathe
+    between partitions: the bot answers commands in the same process meanwhile."""
+    rows: list[T] = []
+    result = await session.stream_scalars(query.execution_options(yield_per=LOAD_PARTITION))
+    async for partition in result.partitions():
+        rows.extend(partition)
+        await asyncio.sleep(0)
+    return rows
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -101,3 +101,8 @@ async def officials_by_unit(session: AsyncSession) -> list[Official]:
         .order_by(Official.unit_id, Official.id)
     )
     return list(rows.all())
+
+
+async def unit_names(session: AsyncSession) -> dict[int, str]:
+    """Every unit's name by its id."""
+    return dict((await session.execute(select(Unit.id, Unit.name))).tuples().all())

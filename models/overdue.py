@@ -1,14 +1,17 @@
-"""Overdue tasks at a moment: the lists the task force and unit leaders act on."""
+"""Overdue tasks at a moment: the lists the task force and unit leaders act on, and the jobs alert and urge about."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
+from models.db import load_all
 from models.organization import Unit
-from models.status import StatusWindow, overdue_clause
+from models.status import StatusWindow, days_overdue, overdue_clause
 from models.tasks import Task
 
 
@@ -36,6 +39,40 @@ async def overdue_by_unit(
     if unit_id is not None:
         query = query.where(Task.lead_unit_id == unit_id)
     return [
-        UnitOverdue(unit_id, code, name, count, (window.today - deadline).days)
+        UnitOverdue(unit_id, code, name, count, days_overdue(deadline, window.today))
         for unit_id, code, name, count, deadline in (await session.execute(query)).tuples()
     ]
+
+
+async def newly_overdue(session: AsyncSession, window: StatusWindow, days: int) -> list[Task]:
+    """Tasks overdue for at most `days` days, with their unit and people: the alert's list.
+
+    Older ones (say, a backlog just imported) are the weekly urging's business.
+    """
+    query = (
+        select(Task)
+        .where(overdue_clause(window), Task.deadline >= window.today - timedelta(days=days))
+        .options(
+            selectinload(Task.lead_unit),
+            selectinload(Task.leader),
+            selectinload(Task.specialist),
+        )
+        .order_by(Task.deadline, Task.id)
+    )
+    return await load_all(session, query)
+
+
+async def overdue_to_urge(session: AsyncSession, window: StatusWindow, since: date) -> list[Task]:
+    """Tasks overdue now and already on `since`, by lead unit, with what the letter names."""
+    query = (
+        select(Task)
+        .where(overdue_clause(window, already_on=since))
+        .options(
+            selectinload(Task.lead_unit),
+            selectinload(Task.leader),
+            selectinload(Task.specialist),
+            selectinload(Task.document),
+        )
+        .order_by(Task.lead_unit_id, Task.deadline, Task.id)
+    )
+    return await load_all(session, query)

@@ -21,7 +21,7 @@ from models.statistics import (
     five_columns_by_official,
     five_columns_by_unit,
 )
-from models.status import StatusWindow, open_clause, overdue_clause
+from models.status import StatusWindow, days_overdue, open_clause, overdue_clause
 from models.tasks import Task
 
 
@@ -85,7 +85,7 @@ class OverdueRow:
             task.lead_unit.code,
             task.lead_unit.name,
             task.deadline,
-            (today - task.deadline).days,
+            days_overdue(task.deadline, today),
             task.leader.full_name if task.leader else None,
             task.specialist.full_name if task.specialist else None,
             task.document,
@@ -99,7 +99,7 @@ async def overdue_rows(
     *,
     deadline_before: date | None = None,
 ) -> list[OverdueRow]:
-    """Every task overdue at the window's moment (already before a day), oldest first."""
+    """Every task overdue at the window's moment (and already on `deadline_before`), oldest first."""
     leader, specialist = aliased(Official), aliased(Official)
     query = (
         select(
@@ -115,13 +115,11 @@ async def overdue_rows(
         .join(Unit, Unit.id == Task.lead_unit_id)
         .outerjoin(leader, leader.id == Task.leader_id)
         .outerjoin(specialist, specialist.id == Task.specialist_id)
-        .where(overdue_clause(window))
+        .where(overdue_clause(window, already_on=deadline_before))
         .order_by(Task.deadline, Task.id)
     )
     if unit_id is not None:
         query = query.where(Task.lead_unit_id == unit_id)
-    if deadline_before is not None:
-        query = query.where(Task.deadline < deadline_before)
     found = (await session.execute(query)).tuples().all()
     documents: dict[int, Document] = {}
     wanted = sorted({row[7] for row in found if row[7] is not None})
@@ -137,7 +135,7 @@ async def overdue_rows(
             code,
             name,
             deadline,
-            (window.today - deadline).days,
+            days_overdue(deadline, window.today),
             leader_name,
             specialist_name,
             documents.get(document_id) if document_id is not None else None,

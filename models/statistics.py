@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, Integer, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.clock import TIMEZONE
+from locales import TIMEZONE
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status_sql
 from models.tasks import Task, TaskEvent, TaskStatus

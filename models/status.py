@@ -81,6 +81,16 @@ def task_status(task: Task, window: StatusWindow) -> DerivedStatus:
     return derived_status(task.status, task.deadline, task.completed_date, window)
 
 
+def is_overdue(task: Task, window: StatusWindow) -> bool:
+    """One task overdue at the window's moment: the rule `overdue_clause` writes as SQL."""
+    return task_status(task, window) is DerivedStatus.OVERDUE
+
+
+def days_overdue(deadline: date, today: date) -> int:
+    """How late a task is on `today`: one day on the day after its deadline."""
+    return (today - deadline).days
+
+
 def done_clause(window: StatusWindow) -> ColumnElement[bool]:
     if not window.past:
         return Task.status == TaskStatus.DONE
@@ -93,8 +103,14 @@ def open_clause(window: StatusWindow) -> ColumnElement[bool]:
     return or_(Task.status != TaskStatus.DONE, Task.completed_date > window.today)
 
 
-def overdue_clause(window: StatusWindow) -> ColumnElement[bool]:
-    return and_(open_clause(window), Task.deadline < window.today)
+def overdue_clause(window: StatusWindow, *, already_on: date | None = None) -> ColumnElement[bool]:
+    """Tasks overdue at the window's moment — and, given `already_on`, overdue on that day too.
+
+    The one SQL definition of overdue: every query that lists, counts or orders by it uses
+    this. A bare comparison of the indexed deadline, so the open-task index answers it.
+    """
+    late_from = window.today if already_on is None else min(window.today, already_on)
+    return and_(open_clause(window), Task.deadline < late_from)
 
 
 def derived_status_sql(window: StatusWindow) -> ColumnElement[str]:
@@ -111,7 +127,7 @@ def derived_status_sql(window: StatusWindow) -> ColumnElement[str]:
             ),
         ),
         (Task.deadline.is_(None), DerivedStatus.IN_TIME.value),
-        (Task.deadline < window.today, DerivedStatus.OVERDUE.value),
+        (overdue_clause(window), DerivedStatus.OVERDUE.value),
         (Task.deadline <= window.due_soon_until, DerivedStatus.DUE_SOON.value),
         else_=DerivedStatus.IN_TIME.value,
     )

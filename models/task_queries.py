@@ -1,4 +1,4 @@
-"""Queries over tasks for the chat: one official's list, a task with its people, the overdue list."""
+"""Queries over tasks: one official's list, a task with its people, the overdue list, what the jobs remind of."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, un
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from models.db import load_all
 from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official, Unit
 from models.permissions import Viewer
 from models.status import StatusWindow, open_clause, overdue_clause
-from models.tasks import Task, TaskEvent
+from models.tasks import Task, TaskEvent, TaskStatus
 
 PAGE_SIZE = 10
 
@@ -54,7 +55,7 @@ def _mine(viewer: Viewer, *conditions: ColumnElement[bool]) -> Select[tuple[Task
 
 
 def _worst_first(window: StatusWindow) -> tuple:
-    overdue_first = case((Task.deadline < window.today, 0), else_=1)
+    overdue_first = case((overdue_clause(window), 0), else_=1)
     return (overdue_first, nulls_last(Task.deadline.asc()), Task.id)
 
 
@@ -73,7 +74,7 @@ async def my_open_tasks(
     """Open tasks, overdue first, then by deadline; one page of them."""
     base = _mine(viewer, open_clause(window))
     counts = base.with_only_columns(
-        func.count(), func.coalesce(func.sum(case((Task.deadline < window.today, 1), else_=0)), 0)
+        func.count(), func.coalesce(func.sum(case((overdue_clause(window), 1), else_=0)), 0)
     ).order_by(None)
     total, overdue = (await session.execute(counts)).one()
     pages = max(1, -(-total // PAGE_SIZE))
@@ -159,3 +160,52 @@ async def pending_extension(session: AsyncSession, task_id: int) -> DeadlineChan
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return await session.scalar(select(Unit).where(func.lower(Unit.code) == code.lower()))
+
+
+async def open_tasks_with_people(session: AsyncSession, window: StatusWindow) -> list[Task]:
+    """Every open task that names a specialist or a leader, both loaded, by deadline: the
+    weekly digest groups them by person."""
+    query = (
+        select(Task)
+        .where(open_clause(window), Task.specialist_id.is_not(None) | Task.leader_id.is_not(None))
+        .options(selectinload(Task.specialist), selectinload(Task.leader))
+        .order_by(nulls_last(Task.deadline.asc()), Task.id)
+    )
+    return await load_all(session, query)
+
+
+async def open_tasks_due_before(
+    session: AsyncSession, window: StatusWindow, before: date
+) -> list[Task]:
+    """Open tasks due from today up to (not including) `before`, with all a reminder names."""
+    query = (
+        select(Task)
+        .where(open_clause(window), Task.deadline >= window.today, Task.deadline < before)
+        .options(
+            selectinload(Task.lead_unit),
+            selectinload(Task.document),
+            selectinload(Task.leader),
+            selectinload(Task.specialist),
+        )
+        .order_by(Task.deadline, Task.id)
+    )
+    return await load_all(session, query)
+
+
+async def open_task_ids_by_official(
+    session: AsyncSession, official_ids: list[int]
+) -> dict[int, list[int]]:
+    """For each of these officials, the open tasks naming them (specialist or leader), by deadline."""
+    rows = await session.execute(
+        select(Task.id, Task.specialist_id, Task.leader_id)
+        .where(
+            Task.status != TaskStatus.DONE,
+            Task.specialist_id.in_(official_ids) | Task.leader_id.in_(official_ids),
+        )
+        .order_by(nulls_last(Task.deadline.asc()), Task.id)
+    )
+    wanted, found = set(official_ids), {}
+    for task_id, specialist_id, leader_id in rows.tuples():
+        for oid in {specialist_id, leader_id} & wanted:
+            found.setdefault(oid, []).append(task_id)
+    return found

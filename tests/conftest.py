@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import main
-from locales import Translator, translator
+from locales import TIMEZONE, Translator, translator
 from models import Base
-from models.clock import TIMEZONE, FixedClock
+from models.clock import FixedClock
 from models.db import create_engine, session_factory, upgrade
 from tests.city import City, build_city
 

@@ -14,8 +14,9 @@ from bot.sandbox import Sandbox
 from bot.telegram import TelegramSender
 from jobs.cadence import Cadence
 from jobs.run import run_due
+from locales import TIMEZONE
 from models.accounts import ChatAccount, ChatChannel
-from models.clock import TIMEZONE, FixedClock
+from models.clock import FixedClock
 from tests.city import City
 
 TOKEN = "123456:JOBS"

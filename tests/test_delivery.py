@@ -17,9 +17,10 @@ from bot.config import Settings
 from bot.delivery import OutboxSender, RateLimiter
 from bot.sandbox import Failure, Sandbox
 from bot.telegram import TelegramSender
+from locales import TIMEZONE
 from models import DeliveryAttempt, OutboxMessage, OutboxState
 from models.accounts import ChatAccount, ChatChannel
-from models.clock import TIMEZONE, FixedClock
+from models.clock import FixedClock
 from models.outbox import Envelope, Priority, enqueue
 from models.tasks import Task, TaskStatus
 from tests import harness

@@ -12,10 +12,10 @@ from telegram import Bot
 from bot.sandbox import Sandbox
 from jobs.cadence import Cadence, first_working_day_of_week
 from jobs.reminders import applicable_offset
+from locales import TIMEZONE
 from models import Notice, OutboxMessage, Task, Urging
 from models.attachments import Attachment as AttachmentRow
 from models.calendar import WorkingCalendar
-from models.clock import TIMEZONE
 from models.task_changes import Actor, approve_deadline, mark_done
 from models.tasks import Channel
 from tests.city import City

@@ -4,8 +4,8 @@ from datetime import date
 
 from babel.messages.pofile import read_po
 
-from locales import catalog_path, translator
-from locales.catalog import extract
+from locales import CATALOG_DIR, catalog_path, translator
+from locales.catalog import SOURCE_DIRS, extract
 
 
 def test_every_string_in_the_code_is_translated_to_vietnamese() -> None:
@@ -26,6 +26,12 @@ def test_every_string_in_the_code_is_translated_to_vietnamese() -> None:
     assert not missing, "run `python -m locales.catalog` and translate:\n" + "\n".join(
         map(str, missing)
     )
+
+
+def test_strings_are_read_from_every_package() -> None:
+    """A package the extraction skips would lose its translations at the next catalog run."""
+    packages = {p.parent.name for p in CATALOG_DIR.parent.glob("*/__init__.py")}
+    assert packages - {"bench", "tests"} <= set(SOURCE_DIRS)
 
 
 def test_translations_keep_every_placeholder() -> None:

@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models.calendar import WorkingCalendar
 from models.status import (
@@ -11,6 +11,7 @@ from models.status import (
     StatusWindow,
     derived_status,
     derived_status_sql,
+    is_overdue,
     overdue_clause,
 )
 from models.tasks import Task, TaskStatus
@@ -114,3 +115,33 @@ async def test_overdue_clause_selects_exactly_the_overdue_tasks(session, city: C
         .order_by(Task.id)
     )
     assert ids.all() == [4105]
+
+
+async def test_python_and_sql_say_the_same_tasks_are_overdue(session, city: City) -> None:
+    for day in (date(2026, 11, 19), date(2026, 11, 25), date(2026, 12, 11)):
+        moment = window(day, past=day < date(2026, 11, 25))
+        in_sql = set(await session.scalars(select(Task.id).where(overdue_clause(moment))))
+        tasks = (await session.scalars(select(Task))).all()
+        assert in_sql == {task.id for task in tasks if is_overdue(task, moment)}, day
+
+
+async def test_overdue_already_on_a_day_leaves_out_the_tasks_late_since(
+    session, city: City
+) -> None:
+    on_the_11th = window(date(2026, 12, 11))
+    late_now = set(await session.scalars(select(Task.id).where(overdue_clause(on_the_11th))))
+    late_before = await session.scalars(
+        select(Task.id).where(overdue_clause(on_the_11th, already_on=date(2026, 11, 25)))
+    )
+    assert set(late_before) == {4103} < late_now
+
+
+async def test_the_overdue_list_reads_the_open_task_index(session, city: City) -> None:
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's")
+    today = window(date(2026, 11, 25))
+    for clause in (overdue_clause(today), overdue_clause(today, already_on=date(2026, 11, 23))):
+        query = select(Task.id).where(clause)
+        sql = query.compile(session.bind, compile_kwargs={"literal_binds": True})
+        plan = (await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
+        assert "ix_tasks_open_deadline" in " ".join(row[-1] for row in plan)

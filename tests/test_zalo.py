@@ -14,9 +14,10 @@ from bot.config import Settings
 from bot.delivery import OutboxSender, RateLimiter
 from bot.sandbox import Failure
 from bot.zalo import ZaloClient, ZaloSender, incoming_from, render
+from locales import TIMEZONE
 from models import OutboxMessage, OutboxState, TaskEvent
 from models.accounts import ChatAccount, ChatChannel
-from models.clock import TIMEZONE, FixedClock
+from models.clock import FixedClock
 from models.notices import Message, Notifier, Outgoing
 from models.outbox import Priority
 from tests import harness

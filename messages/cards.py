@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.core import Button
 from locales import Translator
+from messages.reply import Button
 from models.calendar import WorkingCalendar
 from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official
 from models.statistics import FiveColumns
-from models.status import DerivedStatus, StatusWindow, task_status
+from models.status import DerivedStatus, StatusWindow, days_overdue, task_status
 from models.tasks import Task, TaskEvent, TaskStatus
 from paperwork.exporting import document_name, status_label
 
@@ -54,7 +54,7 @@ def deadline_phrase(
     if status in (DerivedStatus.DONE_ON_TIME, DerivedStatus.DONE_LATE):
         return t._("done {date}", date=t.date(task.completed_date))
     if status is DerivedStatus.OVERDUE:
-        days = (window.today - task.deadline).days
+        days = days_overdue(task.deadline, window.today)
         return t.ngettext(
             "due {date}, {n} day overdue",
             "due {date}, {n} days overdue",
