@@ -82,3 +82,15 @@ def test_loading_the_command_line_does_not_load_the_sandbox() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """A room over ~400 lines is two rooms (tests and migrations aside)."""
+    packages = ("bot", "handlers", "jobs", "messages", "models", "paperwork", "locales", "bench")
+    long = [
+        f"{_name(path)}: {lines} lines"
+        for path in _files(*packages)
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    ]
+    assert not long, long

@@ -1,0 +1,173 @@
+"""`dondoc import`, `export`, `link`, `overdue`: the city's register from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.operator.context import CliError, Context, parse_at
+from locales import Translator
+from models.accounts import LINK_CODE_VALIDITY, issue_link_code
+from models.organization import official_by_code
+from models.overdue import overdue_by_unit
+from paperwork.exporting import export_tasks
+from paperwork.importing import (
+    ImportResult,
+    import_calendar,
+    import_officials,
+    import_tasks,
+    import_units,
+)
+from paperwork.tabular import TableError
+
+
+def print_import(t: Translator, kind: str, result: ImportResult, dry_run: bool) -> None:
+    for error in result.errors:
+        print(t._("Row {row}: {message}", row=error.row, message=error.message), file=sys.stderr)
+    if result.ignored_columns:
+        print(t._("Columns not used: {columns}", columns=", ".join(result.ignored_columns)))
+    if result.errors:
+        print(
+            t.ngettext(
+                "Nothing was imported: {n} row has errors.",
+                "Nothing was imported: {n} rows have errors.",
+                len({e.row for e in result.errors}),
+            ),
+            file=sys.stderr,
+        )
+        return
+    kinds = {
+        "units": t._("units"),
+        "officials": t._("officials"),
+        "tasks": t._("tasks"),
+        "calendar": t._("calendar days"),
+    }
+    summary = t._(
+        "{created} new, {updated} updated, {unchanged} unchanged.",
+        created=t.number(result.created),
+        updated=t.number(result.updated),
+        unchanged=t.number(result.unchanged),
+    )
+    if dry_run:
+        print(t._("Checked, nothing written: {summary}", summary=summary))
+    else:
+        print(t._("Imported {kind}: {summary}", kind=kinds[kind], summary=summary))
+
+
+async def import_file(
+    session: AsyncSession, kind: str, path: Path, t: Translator, now: datetime, dry_run: bool
+) -> ImportResult:
+    try:
+        if kind == "units":
+            return await import_units(session, path, t, dry_run=dry_run)
+        if kind == "officials":
+            return await import_officials(session, path, t, dry_run=dry_run)
+        if kind == "calendar":
+            return await import_calendar(session, path, t, dry_run=dry_run)
+        return await import_tasks(session, path, t, now=now, dry_run=dry_run)
+    except TableError as error:
+        messages = {
+            "suffix": t._("{path}: only .csv and .xlsx files can be read", path=error.path),
+            "missing": t._("{path}: no such file", path=error.path),
+            "unreadable": t._("{path}: not a readable Excel file", path=error.path),
+            "encoding": t._(
+                '{path}: the file is not UTF-8 text; save it as "CSV UTF-8"', path=error.path
+            ),
+        }
+        raise CliError(messages[error.kind]) from None
+
+
+async def overdue_summary(ctx: Context, session: AsyncSession, moment: datetime) -> None:
+    t = ctx.t
+    window = await ctx.window(session, moment)
+    units = await overdue_by_unit(session, window)
+    total = sum(u.count for u in units)
+    print(
+        t._(
+            "Overdue tasks on {date}: {total} at {units} units.",
+            date=t.date(window.today, weekday=True),
+            total=t.number(total),
+            units=t.number(len(units)),
+        )
+    )
+    for unit in units:
+        print(
+            t.ngettext(
+                "  {name} ({code}): {n} task, the oldest {days} days overdue",
+                "  {name} ({code}): {n} tasks, the oldest {days} days overdue",
+                unit.count,
+                name=unit.unit_name,
+                code=unit.unit_code,
+                days=t.number(unit.worst_days),
+            )
+        )
+
+
+async def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.sessions() as session:
+        result = await import_file(
+            session, args.kind, args.file, ctx.t, ctx.clock.now(), args.dry_run
+        )
+    print_import(ctx.t, args.kind, result, args.dry_run)
+    return 0 if result.ok else 1
+
+
+async def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
+    t = ctx.t
+    moment = parse_at(args.at, ctx.clock, t)
+    async with ctx.sessions() as session:
+        window = await ctx.window(session, moment)
+        try:
+            count = await export_tasks(session, args.file, window, t)
+        except TableError:
+            raise CliError(
+                t._("{path}: only .csv and .xlsx files can be written", path=args.file)
+            ) from None
+        except OSError as error:
+            raise CliError(
+                t._(
+                    "{path}: cannot write the file ({reason})",
+                    path=args.file,
+                    reason=error.strerror,
+                )
+            ) from None
+    print(t._("Exported {count} tasks to {path}.", count=t.number(count), path=args.file))
+    return 0
+
+
+async def cmd_link(ctx: Context, args: argparse.Namespace) -> int:
+    t = ctx.t
+    async with ctx.sessions() as session:
+        official = await official_by_code(session, args.official_code)
+        if official is None:
+            raise CliError(t._("No official has the code '{code}'.", code=args.official_code))
+        now = ctx.clock.now()
+        code = await issue_link_code(session, official, now)
+        await session.commit()
+    print(
+        t._(
+            "Link code for {name} ({code}): {link_code}",
+            name=official.full_name,
+            code=official.code,
+            link_code=code,
+        )
+    )
+    print(
+        t._(
+            "Valid until {moment}. In the bot, send: /start {link_code}",
+            moment=t.datetime(now + LINK_CODE_VALIDITY),
+            link_code=code,
+        )
+    )
+    return 0
+
+
+async def cmd_overdue(ctx: Context, args: argparse.Namespace) -> int:
+    moment = parse_at(args.at, ctx.clock, ctx.t)
+    async with ctx.sessions() as session:
+        await overdue_summary(ctx, session, moment)
+    return 0

@@ -1,0 +1,86 @@
+"""`dondoc demo`, `run` and `tick`: the bot, the sandbox, and the jobs from cron."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.operator.context import CliError, Context, parse_at
+from bot.operator.register import import_file, overdue_summary, print_import
+from bot.runtime import deliver_due, serve_forever
+from jobs.run import run_due
+from models.clock import FixedClock
+
+
+async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
+    """Load the sample city (again: re-importing changes nothing) and show where it stands."""
+    now = ctx.clock.now()
+    for kind in ("calendar", "units", "officials", "tasks"):
+        async with ctx.sessions() as session:
+            result = await import_file(
+                session, kind, args.sample_dir / f"{kind}.csv", ctx.t, now, dry_run=False
+            )
+        print_import(ctx.t, kind, result, dry_run=False)
+        if not result.ok:
+            return 1
+    async with ctx.sessions() as session:
+        await overdue_summary(ctx, session, now)
+    if args.no_chat:
+        return 0
+    print(
+        ctx.t._(
+            "Chat sandbox: open http://127.0.0.1:{port} in a browser, pick an official, "
+            'press "Link this account", then send /viec. Ctrl+C stops.',
+            port=ctx.settings.sandbox_port,
+        ),
+        flush=True,
+    )
+    from bot.demo import serve_demo  # here, so that `dondoc run` never loads the sandbox
+
+    await serve_demo(ctx.engine, ctx.settings, ctx.clock)
+    return 0
+
+
+async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
+    if not (ctx.settings.telegram_token or ctx.settings.zalo_token):
+        raise CliError(
+            ctx.t._(
+                "No channel is configured: set DONDOC_TELEGRAM_TOKEN (the bot's token from "
+                "@BotFather) or DONDOC_ZALO_TOKEN (from Zalo's bot creator), or both."
+            )
+        )
+    print(ctx.t._("The bot is running. Ctrl+C stops."), flush=True)
+    if not await serve_forever(ctx.engine, ctx.settings, ctx.clock):
+        print(ctx.t._("No channel could be started: see the lines above."), file=sys.stderr)
+        return 1
+    return 0
+
+
+async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
+    """Cron-style operation and catching up: the jobs due at the moment, then delivery."""
+    t = ctx.t
+    moment = parse_at(args.at, ctx.clock, t)
+    counts = await run_due(ctx.sessions, moment, ctx.settings.cadence)
+    labels = {
+        "reminders": t._("deadline reminders"),
+        "overdue": t._("overdue alerts"),
+        "digest": t._("weekly digests"),
+        "urging": t._("urgings"),
+        "biweekly": t._("biweekly reports"),
+        "monthly": t._("monthly reports"),
+        "quarterly": t._("quarterly public lists"),
+        "unreachable": t._("unreachable officials"),
+    }
+    queued = ", ".join(f"{labels[name]} {t.number(n)}" for name, n in counts.items())
+    print(t._("Jobs due at {moment}: {queued}.", moment=t.datetime(moment), queued=queued))
+    if not (ctx.settings.telegram_token or ctx.settings.zalo_token):
+        print(t._("No channel is configured: the messages stay in the outbox until the bot runs."))
+        return 0
+    sent = await deliver_due(ctx.settings, ctx.sessions, FixedClock(moment))
+    print(
+        t._(
+            "Sent {count} messages; the rest wait for working hours or a retry.",
+            count=t.number(sent),
+        )
+    )
+    return 0
