@@ -43,8 +43,14 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     exp.add_argument("file", type=Path, help=t._("a .csv or .xlsx file"))
     exp.add_argument("--at", help=t._("the moment of the derived status, e.g. 2026-11-24T08:00"))
 
-    link = commands.add_parser("link", help=t._("print a one-time code to link a chat account"))
-    link.add_argument("official_code")
+    link = commands.add_parser(
+        "link",
+        help=t._("one-time codes to link chat accounts: for one official, a unit or everyone"),
+    )
+    link.add_argument("official_code", nargs="?")
+    link.add_argument("--unit", help=t._("a sheet of codes for every official of this unit"))
+    link.add_argument("--all", action="store_true", help=t._("a sheet of codes for everyone"))
+    link.add_argument("-o", "--output", type=Path, help=t._("the sheet: .xlsx or .csv"))
 
     overdue = commands.add_parser("overdue", help=t._("overdue tasks per lead unit"))
     overdue.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))

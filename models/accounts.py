@@ -91,6 +91,38 @@ async def issue_link_code(session: AsyncSession, official: Official, now: dateti
     return code
 
 
+async def issue_link_codes(
+    session: AsyncSession, officials: list[Official], now: datetime
+) -> dict[int, str]:
+    """Fresh codes for many officials at once (a unit's sheet, a whole city's): the same
+    as `issue_link_code` for each, in a few statements rather than two per person."""
+    ids = [o.id for o in officials]
+    for start in range(0, len(ids), 500):
+        await session.execute(
+            update(LinkCode)
+            .where(
+                LinkCode.official_id.in_(ids[start : start + 500]),
+                LinkCode.used_at.is_(None),
+                LinkCode.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+    codes = {
+        o.id: "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH)) for o in officials
+    }
+    session.add_all(
+        LinkCode(
+            official_id=official_id,
+            code_hash=_hash(code),
+            created_at=now,
+            expires_at=now + LINK_CODE_VALIDITY,
+        )
+        for official_id, code in codes.items()
+    )
+    await session.flush()
+    return codes
+
+
 @dataclass(frozen=True)
 class Linked:
     official: Official

@@ -93,13 +93,17 @@ async def official_by_code(session: AsyncSession, code: str) -> Official | None:
     return await session.scalar(select(Official).where(Official.code == code))
 
 
-async def officials_by_unit(session: AsyncSession) -> list[Official]:
-    """Every official with their unit, unit by unit: the sandbox's list of people."""
-    rows = await session.scalars(
-        select(Official)
-        .options(selectinload(Official.unit))
-        .order_by(Official.unit_id, Official.id)
-    )
+async def officials_by_unit(
+    session: AsyncSession, unit_id: int | None = None, *, active_only: bool = False
+) -> list[Official]:
+    """Officials with their unit, unit by unit (of one unit, or of the city): the sandbox's
+    list of people, and the sheets of link codes a unit's office hands out."""
+    query = select(Official).options(selectinload(Official.unit))
+    if unit_id is not None:
+        query = query.where(Official.unit_id == unit_id)
+    if active_only:
+        query = query.where(Official.active.is_(True))
+    rows = await session.scalars(query.order_by(Official.unit_id, Official.id))
     return list(rows.all())
 
 

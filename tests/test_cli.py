@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.cli import main
+from models.accounts import ChatChannel, redeem_link_code
+from tests.conftest import NOW
 from tests.files import (
     OFFICIAL_HEADER,
     OFFICIALS,
@@ -113,3 +117,56 @@ def test_demo_loads_the_sample_city_and_prints_the_overdue_summary(dondoc) -> No
     assert "Tình hình quá hạn, thứ Tư, 25/11/2026:" in out
     code, again, _ = dondoc("demo", "--no-chat")
     assert "1.500 không đổi" in again
+
+
+def test_link_writes_a_sheet_of_fresh_codes_for_a_unit_or_the_city(
+    dondoc, register: Path, sessions
+) -> None:
+    old = dondoc("link", "SXD-LD")[1].split(": ")[1].split()[0]
+    sheet = register / "ma-sxd.xlsx"
+    code, out, _ = dondoc("link", "--unit", "SXD", "-o", str(sheet))
+    assert code == 0 and out.startswith(f"Đã ghi {sheet}: 1 mã, hiệu lực đến 09:00 02/12/2026")
+    rows = list(load_workbook(sheet).active.iter_rows(values_only=True))
+    assert rows[0] == (
+        "Đơn vị",
+        "Mã cán bộ",
+        "Họ và tên",
+        "Chức vụ",
+        "Mã liên kết",
+        "Hiệu lực đến",
+        "Cách liên kết",
+    )
+    [(unit, official, name, position, link_code, _, how)] = rows[1:]
+    assert (unit, official, name, position) == (
+        "Sở Xây dựng",
+        "SXD-LD",
+        "Đặng Thanh Oanh",
+        "Giám đốc",
+    )
+    assert f"/start {link_code}" in how
+    assert asyncio.run(_redeem(sessions, old)) is None  # the code printed before no longer works
+    assert asyncio.run(_redeem(sessions, link_code)) == "SXD-LD"
+
+    every = register / "ma-ca-thanh-pho.csv"
+    assert dondoc("link", "--all", "-o", str(every))[0] == 0
+    assert len(every.read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + len(OFFICIALS)
+
+
+def test_link_says_what_to_name(dondoc, register: Path) -> None:
+    code, _, err = dondoc("link")
+    assert code == 2 and "--unit" in err and "--all" in err
+    code, _, err = dondoc("link", "--unit", "KHONGCO")
+    assert code == 2 and "KHONGCO" in err
+
+
+async def _redeem(sessions, code: str) -> str | None:
+    async with sessions() as session, session.begin():
+        linked = await redeem_link_code(
+            session,
+            code,
+            channel=ChatChannel.TELEGRAM,
+            external_user_id=f"u{code}",
+            chat_id=f"u{code}",
+            now=NOW,
+        )
+        return linked.official.code if linked else None

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.operator.context import CliError, Context, parse_at
+from bot.operator.context import CliError, Context, parse_at, unit_named
 from locales import Translator
-from models.accounts import LINK_CODE_VALIDITY, issue_link_code
-from models.organization import official_by_code
+from models.accounts import LINK_CODE_VALIDITY, issue_link_code, issue_link_codes
+from models.organization import official_by_code, officials_by_unit
 from models.overdue import overdue_by_unit
 from paperwork.exporting import export_tasks
 from paperwork.importing import (
@@ -22,6 +22,7 @@ from paperwork.importing import (
     import_tasks,
     import_units,
 )
+from paperwork.link_codes import CodeRow, write_link_codes
 from paperwork.tabular import TableError
 
 
@@ -141,10 +142,21 @@ async def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 
 async def cmd_link(ctx: Context, args: argparse.Namespace) -> int:
     t = ctx.t
+    if bool(args.official_code) + bool(args.unit) + bool(args.all) != 1:
+        raise CliError(
+            t._("Name one official's code, or --unit CODE, or --all (with -o FILE for a sheet).")
+        )
+    if args.official_code:
+        return await _link_one(ctx, args.official_code)
+    return await _link_sheet(ctx, args.unit, args.output)
+
+
+async def _link_one(ctx: Context, official_code: str) -> int:
+    t = ctx.t
     async with ctx.sessions() as session:
-        official = await official_by_code(session, args.official_code)
+        official = await official_by_code(session, official_code)
         if official is None:
-            raise CliError(t._("No official has the code '{code}'.", code=args.official_code))
+            raise CliError(t._("No official has the code '{code}'.", code=official_code))
         now = ctx.clock.now()
         code = await issue_link_code(session, official, now)
         await session.commit()
@@ -164,6 +176,47 @@ async def cmd_link(ctx: Context, args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+async def _link_sheet(ctx: Context, unit_code: str | None, output: Path | None) -> int:
+    """A fresh code for each active official of a unit (or the city), as a sheet the
+    unit's office prints and hands out; earlier codes not yet used stop working."""
+    t = ctx.t
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        unit = await unit_named(ctx, session, unit_code) if unit_code else None
+        officials = await officials_by_unit(session, unit.id if unit else None, active_only=True)
+        if not officials:
+            raise CliError(t._("There is nobody to give a code to."))
+        codes = await issue_link_codes(session, officials, now)
+        await session.commit()
+    path = output or Path(f"ma-lien-ket-{unit.code if unit else 'toan-thanh-pho'}.xlsx")
+    rows = [CodeRow(o.unit.name, o.code, o.full_name, o.position, codes[o.id]) for o in officials]
+    try:
+        write_link_codes(path, rows, now + LINK_CODE_VALIDITY, _how_to_link(ctx), t)
+    except TableError:
+        raise CliError(t._("{path}: write a .xlsx or .csv file", path=path)) from None
+    print(
+        t.ngettext(
+            "Written to {path}: {n} code, valid until {moment}.",
+            "Written to {path}: {n} codes, valid until {moment}.",
+            len(rows),
+            path=path,
+            moment=t.datetime(now + LINK_CODE_VALIDITY),
+        )
+    )
+    return 0
+
+
+def _how_to_link(ctx: Context) -> list[str]:
+    """The steps an official follows, for each channel this city runs (`{code}`: theirs)."""
+    t, settings = ctx.t, ctx.settings
+    steps = []
+    if settings.telegram_token or not settings.zalo_token:
+        steps.append(t._("Telegram: open the city's bot and send /start {code}"))
+    if settings.zalo_token:
+        steps.append(t._("Zalo: open the city's bot in Zalo and send /start {code}"))
+    return steps
 
 
 async def cmd_overdue(ctx: Context, args: argparse.Namespace) -> int:
