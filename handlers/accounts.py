@@ -6,7 +6,7 @@ from handlers.arguments import syntax
 from handlers.core import Request
 from locales import LANGUAGES, translator
 from messages.reply import Reply
-from models.accounts import ChatChannel, linked_channels, redeem_link_code
+from models.accounts import ChatChannel, linked_channels, notify_channel_of, redeem_link_code
 from models.conversations import finish
 from models.organization import Unit
 from models.permissions import may_decide_extensions, may_see_unit_lists
@@ -108,7 +108,7 @@ async def help_(req: Request) -> list[Reply]:
         ]
     lines += [
         t._("/ngonngu en — switch language (vi, en)"),
-        t._("/kenh zalo — where reminders go: telegram, zalo or ca-hai"),
+        t._("/kenh zalo — where reminders go: one channel or several, or tatca (all)"),
         t._("/huy — cancel a question"),
     ]
     return [Reply("\n".join(lines))]
@@ -131,33 +131,41 @@ async def cancel(req: Request) -> list[Reply]:
     return [Reply(req.t._("There is nothing to cancel."))]
 
 
-CHANNEL_CHOICES = {
-    "telegram": "telegram",
-    "zalo": "zalo",
-    "ca-hai": "all",
-    "cahai": "all",
-    "both": "all",
-    "all": "all",
-}
+# Words for "every channel"; any channel is also named by itself.
+EVERY = {"tatca", "tat-ca", "all", "ca-hai", "cahai", "both"}
+
+
+def _channels_named(words: str) -> frozenset[ChatChannel] | str | None:
+    """`zalo matrix` → those channels; `tatca` → None (all); a word that is none: itself."""
+    chosen: set[ChatChannel] = set()
+    for word in words.replace(",", " ").lower().split():
+        if word in EVERY:
+            return None
+        if word not in ChatChannel.__members__.values():
+            return word
+        chosen.add(ChatChannel(word))
+    return frozenset(chosen)
 
 
 async def channel(req: Request) -> list[Reply]:
-    """/kenh telegram|zalo|ca-hai: where reminders and alerts go when both are linked."""
+    """/kenh zalo matrix | tatca: where reminders and alerts go, when several are linked."""
     t = req.t
-    choice = CHANNEL_CHOICES.get(req.args.strip().lower())
-    if choice is None:
-        return syntax(req, t._("Choose telegram, zalo or ca-hai (both)."))
+    names = ", ".join(c.value for c in ChatChannel)
+    usage = t._("Name one or more of: {channels}; or tatca (all).", channels=names)
+    chosen = _channels_named(req.args)
+    if isinstance(chosen, str) or chosen == frozenset():
+        return syntax(req, usage)
     assert req.official is not None
-    req.official.notify_channel = choice
-    linked = await linked_channels(req.session, req.official.id)
-    if choice == "all":
-        text = t._("Reminders and alerts will now come on every channel you have linked.")
-    else:
-        text = t._("Reminders and alerts will now come on {channel}.", channel=choice.capitalize())
-        if ChatChannel(choice) not in linked:
-            text += "\n" + t._(
-                "{channel} is not linked yet: send /start <code> to the bot there; "
-                "until then they come where you are linked.",
-                channel=choice.capitalize(),
-            )
+    req.official.notify_channel = notify_channel_of(chosen)
+    if chosen is None or chosen == frozenset(ChatChannel):
+        return [Reply(t._("Reminders and alerts will now come on every channel you have linked."))]
+    label = " + ".join(c.value.capitalize() for c in ChatChannel if c in chosen)
+    text = t._("Reminders and alerts will now come on {channel}.", channel=label)
+    missing = chosen - await linked_channels(req.session, req.official.id)
+    if missing:
+        text += "\n" + t._(
+            "{channel} is not linked yet: send /start <code> to the bot there; "
+            "until then they come where you are linked.",
+            channel=" + ".join(c.value.capitalize() for c in ChatChannel if c in missing),
+        )
     return [Reply(text)]

@@ -26,6 +26,24 @@ class ChatChannel(StrEnum):
     ZALO = "zalo"
 
 
+EVERY_CHANNEL = "all"
+
+
+def chosen_channels(notify_channel: str) -> frozenset[ChatChannel] | None:
+    """The channels an official asked reminders and alerts on (`/kenh`), None for all."""
+    names = {n for n in notify_channel.split(",") if n}
+    if not names or EVERY_CHANNEL in names:
+        return None
+    return frozenset(ChatChannel(n) for n in names if n in ChatChannel.__members__.values())
+
+
+def notify_channel_of(channels: frozenset[ChatChannel] | None) -> str:
+    """How `chosen_channels` is stored: `all`, or the names in a fixed order."""
+    if channels is None or set(channels) == set(ChatChannel):
+        return EVERY_CHANNEL
+    return ",".join(c.value for c in ChatChannel if c in channels)
+
+
 class ChatAccount(Base):
     __tablename__ = "chat_accounts"
     __table_args__ = (

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from locales import Translator, translator
-from models.accounts import ChatAccount
+from models.accounts import ChatAccount, chosen_channels
 from models.base import Base, UTCDateTime
 from models.db import insert_ignoring_duplicates, write_gate
 from models.organization import Official
@@ -140,9 +140,9 @@ class Notifier:
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
             linked = accounts.get(item.official.id, [])
-            wanted = item.official.notify_channel or "all"
-            # The chosen channel, or whatever is linked if the chosen one is not.
-            chats = [a for a in linked if wanted in ("all", a.channel.value)] or linked
+            wanted = chosen_channels(item.official.notify_channel or "")
+            # The chosen channels, or whatever is linked if none of those is.
+            chats = [a for a in linked if wanted is None or a.channel in wanted] or linked
             if not chats:
                 self.unreachable[item.official.id] = item.official
                 continue

@@ -4,7 +4,15 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from models.accounts import ChatAccount, ChatChannel, LinkCode, issue_link_code, redeem_link_code
+from models.accounts import (
+    ChatAccount,
+    ChatChannel,
+    LinkCode,
+    chosen_channels,
+    issue_link_code,
+    notify_channel_of,
+    redeem_link_code,
+)
 from tests.city import City
 from tests.conftest import NOW
 
@@ -69,3 +77,23 @@ async def test_relinking_the_same_chat_moves_it_to_the_new_official(session, cit
     await redeem(session, second)
     accounts = (await session.scalars(select(ChatAccount))).all()
     assert [a.official_id for a in accounts] == [city.officials["STP-CV"].id]
+
+
+def test_the_chosen_channels_are_stored_as_names_in_a_fixed_order() -> None:
+    both = frozenset({ChatChannel.ZALO, ChatChannel.TELEGRAM})
+    assert chosen_channels("telegram,zalo") == both
+    assert notify_channel_of(frozenset({ChatChannel.ZALO})) == "zalo"
+    assert notify_channel_of(None) == "all" and chosen_channels("all") is None
+    assert notify_channel_of(frozenset(ChatChannel)) == "all"
+    assert chosen_channels("zalo") == {ChatChannel.ZALO}
+    assert len(notify_channel_of(frozenset(ChatChannel) - {ChatChannel.TELEGRAM})) <= 16
+
+
+def test_kenh_reads_several_channels_all_or_a_word_that_is_none() -> None:
+    from handlers.accounts import _channels_named
+
+    assert _channels_named("zalo, telegram") == {ChatChannel.ZALO, ChatChannel.TELEGRAM}
+    assert _channels_named("ZALO") == {ChatChannel.ZALO}
+    assert _channels_named("zalo tatca") is None
+    assert _channels_named("zalo fax") == "fax"
+    assert _channels_named("") == frozenset()

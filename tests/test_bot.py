@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models import DeadlineChange, OutboxMessage, OutboxState, Task, TaskEvent
-from models.accounts import ChatAccount
+from models import DeadlineChange, Official, OutboxMessage, OutboxState, Task, TaskEvent
+from models.accounts import ChatAccount, ChatChannel
 from models.clock import FixedClock
 from models.deadlines import ChangeState
 from models.tasks import Channel, TaskStatus
@@ -510,3 +510,25 @@ async def test_every_reply_is_recorded_in_the_outbox_as_sent(bot) -> None:
     channel = "zalo" if isinstance(bot, harness.ZaloBot) else "telegram"
     assert rows[1].text.startswith("📋 Nhiệm vụ của đồng chí")
     assert rows[1].key.startswith(f"reply:{channel}:update ")
+
+
+async def test_kenh_takes_one_channel_several_or_all_and_refuses_what_is_none(bot) -> None:
+    await bot.link("SXD-CV")
+    [one] = await bot.send("SXD-CV", "/kenh zalo")
+    assert one.startswith("Từ nay nhắc việc và cảnh báo được gửi qua Zalo.")
+    assert await _notify_channel(bot) == "zalo"
+    [wrong] = await bot.send("SXD-CV", "/kenh zalo fax")
+    assert "tatca" in wrong
+    assert await _notify_channel(bot) == "zalo"  # unchanged
+    [named] = await bot.send("SXD-CV", "/kenh " + " ".join(c.value for c in ChatChannel))
+    assert named.startswith("Từ nay nhắc việc và cảnh báo được gửi đến mọi kênh")
+    [every] = await bot.send("SXD-CV", "/channel all")
+    assert every == "Từ nay nhắc việc và cảnh báo được gửi đến mọi kênh đồng chí đã liên kết."
+    assert await _notify_channel(bot) == "all"
+
+
+async def _notify_channel(bot) -> str:
+    async with bot.sessions() as session:
+        return await session.scalar(
+            select(Official.notify_channel).where(Official.code == "SXD-CV")
+        )
