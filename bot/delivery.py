@@ -194,13 +194,24 @@ class OutboxSender:
             work = await _work(session, messages)
         if not work:
             return 0
-        results = await asyncio.gather(*(self._send_and_record(item) for item in work))
-        return sum(1 for outcome in results if outcome == "sent")
+        accepted: asyncio.Queue[tuple[Work, Outcome]] = asyncio.Queue()
 
-    async def _send_and_record(self, item: Work) -> str:
-        result = await self._deliver(item)
-        await self._record([item], [result])
-        return result[0]
+        async def send(item: Work) -> None:
+            accepted.put_nowait((item, await self._deliver(item)))
+
+        sending = asyncio.gather(*(send(item) for item in work))
+        sent = recorded = 0
+        while recorded < len(work):
+            # Record each result as soon as it comes; those that come while a record is
+            # being written go together in the next one, rather than a commit per message.
+            done = [await accepted.get()]
+            while not accepted.empty():
+                done.append(accepted.get_nowait())
+            await self._record([item for item, _ in done], [result for _, result in done])
+            recorded += len(done)
+            sent += sum(1 for _, (outcome, _, _) in done if outcome == "sent")
+        await sending
+        return sent
 
     async def send_now(self, message_ids: list[int]) -> None:
         """Send the replies a command just wrote (claimed with the change they report), in
@@ -228,7 +239,9 @@ class OutboxSender:
 
     async def _record(self, work: list[Work], results: list[Outcome]) -> None:
         now = self.clock.now()
-        async with self.gate.urgent(), self.sessions() as session, session.begin():
+        # A reply's record goes first, like the command it answers; bulk lets commands go first.
+        gate = self.gate.urgent() if any(item.reply for item in work) else self.gate.bulk()
+        async with gate, self.sessions() as session, session.begin():
             for item, (outcome, detail, retry) in zip(work, results, strict=True):
                 retry_at = (
                     now + retry if retry is not None and item.attempts + 1 < MAX_ATTEMPTS else None
