@@ -60,14 +60,25 @@ def file_links(settings: Settings, clock: Clock) -> FileLinks | None:
 
 
 def configured_channels(
-    settings: Settings, links: FileLinks | None, *, poll_interval: float = 0.0
+    settings: Settings,
+    links: FileLinks | None,
+    *,
+    poll_interval: float = 0.0,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> list[Channel]:
-    """Every channel whose token is set, in a fixed order."""
+    """Every channel whose settings are present, in a fixed order. Matrix keeps its login
+    and sync position in the database, so it needs `sessions`."""
     channels: list[Channel] = []
     if settings.telegram_token:
         channels.append(TelegramChannel(settings, poll_interval=poll_interval))
     if settings.zalo_token:
         channels.append(ZaloChannel(settings, links))
+    if settings.matrix and sessions is not None:
+        # Imported here: bot.matrix raises this module's ChannelDown and ChannelRefused, and
+        # a deployment without Matrix does not load its client library.
+        from bot.matrix import MatrixChannel
+
+        channels.append(MatrixChannel(settings, sessions))
     return channels
 
 

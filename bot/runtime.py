@@ -70,7 +70,7 @@ async def start_bot(
 ) -> Running:
     """Start every configured channel, the outbox sender, the web server and the jobs."""
     links = file_links(settings, clock)
-    channels = configured_channels(settings, links, poll_interval=poll_interval)
+    channels = configured_channels(settings, links, poll_interval=poll_interval, sessions=sessions)
     sender = outbox_sender(sessions, clock, channels, idle_seconds=idle_seconds)
     core = Core(
         sessions, clock, CoreSettings(due_soon_days=settings.due_soon_days), sender.send_now
@@ -128,7 +128,7 @@ async def deliver_due(
 ) -> int:
     """Send what the outbox holds that is due now, without the bot running (`dondoc tick`):
     the same channels, file links and sender as `dondoc run`."""
-    channels = configured_channels(settings, file_links(settings, clock))
+    channels = configured_channels(settings, file_links(settings, clock), sessions=sessions)
     try:
         for channel in channels:
             await channel.open()

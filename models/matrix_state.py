@@ -29,7 +29,7 @@ class MatrixState(Base):
 @dataclass(frozen=True)
 class Login:
     device_id: str
-    access_token: str
+    access_token: str | None  # None: log in again, on the same device
 
 
 async def _row(session: AsyncSession, user_id: str) -> MatrixState:
@@ -42,7 +42,7 @@ async def _row(session: AsyncSession, user_id: str) -> MatrixState:
 
 async def stored_login(session: AsyncSession, user_id: str) -> Login | None:
     row = await session.get(MatrixState, user_id)
-    if row is None or not row.device_id or not row.access_token:
+    if row is None or not row.device_id:
         return None
     return Login(row.device_id, row.access_token)
 
