@@ -15,27 +15,34 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD = ("telegram", "zalo")
-NEW = ("telegram", "zalo", "matrix")
-# table → its columns holding a chat's or a person's id on the channel
-IDS = {
-    "chat_accounts": ("external_user_id", "chat_id"),
-    "conversations": ("chat_id", "user_id"),
-    "outbox": ("chat_id",),
+CHAT = ("telegram", "zalo")
+AUDIT = ("telegram", "zalo", "cli", "import", "system")
+# table → (the enum its `channel` column holds, its values before 0008, the columns holding
+# a chat's or a person's id on the channel)
+TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "chat_accounts": ("chat_channel", CHAT, ("external_user_id", "chat_id")),
+    "conversations": ("chat_channel", CHAT, ("chat_id", "user_id")),
+    "outbox": ("chat_channel", CHAT, ("chat_id",)),
+    "task_events": ("channel", AUDIT, ()),
 }
 
 
-def _channel(values: tuple[str, ...]) -> sa.Enum:
-    return sa.Enum(
-        *values, name="chat_channel", native_enum=False, create_constraint=True, length=24
-    )
+def _enum(name: str, values: tuple[str, ...]) -> sa.Enum:
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=24)
 
 
-def _alter(values: tuple[str, ...], width: int, was: int, before: tuple[str, ...]) -> None:
+def _with_matrix(values: tuple[str, ...]) -> tuple[str, ...]:
+    return (*values[:2], "matrix", *values[2:])
+
+
+def _alter(upgrading: bool) -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    for table, columns in IDS.items():
-        if postgres:  # the CHECK (ck_<table>_chat_channel) is replaced; SQLite rebuilds the table
-            op.drop_constraint("chat_channel", table, type_="check")
+    width, was = (255, 64) if upgrading else (64, 255)
+    for table, (name, old, columns) in TABLES.items():
+        new = _with_matrix(old)
+        before, after = (old, new) if upgrading else (new, old)
+        if postgres:  # the CHECK (ck_<table>_<name>) is replaced; SQLite rebuilds the table
+            op.drop_constraint(name, table, type_="check")
         elif table == "outbox":
             # Dropping the old outbox would cascade to its delivery attempts: keep them aside.
             op.execute("CREATE TEMPORARY TABLE attempts_0008 AS SELECT * FROM delivery_attempts")
@@ -43,8 +50,8 @@ def _alter(values: tuple[str, ...], width: int, was: int, before: tuple[str, ...
             if not postgres:  # the rebuilt table takes its CHECK from the new type
                 batch.alter_column(
                     "channel",
-                    existing_type=_channel(before),
-                    type_=_channel(values),
+                    existing_type=_enum(name, before),
+                    type_=_enum(name, after),
                     existing_nullable=False,
                 )
             for column in columns:
@@ -55,11 +62,7 @@ def _alter(values: tuple[str, ...], width: int, was: int, before: tuple[str, ...
                     existing_nullable=False,
                 )
         if postgres:
-            op.create_check_constraint(
-                "chat_channel",
-                table,
-                sa.column("channel").in_(values),
-            )
+            op.create_check_constraint(name, table, sa.column("channel").in_(after))
         elif table == "outbox":
             op.execute("DELETE FROM delivery_attempts")
             op.execute("INSERT INTO delivery_attempts SELECT * FROM attempts_0008")
@@ -67,7 +70,7 @@ def _alter(values: tuple[str, ...], width: int, was: int, before: tuple[str, ...
 
 
 def upgrade() -> None:
-    _alter(NEW, 255, 64, OLD)
+    _alter(upgrading=True)
     op.create_table(
         "matrix_state",
         sa.Column("user_id", sa.String(length=255), nullable=False),
@@ -80,7 +83,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("matrix_state")
-    op.execute("DELETE FROM chat_accounts WHERE channel = 'matrix'")
-    op.execute("DELETE FROM conversations WHERE channel = 'matrix'")
-    op.execute("DELETE FROM outbox WHERE channel = 'matrix'")
-    _alter(OLD, 64, 255, NEW)
+    for table in ("chat_accounts", "conversations", "outbox"):
+        op.execute(f"DELETE FROM {table} WHERE channel = 'matrix'")
+    op.execute("UPDATE task_events SET channel = 'system' WHERE channel = 'matrix'")
+    _alter(upgrading=False)
