@@ -47,7 +47,7 @@ class Settings:
     # Synapse lets a user send about 0.2 messages a second with bursts of 10 unless the
     # operator lifts the bot's limit (README); its 429s are honoured either way.
     matrix_send_per_second: float = 5.0
-    matrix_send_per_chat_seconds: float = 0.0
+    matrix_send_per_chat_seconds: float = 0.5  # one room's messages spaced, so read in order
     files_url: str = ""  # public base URL of the file links (Zalo gets files as links)
     files_listen: str = "127.0.0.1:8445"
     files_secret: str = ""
@@ -111,7 +111,9 @@ class Settings:
             matrix_password=env.get("DONDOC_MATRIX_PASSWORD", ""),
             matrix_token=env.get("DONDOC_MATRIX_TOKEN", ""),
             matrix_send_per_second=float(env.get("DONDOC_MATRIX_SEND_PER_SECOND") or 5),
-            matrix_send_per_chat_seconds=float(env.get("DONDOC_MATRIX_SEND_PER_CHAT_SECONDS") or 0),
+            matrix_send_per_chat_seconds=float(
+                env.get("DONDOC_MATRIX_SEND_PER_CHAT_SECONDS") or 0.5
+            ),
             work_start=time.fromisoformat(env.get("DONDOC_WORK_START") or "07:30"),
             work_end=time.fromisoformat(env.get("DONDOC_WORK_END") or "17:00"),
             reminder_days=tuple(sorted({int(x) for x in reminder_days.split(",")}, reverse=True))

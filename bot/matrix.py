@@ -94,26 +94,25 @@ class MatrixSender(ChannelSender):
         return event_id
 
     async def send_file(self, chat_id: str, file: File, language: str) -> str:
-        """The caption as a message of its own (it rings like any message), then the file."""
+        """Uploaded to the media repository, then sent with the caption as its body (a
+        client that knows no captions shows it as the file's name)."""
+        content = file.content
         with _outcomes():
-            if file.caption:
-                for part in split_text(file.caption, MAX_TEXT):
-                    await self._send(chat_id, text_content(part))
-            content = file.content
             uploaded, _ = await self.client.upload(
                 lambda _limited, _timeouts: content,
                 content_type=file.media_type,
                 filename=file.filename,
                 filesize=len(content),
             )
-            url = checked(uploaded).content_uri
+            caption = text_content(file.caption[:MAX_TEXT]) if file.caption else {}
             return await self._send(
                 chat_id,
                 {
+                    **caption,
                     "msgtype": "m.image" if file.kind is FileKind.PHOTO else "m.file",
-                    "body": file.filename,
+                    "body": file.caption[:MAX_TEXT] or file.filename,
                     "filename": file.filename,
-                    "url": url,
+                    "url": checked(uploaded).content_uri,
                     "info": {"mimetype": file.media_type, "size": len(content)},
                 },
             )
