@@ -18,6 +18,7 @@ from bot.channels import ChannelDown, ChannelRefused, configured_channels
 from bot.config import Settings
 from bot.delivery import OutboxSender, RateLimiter
 from bot.matrix import MatrixChannel
+from bot.matrix_sync import command_text, since_invited
 from bot.runtime import Running, start_bot
 from models import Official, OutboxMessage, OutboxState, Task, TaskEvent
 from models.accounts import ChatAccount, ChatChannel, issue_link_code
@@ -411,3 +412,65 @@ async def test_an_encrypted_room_gets_a_plain_explanation_once(matrix) -> None:
     await asyncio.sleep(0.5)
     await matrix.settle()
     assert len(await person.from_bot(room, matrix.bot.user_id)) == 1
+
+
+# ------------------------------------------------------------------ configuration
+
+
+def test_matrix_is_configured_by_homeserver_user_and_a_password_or_token(sessions) -> None:
+    base = {"DONDOC_MATRIX_HOMESERVER": "https://matrix.thanhpho.gov.vn"}
+    user = {**base, "DONDOC_MATRIX_USER": "@dondoc:thanhpho.gov.vn"}
+    for env, configured in (
+        (base, False),
+        (user, False),
+        ({**user, "DONDOC_MATRIX_PASSWORD": "mật khẩu"}, True),
+        ({**user, "DONDOC_MATRIX_TOKEN": "syt_x"}, True),
+    ):
+        settings = Settings.from_env(env)
+        channels = configured_channels(settings, None, sessions=sessions)
+        assert [c.name for c in channels] == ([ChatChannel.MATRIX] if configured else [])
+    settings = Settings.from_env({**user, "DONDOC_MATRIX_SEND_PER_SECOND": "50"})
+    assert settings.matrix_send_per_second == 50
+
+
+def test_run_without_any_channel_names_the_matrix_variables_too(dondoc, monkeypatch) -> None:
+    for name in ("TELEGRAM_TOKEN", "ZALO_TOKEN", "MATRIX_HOMESERVER", "MATRIX_USER"):
+        monkeypatch.delenv(f"DONDOC_{name}", raising=False)
+    code, _, err = dondoc("run")
+    assert code == 2
+    assert "DONDOC_MATRIX_HOMESERVER" in err and "DONDOC_ZALO_TOKEN" in err
+
+
+# ------------------------------------------------------------------ reading events
+
+
+def test_a_reply_and_elements_double_slash_are_read_as_the_command() -> None:
+    assert command_text({"body": "  /viec  "}) == "/viec"
+    assert command_text({"body": "//xong 4102 Đã xong"}) == "/xong 4102 Đã xong"
+    reply = {
+        "body": "> <@dondoc:localhost> 📌 Nhiệm vụ #4102\n\n/xong 4102",
+        "m.relates_to": {"m.in_reply_to": {"event_id": "$e"}},
+    }
+    assert command_text(reply) == "/xong 4102"
+
+
+def test_only_what_came_after_the_invitation_is_answered_in_a_room_just_joined() -> None:
+    bot = "@dondoc:localhost"
+
+    def member(state: str, before: str | None = None) -> dict[str, object]:
+        unsigned = {"prev_content": {"membership": before}} if before else {}
+        return {
+            "type": "m.room.member",
+            "state_key": bot,
+            "content": {"membership": state},
+            "unsigned": unsigned,
+        }
+
+    def said(text: str) -> dict[str, object]:
+        return {"type": "m.room.message", "content": {"body": text}}
+
+    joined = [said("old"), member("invite"), said("/start X"), member("join", "invite")]
+    assert since_invited(joined, bot) == [said("/start X"), member("join", "invite")]
+    assert since_invited([said("a"), member("join"), said("b")], bot) == [said("b")]
+    renamed = [said("a"), member("join", "join"), said("b")]  # a display name change
+    assert since_invited(renamed, bot) == renamed
