@@ -123,9 +123,7 @@ class MatrixChannel:
 
     name = ChatChannel.MATRIX
 
-    def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], **options: Any
-    ) -> None:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.sessions = sessions
         self.client = new_client(settings)
@@ -133,7 +131,6 @@ class MatrixChannel:
         self.limiter = RateLimiter(
             settings.matrix_send_per_second, settings.matrix_send_per_chat_seconds
         )
-        self.options = options  # for the receiver: poll_ms, join_delay (tests shorten them)
         self._receiver: MatrixReceiver | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -182,9 +179,7 @@ class MatrixChannel:
 
     async def start(self, core: Core) -> None:
         """Run the sync loop: join invitations, answer messages, resume where it stopped."""
-        self._receiver = MatrixReceiver(
-            self.client, self.settings, self.sessions, core, **self.options
-        )
+        self._receiver = MatrixReceiver(self.client, self.settings, self.sessions, core)
         self._task = asyncio.create_task(self._receiver.run(), name="matrix-sync")
 
     async def stop(self) -> None:

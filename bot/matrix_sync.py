@@ -105,28 +105,35 @@ class MatrixReceiver:
         wait = self.retry_seconds
         while True:
             try:
-                response = checked(
-                    await self.client.sync(
-                        # The very first sync only learns where the rooms stand: quickly.
-                        timeout=self.poll_ms if since else 0,
-                        since=since,
-                        sync_filter=SYNC_FILTER,
-                    )
-                )
+                since = await self.sync_once(since)
+                wait = self.retry_seconds
             except (MatrixError, *NETWORK) as error:
                 log.warning("Matrix sync failed (%s); retrying in %.0f s", error, wait)
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, MAX_RETRY_SECONDS)
+            except Exception:  # a database hiccup, a bug: log it, and keep the bot receiving
+                log.exception("Matrix sync batch failed; retrying in %.0f s", wait)
+            else:
                 continue
-            wait = self.retry_seconds
-            await self.handle(response, history=since is None)
-            since = response.next_batch
-            async with (
-                write_gate(self.sessions.kw["bind"]).urgent(),
-                self.sessions() as session,
-                session.begin(),
-            ):
-                await keep_sync_token(session, self.user, since)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, MAX_RETRY_SECONDS)
+
+    async def sync_once(self, since: str | None) -> str:
+        """One long poll and its events; returns the position to continue from, once kept."""
+        response = checked(
+            await self.client.sync(
+                # The very first sync only learns where the rooms stand: quickly.
+                timeout=self.poll_ms if since else 0,
+                since=since,
+                sync_filter=SYNC_FILTER,
+            )
+        )
+        await self.handle(response, history=since is None)
+        async with (
+            write_gate(self.sessions.kw["bind"]).urgent(),
+            self.sessions() as session,
+            session.begin(),
+        ):
+            await keep_sync_token(session, self.user, response.next_batch)
+        return str(response.next_batch)
 
     async def handle(self, response: Any, *, history: bool) -> None:
         """One sync batch: accept invitations, then answer each new message in order. On the

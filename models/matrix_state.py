@@ -52,14 +52,6 @@ async def keep_login(session: AsyncSession, user_id: str, login: Login) -> None:
     row.device_id, row.access_token = login.device_id, login.access_token
 
 
-async def forget_token(session: AsyncSession, user_id: str) -> None:
-    """The token no longer works (logged out, password changed); the device id stays, so the
-    next login takes the same device again."""
-    row = await session.get(MatrixState, user_id)
-    if row is not None:
-        row.access_token = None
-
-
 async def sync_token(session: AsyncSession, user_id: str) -> str | None:
     return await session.scalar(
         select(MatrixState.next_batch).where(MatrixState.user_id == user_id)
