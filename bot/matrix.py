@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # a character, so a message longer than this goes as several.
 MAX_TEXT = 8000
 DEVICE_NAME = "Đôn Đốc"
+STOP_SECONDS = 3.0
 
 
 def text_content(text: str) -> dict[str, str]:
@@ -183,7 +184,11 @@ class MatrixChannel:
         self._task = asyncio.create_task(self._receiver.run(), name="matrix-sync")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Let the batch in hand be answered and recorded (a reply cut off between being
+        sent and being marked sent would go out again), then end the long poll."""
+        if self._task is not None and self._receiver is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._receiver.idle.wait(), STOP_SECONDS)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

@@ -98,6 +98,8 @@ class MatrixReceiver:
         self.retry_seconds = retry_seconds
         self.members: dict[str, int] = {}  # room → joined members, until one joins or leaves
         self.invited: set[str] = set()  # invitations not yet accepted (a join failed)
+        self.idle = asyncio.Event()  # set while no batch is in hand: stopping then is safe
+        self.idle.set()
 
     async def run(self) -> None:
         async with self.sessions() as session:
@@ -126,13 +128,17 @@ class MatrixReceiver:
                 sync_filter=SYNC_FILTER,
             )
         )
-        await self.handle(response, history=since is None)
-        async with (
-            write_gate(self.sessions.kw["bind"]).urgent(),
-            self.sessions() as session,
-            session.begin(),
-        ):
-            await keep_sync_token(session, self.user, response.next_batch)
+        self.idle.clear()
+        try:
+            await self.handle(response, history=since is None)
+            async with (
+                write_gate(self.sessions.kw["bind"]).urgent(),
+                self.sessions() as session,
+                session.begin(),
+            ):
+                await keep_sync_token(session, self.user, response.next_batch)
+        finally:
+            self.idle.set()
         return str(response.next_batch)
 
     async def handle(self, response: Any, *, history: bool) -> None:
