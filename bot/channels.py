@@ -58,8 +58,10 @@ def configured_channels(
     *,
     poll_interval: float = 0.0,
     first_retry: float = FIRST_RETRY_SECONDS,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> list[Channel]:
-    """Every channel whose token is set, in a fixed order."""
+    """Every channel whose settings are present, in a fixed order. Matrix keeps its login
+    and sync position in the database, so it needs `sessions`."""
     channels: list[Channel] = []
     if settings.telegram_token:
         channels.append(
@@ -67,6 +69,11 @@ def configured_channels(
         )
     if settings.zalo_token:
         channels.append(ZaloChannel(settings, links))
+    if settings.matrix:
+        # Imported here: a deployment without Matrix does not load its client library.
+        from bot.matrix import MatrixChannel
+
+        channels.append(MatrixChannel(settings, sessions))
     return channels
 
 

@@ -40,6 +40,14 @@ class Settings:
     # Zalo publishes no flood limits: go slowly, and honour its 429s.
     zalo_send_per_second: float = 5.0
     zalo_send_per_chat_seconds: float = 1.0
+    matrix_homeserver: str = ""  # base URL, e.g. https://matrix.thanhpho.gov.vn
+    matrix_user: str = ""  # the bot's full id, e.g. @dondoc:thanhpho.gov.vn
+    matrix_password: str = ""  # logs in once; the device and token are kept in the database
+    matrix_token: str = ""  # or an access token made elsewhere
+    # Synapse lets a user send about 0.2 messages a second with bursts of 10 unless the
+    # operator lifts the bot's limit (README); its 429s are honoured either way.
+    matrix_send_per_second: float = 5.0
+    matrix_send_per_chat_seconds: float = 0.5  # one room's messages spaced, so read in order
     files_url: str = ""  # public base URL of the file links (Zalo gets files as links)
     files_listen: str = "127.0.0.1:8445"
     files_secret: str = ""
@@ -49,6 +57,15 @@ class Settings:
     reminder_days: tuple[int, ...] = (7, 3, 1)
     alerts_at_once: bool = False
     overdue_alert_days: int = 7
+
+    @property
+    def matrix(self) -> bool:
+        """Matrix is configured: a homeserver, the bot's id, and a password or a token."""
+        return bool(
+            self.matrix_homeserver
+            and self.matrix_user
+            and (self.matrix_password or self.matrix_token)
+        )
 
     @property
     def cadence(self) -> Cadence:
@@ -89,6 +106,14 @@ class Settings:
             zalo_webhook_listen=env.get("DONDOC_ZALO_WEBHOOK_LISTEN") or "127.0.0.1:8444",
             zalo_send_per_second=float(env.get("DONDOC_ZALO_SEND_PER_SECOND") or 5),
             zalo_send_per_chat_seconds=float(env.get("DONDOC_ZALO_SEND_PER_CHAT_SECONDS") or 1),
+            matrix_homeserver=env.get("DONDOC_MATRIX_HOMESERVER", ""),
+            matrix_user=env.get("DONDOC_MATRIX_USER", ""),
+            matrix_password=env.get("DONDOC_MATRIX_PASSWORD", ""),
+            matrix_token=env.get("DONDOC_MATRIX_TOKEN", ""),
+            matrix_send_per_second=float(env.get("DONDOC_MATRIX_SEND_PER_SECOND") or 5),
+            matrix_send_per_chat_seconds=float(
+                env.get("DONDOC_MATRIX_SEND_PER_CHAT_SECONDS") or 0.5
+            ),
             work_start=time.fromisoformat(env.get("DONDOC_WORK_START") or "07:30"),
             work_end=time.fromisoformat(env.get("DONDOC_WORK_END") or "17:00"),
             reminder_days=tuple(sorted({int(x) for x in reminder_days.split(",")}, reverse=True))

@@ -95,7 +95,7 @@ async def start_bot(
             all_disabled.set()
 
     channels = configured_channels(
-        settings, links, poll_interval=poll_interval, first_retry=first_retry
+        settings, links, poll_interval=poll_interval, first_retry=first_retry, sessions=sessions
     )
     for channel in channels:
         keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry))
@@ -156,7 +156,7 @@ async def deliver_due(
 ) -> int:
     """Send what the outbox holds that is due now, without the bot running (`dondoc tick`):
     the same channels, file links and sender as `dondoc run`."""
-    channels = configured_channels(settings, file_links(settings, clock))
+    channels = configured_channels(settings, file_links(settings, clock), sessions=sessions)
     opened = []
     try:
         for channel in channels:

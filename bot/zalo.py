@@ -31,6 +31,7 @@ from bot.delivery import (
     Unreachable,
 )
 from bot.files import VALID_DAYS, FileLinks
+from bot.typed_commands import with_typed_commands
 from handlers.core import Incoming
 from handlers.router import Core
 from locales import translator
@@ -125,12 +126,7 @@ def incoming_from(update: dict[str, Any]) -> Incoming | None:
 
 def render(text: str, buttons: list[list[tuple[str, str]]], language: str) -> list[str]:
     """The text with each button as the command to type, cut to Zalo's limit at line ends."""
-    if buttons:
-        t = translator(language)
-        choices = [f"• {label}: {data}" for row in buttons for label, data in row]
-        heading = t._("Reply with:")
-        text = f"{text}\n\n{heading}\n" + "\n".join(choices)
-    return split_text(text, MAX_TEXT)
+    return split_text(with_typed_commands(text, buttons, language), MAX_TEXT)
 
 
 async def send_text(

@@ -7,6 +7,7 @@ from models.calendar import CalendarOverride
 from models.conversations import Conversation
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
+from models.matrix_state import MatrixState
 from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
@@ -26,6 +27,7 @@ __all__ = [
     "Document",
     "DocumentKind",
     "LinkCode",
+    "MatrixState",
     "Notice",
     "Official",
     "OfficialRole",

@@ -24,6 +24,7 @@ _CODE_LENGTH = 10
 class ChatChannel(StrEnum):
     TELEGRAM = "telegram"
     ZALO = "zalo"
+    MATRIX = "matrix"
 
 
 EVERY_CHANNEL = "all"
@@ -52,8 +53,9 @@ class ChatAccount(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[ChatChannel] = mapped_column(enum_column(ChatChannel, "chat_channel"))
-    external_user_id: Mapped[str] = mapped_column(String(64))
-    chat_id: Mapped[str] = mapped_column(String(64))
+    # Up to 255: a Matrix user id or room id is that long at most (Telegram's and Zalo's are short).
+    external_user_id: Mapped[str] = mapped_column(String(255))
+    chat_id: Mapped[str] = mapped_column(String(255))
     official_id: Mapped[int] = mapped_column(ForeignKey("officials.id"), index=True)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -44,8 +44,12 @@ class Attachment(Base):
 
     @property
     def media_type(self) -> str:
-        suffix = self.filename[self.filename.rfind(".") :].lower()
-        return MEDIA_TYPES.get(suffix, "application/octet-stream")
+        return media_type(self.filename)
+
+
+def media_type(filename: str) -> str:
+    suffix = filename[filename.rfind(".") :].lower()
+    return MEDIA_TYPES.get(suffix, "application/octet-stream")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ class File:
     content: bytes
     caption: str = ""
     id: int | None = None  # once stored: what a link to the file names
+
+    @property
+    def media_type(self) -> str:
+        return media_type(self.filename)
 
 
 async def store(session: AsyncSession, key: str, file: File, now: datetime) -> int:

@@ -26,8 +26,8 @@ class Conversation(Base):
     channel: Mapped[ChatChannel] = mapped_column(
         enum_column(ChatChannel, "chat_channel"), primary_key=True
     )
-    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[str] = mapped_column(Text, default="{}")

@@ -51,7 +51,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[ChatChannel] = mapped_column(enum_column(ChatChannel, "chat_channel"))
-    chat_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(255))
     official_id: Mapped[int | None] = mapped_column(ForeignKey("officials.id"), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.ALERT)
     # The recipient's language: what a channel adds around the text (Zalo's typed-command

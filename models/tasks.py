@@ -42,6 +42,7 @@ class Channel(StrEnum):
 
     TELEGRAM = "telegram"
     ZALO = "zalo"
+    MATRIX = "matrix"
     CLI = "cli"
     IMPORT = "import"
     SYSTEM = "system"

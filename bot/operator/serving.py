@@ -42,11 +42,14 @@ async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
-    if not (ctx.settings.telegram_token or ctx.settings.zalo_token):
+    settings = ctx.settings
+    if not (settings.telegram_token or settings.zalo_token or settings.matrix):
         raise CliError(
             ctx.t._(
                 "No channel is configured: set DONDOC_TELEGRAM_TOKEN (the bot's token from "
-                "@BotFather) or DONDOC_ZALO_TOKEN (from Zalo's bot creator), or both."
+                "@BotFather), DONDOC_ZALO_TOKEN (from Zalo's bot creator), or "
+                "DONDOC_MATRIX_HOMESERVER with DONDOC_MATRIX_USER and DONDOC_MATRIX_PASSWORD "
+                "(or DONDOC_MATRIX_TOKEN) for the city's own Matrix server; any of them or several."
             )
         )
     print(ctx.t._("The bot is running. Ctrl+C stops."), flush=True)
@@ -73,7 +76,7 @@ async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
     }
     queued = ", ".join(f"{labels[name]} {t.number(n)}" for name, n in counts.items())
     print(t._("Jobs due at {moment}: {queued}.", moment=t.datetime(moment), queued=queued))
-    if not (ctx.settings.telegram_token or ctx.settings.zalo_token):
+    if not (ctx.settings.telegram_token or ctx.settings.zalo_token or ctx.settings.matrix):
         print(t._("No channel is configured: the messages stay in the outbox until the bot runs."))
         return 0
     sent = await deliver_due(ctx.settings, ctx.sessions, FixedClock(moment))
