@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from models.accounts import ChatChannel, redeem_link_code
+from models.db import create_engine, session_factory
 from tests.conftest import NOW
 from tests.files import (
     OFFICIAL_HEADER,
@@ -120,7 +121,7 @@ def test_demo_loads_the_sample_city_and_prints_the_overdue_summary(dondoc) -> No
 
 
 def test_link_writes_a_sheet_of_fresh_codes_for_a_unit_or_the_city(
-    dondoc, register: Path, sessions
+    dondoc, register: Path, database_url: str
 ) -> None:
     old = dondoc("link", "SXD-LD")[1].split(": ")[1].split()[0]
     sheet = register / "ma-sxd.xlsx"
@@ -144,8 +145,8 @@ def test_link_writes_a_sheet_of_fresh_codes_for_a_unit_or_the_city(
         "Giám đốc",
     )
     assert f"/start {link_code}" in how
-    assert asyncio.run(_redeem(sessions, old)) is None  # the code printed before no longer works
-    assert asyncio.run(_redeem(sessions, link_code)) == "SXD-LD"
+    assert asyncio.run(_redeem(database_url, old)) is None  # the code printed before no longer works
+    assert asyncio.run(_redeem(database_url, link_code)) == "SXD-LD"
 
     every = register / "ma-ca-thanh-pho.csv"
     assert dondoc("link", "--all", "-o", str(every))[0] == 0
@@ -159,14 +160,19 @@ def test_link_says_what_to_name(dondoc, register: Path) -> None:
     assert code == 2 and "KHONGCO" in err
 
 
-async def _redeem(sessions, code: str) -> str | None:
-    async with sessions() as session, session.begin():
-        linked = await redeem_link_code(
-            session,
-            code,
-            channel=ChatChannel.TELEGRAM,
-            external_user_id=f"u{code}",
-            chat_id=f"u{code}",
-            now=NOW,
-        )
-        return linked.official.code if linked else None
+async def _redeem(database_url: str, code: str) -> str | None:
+    """Redeem a code as the bot would, on this test's database (in its own event loop)."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            linked = await redeem_link_code(
+                session,
+                code,
+                channel=ChatChannel.TELEGRAM,
+                external_user_id=f"u{code}",
+                chat_id=f"u{code}",
+                now=NOW,
+            )
+            return linked.official.code if linked else None
+    finally:
+        await engine.dispose()
