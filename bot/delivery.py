@@ -183,9 +183,9 @@ class OutboxSender:
     async def drain_once(self) -> int:
         """Send what is due now, a batch at a time; returns how many were sent.
 
-        The batch's chats are served concurrently, each message when the flood limits allow,
-        and each is marked sent on its own the moment the channel accepts it: a crash repeats
-        at most the messages in flight, and loses none.
+        The batch's chats are served concurrently, each chat's messages in order, each when
+        the flood limits allow, and each is marked sent on its own the moment the channel
+        accepts it: a crash repeats at most the messages in flight, and loses none.
         """
         if not self.senders:  # no channel is up yet: everything waits
             return 0
@@ -194,21 +194,41 @@ class OutboxSender:
             work = await _work(session, messages)
         if not work:
             return 0
-        accepted: asyncio.Queue[tuple[Work, Outcome]] = asyncio.Queue()
+        chats: dict[tuple[ChatChannel, str], list[Work]] = {}
+        for item in work:  # claimed most urgent first, so each chat's list is in order
+            chats.setdefault((item.channel, item.chat_id), []).append(item)
+        accepted: asyncio.Queue[tuple[Work, Outcome] | int] = asyncio.Queue()
 
-        async def send(item: Work) -> None:
-            accepted.put_nowait((item, await self._deliver(item)))
+        async def send_in_order(items: list[Work]) -> None:
+            """A chat's messages one after the other; after one that did not go, the rest
+            go back untried, to follow it."""
+            for index, item in enumerate(items):
+                result = await self._deliver(item)
+                accepted.put_nowait((item, result))
+                if result[0] != "sent":
+                    if rest := items[index + 1 :]:
+                        await self._release(rest)
+                        accepted.put_nowait(len(rest))
+                    return
 
-        sending = asyncio.gather(*(send(item) for item in work))
-        sent = recorded = 0
-        while recorded < len(work):
+        sending = asyncio.gather(*(send_in_order(items) for items in chats.values()))
+        sent = settled = 0
+        while settled < len(work):
             # Record each result as soon as it comes; those that come while a record is
             # being written go together in the next one, rather than a commit per message.
-            done = [await accepted.get()]
-            while not accepted.empty():
-                done.append(accepted.get_nowait())
-            await self._record([item for item, _ in done], [result for _, result in done])
-            recorded += len(done)
+            done: list[tuple[Work, Outcome]] = []
+            entry = await accepted.get()
+            while True:
+                if isinstance(entry, int):
+                    settled += entry
+                else:
+                    done.append(entry)
+                if accepted.empty():
+                    break
+                entry = accepted.get_nowait()
+            if done:
+                await self._record([item for item, _ in done], [result for _, result in done])
+            settled += len(done)
             sent += sum(1 for _, (outcome, _, _) in done if outcome == "sent")
         await sending
         return sent

@@ -25,7 +25,7 @@ async def test_migrations_match_the_models(engine) -> None:
 async def test_matrix_migration_keeps_the_rows_and_admits_the_new_channel(
     database_url: str,
 ) -> None:
-    """0009 rebuilds the tables holding a channel (on SQLite): nothing queued, delivered or
+    """0008 rebuilds the tables holding a channel (on SQLite): nothing queued, delivered or
     linked before it may be lost, and `matrix` is then accepted where `fax` is not."""
     from alembic import command
     from sqlalchemy import text

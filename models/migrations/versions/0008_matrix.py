@@ -1,7 +1,7 @@
 """Matrix: a third chat channel, room and user ids up to 255 characters, the bot's own state
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-28
 """
 
@@ -10,14 +10,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CHAT = ("telegram", "zalo")
 AUDIT = ("telegram", "zalo", "cli", "import", "system")
-# table → (the enum its `channel` column holds, its values before 0009, the columns holding
+# table → (the enum its `channel` column holds, its values before 0008, the columns holding
 # a chat's or a person's id on the channel)
 TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "chat_accounts": ("chat_channel", CHAT, ("external_user_id", "chat_id")),
