@@ -107,7 +107,9 @@ async def _old_city(sessions, city: City) -> dict[str, int]:
 
         old = NOW - 400 * DAY
         session.add(Notice(key="remind:task 4102:old", created_at=old))
-        session.add(Urging(task_id=4103, deadline=date(2025, 1, 1), unit_id=3, week="2025-W40", at=old))
+        session.add(
+            Urging(task_id=4103, deadline=date(2025, 1, 1), unit_id=3, week="2025-W40", at=old)
+        )
         session.add(
             TaskEvent(task_id=4103, at=old, channel=Channel.SYSTEM, action="created", field=None)
         )
