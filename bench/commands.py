@@ -34,8 +34,8 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {pick(0.5):6.1f} ms   p95 {pick(0.95):6.1f} ms   p99 {pick(0.99):6.1f} ms   max {ordered[-1] * 1000:6.1f} ms"
 
 
-async def run(url: str, n: int) -> None:
-    engine = create_engine(url)
+async def run(url: str, n: int, synchronous: str) -> None:
+    engine = create_engine(url, synchronous=synchronous)
     sessions = session_factory(engine)
     core = Core(sessions, FixedClock(MOMENT), CoreSettings())
     rng = random.Random(7)
@@ -85,7 +85,7 @@ async def run(url: str, n: int) -> None:
         "/quahan (task force, city)": lambda i: (1 + i % TASK_FORCE, "/quahan"),
         "/thongke (task force, city)": lambda i: (1 + i % TASK_FORCE, "/thongke"),
     }
-    print(f"{n} calls each, database {url}")
+    print(f"{n} calls each, database {url}, synchronous={synchronous}")
     for name, make in cases.items():
         calls = n if "city" not in name else max(10, n // 20)
         samples = [await ask(*make(i)) for i in range(calls)]
@@ -99,8 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--synchronous", default="FULL", help="SQLite: FULL or NORMAL")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.n))
+    asyncio.run(run(args.url, args.n, args.synchronous))
 
 
 if __name__ == "__main__":

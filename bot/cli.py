@@ -17,6 +17,7 @@ from bot.operator.context import CliError, Context
 from bot.operator.documents import cmd_report, cmd_urge
 from bot.operator.register import cmd_export, cmd_import, cmd_link, cmd_overdue
 from bot.operator.serving import cmd_demo, cmd_run, cmd_tick
+from bot.operator.upkeep import cmd_backup, cmd_prune, cmd_restore
 from locales import Translator, translator
 from models.clock import Clock, SystemClock
 from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
@@ -92,6 +93,27 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
         "tick", help=t._("run once everything due at a moment, and send the queued messages")
     )
     tick.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
+
+    backup = commands.add_parser(
+        "backup",
+        help=t._("copy the database to a file, while the bot runs (PostgreSQL: with pg_dump)"),
+    )
+    backup.add_argument("path", help=t._("the backup file to write"))
+    backup.add_argument("--force", action="store_true", help=t._("replace an existing file"))
+
+    restore = commands.add_parser(
+        "restore", help=t._("put a backup in place of the database (stop the bot first)")
+    )
+    restore.add_argument("path", help=t._("a file written by `dondoc backup`"))
+    restore.add_argument(
+        "--force", action="store_true", help=t._("replace a database that holds data")
+    )
+
+    prune = commands.add_parser(
+        "prune",
+        help=t._("delete delivered messages, files and link codes past their retention"),
+    )
+    prune.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
     return parser
 
 
@@ -105,11 +127,16 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "tick": cmd_tick,
     "report": cmd_report,
     "urge": cmd_urge,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "prune": cmd_prune,
 }
+# They work on the file as it is, whatever its schema (a restore may bring an older one).
+ANY_SCHEMA = {"backup", "restore"}
 
 
 async def _run(args: argparse.Namespace, settings: Settings, t: Translator, clock: Clock) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     try:
         if args.command == "db":
             await upgrade(engine)
@@ -117,7 +144,7 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Translator, cloc
             return 0
         if args.command == "demo":
             await upgrade(engine)
-        elif await current_revision(engine) != head_revision():
+        elif args.command not in ANY_SCHEMA and await current_revision(engine) != head_revision():
             raise CliError(
                 t._("The database is not set up or is out of date: run `dondoc db upgrade`.")
             )
@@ -139,7 +166,11 @@ def _configure_logging() -> None:
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     _configure_logging()
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(translator(None)._("A setting is not valid: {reason}", reason=error), file=sys.stderr)
+        return 2
     t = translator(settings.language)
     args = _parser(t).parse_args(argv)
     try:

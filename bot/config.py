@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
+from bot.files import VALID_DAYS
 from jobs.cadence import Cadence
-from models.db import DEFAULT_DATABASE_URL
+from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
+from models.retention import Retention
 from models.status import DEFAULT_DUE_SOON_DAYS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,19 @@ class Settings:
     reminder_days: tuple[int, ...] = (7, 3, 1)
     alerts_at_once: bool = False
     overdue_alert_days: int = 7
+    sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS
+    keep_sent_days: int = 90
+    keep_attachment_days: int = VALID_DAYS  # no shorter than the life of a file link
+    keep_link_code_days: int = 30
+    prune_at: time = time(2, 30)
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(
+            sent_days=self.keep_sent_days,
+            attachment_days=self.keep_attachment_days,
+            link_code_days=self.keep_link_code_days,
+        )
 
     @property
     def matrix(self) -> bool:
@@ -77,6 +92,8 @@ class Settings:
             alerts_at_once=self.alerts_at_once,
             overdue_alert_days=self.overdue_alert_days,
             due_soon_days=self.due_soon_days,
+            prune_at=self.prune_at,
+            retention=self.retention,
         )
 
     @classmethod
@@ -121,4 +138,28 @@ class Settings:
             else (7, 3, 1),
             alerts_at_once=(env.get("DONDOC_ALERTS_AT_ONCE") or "0") in ("1", "true", "yes"),
             overdue_alert_days=int(env.get("DONDOC_OVERDUE_ALERT_DAYS") or 7),
+            sqlite_synchronous=_choice(
+                env, "DONDOC_SQLITE_SYNCHRONOUS", SQLITE_SYNCHRONOUS, DEFAULT_SQLITE_SYNCHRONOUS
+            ),
+            keep_sent_days=_days(env, "DONDOC_KEEP_SENT_DAYS", 90),
+            keep_attachment_days=_days(
+                env, "DONDOC_KEEP_ATTACHMENT_DAYS", VALID_DAYS, at_least=VALID_DAYS
+            ),
+            keep_link_code_days=_days(env, "DONDOC_KEEP_LINK_CODE_DAYS", 30),
+            prune_at=time.fromisoformat(env.get("DONDOC_PRUNE_AT") or "02:30"),
         )
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).upper()
+    if value not in choices:
+        raise ValueError(f"{name}={value}: one of {', '.join(choices)}")
+    return value
+
+
+def _days(env: dict[str, str], name: str, default: int, at_least: int = 1) -> int:
+    """A number of days to keep something; 0 keeps it forever."""
+    value = int(env.get(name) or default)
+    if value != 0 and value < at_least:
+        raise ValueError(f"{name}={value}: 0 (keep forever) or at least {at_least} days")
+    return value

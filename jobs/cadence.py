@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
 from models.clock import local_date
+from models.retention import Retention
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Cadence:
     report_at: time = time(9, 0)
     escalate_after: int = 3  # Hà Nội's rule: the third urging goes to the leaders' briefing
     due_soon_days: int = 3
+    prune_at: time = time(2, 30)  # the quiet hour of the daily prune
+    retention: Retention = field(default_factory=Retention)
 
     def at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=TIMEZONE)

@@ -18,6 +18,7 @@ from jobs.cadence import Cadence, first_working_day_of_month, iso_week, weekly_m
 from jobs.context import JobContext
 from jobs.reminders import send_reminders
 from jobs.reports import send_biweekly_report, send_monthly_report, send_quarterly_list
+from jobs.upkeep import prune_if_due
 from jobs.weekly import send_digests, send_urgings
 from models.calendar import load_calendar
 from models.clock import local_date
@@ -74,4 +75,5 @@ async def run_due(
         context.notifier.unreachable.update(unreachable)
         counts["unreachable"] = await report_unreachable(context)
     log.info("jobs at %s: %s", now.isoformat(), counts)
+    await prune_if_due(sessions, now, cadence)  # after the messages: they matter more
     return counts

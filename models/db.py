@@ -27,6 +27,10 @@ T = TypeVar("T")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///dondoc.db"
 LOAD_PARTITION = 2000
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# FULL: a commit is on the disk before the user is told it is recorded, even across a power
+# cut (NORMAL in WAL mode may lose the last commits). See the README for what each costs.
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
+DEFAULT_SQLITE_SYNCHRONOUS = "FULL"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -34,20 +38,26 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return on_connect
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine with the settings each backend needs: WAL, foreign keys and a busy timeout."""
+def create_engine(url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> AsyncEngine:
+    """An engine with the settings each backend needs: WAL, foreign keys, a busy timeout and,
+    on SQLite, how hard a commit waits for the disk (`synchronous`)."""
     if is_sqlite(url):
+        if synchronous.upper() not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous.upper()))
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 
