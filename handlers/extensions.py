@@ -10,9 +10,9 @@ from locales import Translator
 from messages.cards import comrade, short
 from messages.reply import Button, Reply
 from models.deadlines import DeadlineChange
-from models.organization import Official, Role
-from models.permissions import may_decide_extensions
-from models.recipients import with_role
+from models.organization import Official
+from models.permissions import Deciders, deciders_of, may_decide_extension, may_decide_extensions
+from models.recipients import extension_deciders
 from models.task_changes import approve_extension, reject_extension, request_extension
 from models.task_queries import pending_extension
 from models.tasks import Task, TaskStatus
@@ -107,9 +107,21 @@ async def extend(req: Request) -> list[Reply]:
             ],
         )
 
+    deciders = deciders_of(asker)
     await req.notify(
-        await with_role(req.session, Role.TASK_FORCE), f"extension:{change.id}:request", alert
+        await extension_deciders(req.session, deciders, asker),
+        f"extension:{change.id}:request",
+        alert,
     )
+    if deciders is not Deciders.TASK_FORCE:
+        text = t._(
+            "The request to extend task #{id} to {date} has been sent to {deciders}: nobody "
+            "approves their own request. You will be told of the decision.",
+            id=task.id,
+            date=t.date(new_deadline, weekday=True),
+            deciders=deciders_name(t, deciders),
+        )
+        return [Reply(text)]
     return [
         Reply(
             t._(
@@ -120,6 +132,14 @@ async def extend(req: Request) -> list[Reply]:
             )
         )
     ]
+
+
+def deciders_name(t: Translator, deciders: Deciders) -> str:
+    return {
+        Deciders.TASK_FORCE: t._("the task force"),
+        Deciders.HEAD_OF_TASK_FORCE: t._("the head of the task force"),
+        Deciders.CITY_LEADER: t._("a city leader"),
+    }[deciders]
 
 
 async def _pending(req: Request) -> tuple[Task, DeadlineChange, str] | list[Reply]:
@@ -133,6 +153,22 @@ async def _pending(req: Request) -> tuple[Task, DeadlineChange, str] | list[Repl
     change = await pending_extension(req.session, task.id)
     if change is None:
         return [Reply(t._("Task #{id} has no extension request awaiting a decision.", id=task.id))]
+    if not may_decide_extension(req.me, change.requested_by):
+        deciders = deciders_name(t, deciders_of(change.requested_by))
+        if change.requested_by_id == req.me.official.id:
+            text = t._(
+                "Nobody approves their own request: the extension of task #{id} that you "
+                "asked for is decided by {deciders}.",
+                id=task.id,
+                deciders=deciders,
+            )
+        else:
+            text = t._(
+                "The extension request of task #{id} is decided by {deciders}.",
+                id=task.id,
+                deciders=deciders,
+            )
+        return [Reply(text, refused=True)]
     return task, change, rest
 
 
