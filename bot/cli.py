@@ -127,19 +127,26 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Translator, cloc
         await engine.dispose()
 
 
-def _configure_logging() -> None:
-    """Lines for operators: our own state changes at INFO, libraries only when they warn
-    (httpx would log every long poll, APScheduler every sweep)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _configure_logging(level_name: str = "INFO") -> None:
+    """Lines for operators: our own state changes at INFO (DONDOC_LOG_LEVEL), libraries
+    only when they warn (httpx would log every long poll, APScheduler every sweep)."""
+    level = logging.getLevelName(level_name.upper())
+    if not isinstance(level, int):
+        level = logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    if level != logging.getLevelName(level_name.upper()):
+        logging.getLogger(__name__).warning(
+            "DONDOC_LOG_LEVEL=%r is not a level (DEBUG, INFO, WARNING, ERROR): using INFO",
+            level_name[:20],
+        )
     for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
-    _configure_logging()
     settings = Settings.from_env()
+    _configure_logging(settings.log_level)
     t = translator(settings.language)
     args = _parser(t).parse_args(argv)
     try:

@@ -49,6 +49,8 @@ class Settings:
     reminder_days: tuple[int, ...] = (7, 3, 1)
     alerts_at_once: bool = False
     overdue_alert_days: int = 7
+    extension_horizon_days: int = 730  # the latest deadline /giahan may ask, from today
+    log_level: str = "INFO"
 
     @property
     def cadence(self) -> Cadence:
@@ -96,4 +98,6 @@ class Settings:
             else (7, 3, 1),
             alerts_at_once=(env.get("DONDOC_ALERTS_AT_ONCE") or "0") in ("1", "true", "yes"),
             overdue_alert_days=int(env.get("DONDOC_OVERDUE_ALERT_DAYS") or 7),
+            extension_horizon_days=int(env.get("DONDOC_EXTENSION_HORIZON_DAYS") or 730),
+            log_level=(env.get("DONDOC_LOG_LEVEL") or "INFO").upper(),
         )

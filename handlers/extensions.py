@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from handlers.arguments import note_problem, read_date, syntax, task_and_rest, task_to_update
 from handlers.core import Request
@@ -54,9 +55,20 @@ async def extend(req: Request) -> list[Reply]:
             )
         ]
     date_text, _, reason = rest.partition(" ")
-    new_deadline = read_date(date_text)
+    new_deadline = read_date(date_text, bounded=False)
     if new_deadline is None:
-        return syntax(req, t._("'{value}' is not a valid date.", value=date_text))
+        return syntax(req, t._("'{value}' is not a valid date.", value=date_text[:20]))
+    horizon = req.today + timedelta(days=req.settings.extension_horizon_days)
+    if new_deadline > horizon:
+        return [
+            Reply(
+                t._(
+                    "An extension may reach {date} at the latest. Please send an earlier date.",
+                    date=t.date(horizon),
+                ),
+                refused=True,
+            )
+        ]
     floor = max(task.deadline, req.today)
     if new_deadline <= floor:
         return [

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.arguments import syntax
+from handlers.arguments import LAST_DAY, read_date, syntax
 from handlers.core import Request
 from locales import Translator
 from messages.reply import Reply
@@ -23,7 +23,6 @@ from models.organization import Unit
 from models.permissions import may_see_unit_lists
 from models.reports import Period, build_report, last_day, period_bounds
 from models.task_queries import unit_by_code
-from paperwork.cells import parse_date
 from paperwork.report_files import period_title
 
 PERIODS = {
@@ -116,15 +115,16 @@ def _period_end(req: Request, kind: Period, word: str) -> date | list[Reply]:
     """The last day of the period the person named: `11/2026` (a month), `3/2026` (a
     quarter) or a day, `20/11/2026`; a period still running ends today."""
     t = req.t
-    if match := re.fullmatch(r"(\d{1,2})/(\d{4})", word):
+    if match := re.fullmatch(r"([0-9]{1,2})/([0-9]{4})", word):
         number, year = int(match[1]), int(match[2])
         if kind not in (Period.MONTHLY, Period.QUARTERLY):
             return syntax(req, t._("A week is named by its last day, e.g. 20/11/2026."))
-        if not 1 <= number <= (12 if kind is Period.MONTHLY else 4) or year < 2000:
+        top = 12 if kind is Period.MONTHLY else 4
+        if not 1 <= number <= top or not 2000 <= year <= LAST_DAY.year:
             return syntax(req, t._("'{value}' is not a month or a quarter.", value=word))
         end = last_day(kind, year, number)
     else:
-        day = parse_date(word)
+        day = read_date(word)
         if day is None:
             return syntax(req, t._("'{value}' is not a period or a day.", value=word[:20]))
         end = day
