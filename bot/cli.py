@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import SAMPLE_DIR, Settings
 from bot.operator.context import CliError, Context
 from bot.operator.documents import cmd_report, cmd_urge
-from bot.operator.register import cmd_export, cmd_import, cmd_link, cmd_overdue
+from bot.operator.register import cmd_export, cmd_import, cmd_link, cmd_overdue, cmd_unlink
 from bot.operator.serving import cmd_demo, cmd_run, cmd_tick
 from locales import Translator, translator
 from models.clock import Clock, SystemClock
@@ -51,6 +51,12 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     link.add_argument("--unit", help=t._("a sheet of codes for every official of this unit"))
     link.add_argument("--all", action="store_true", help=t._("a sheet of codes for everyone"))
     link.add_argument("-o", "--output", type=Path, help=t._("the sheet: .xlsx or .csv"))
+
+    unlink = commands.add_parser(
+        "unlink", help=t._("take chat access away from an official (a lost phone, a leaver)")
+    )
+    unlink.add_argument("official_code")
+    unlink.add_argument("--chat", help=t._("only this chat id; without it, every linked chat"))
 
     overdue = commands.add_parser("overdue", help=t._("overdue tasks per lead unit"))
     overdue.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
@@ -99,6 +105,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "import": cmd_import,
     "export": cmd_export,
     "link": cmd_link,
+    "unlink": cmd_unlink,
     "overdue": cmd_overdue,
     "demo": cmd_demo,
     "run": cmd_run,

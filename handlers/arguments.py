@@ -44,6 +44,7 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
         "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
         "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),
+        "huylienket": (t._("/unlink [confirm]"), t._("/unlink confirm")),
     }
     return forms[command]
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.limits import Limits
 from locales import Translator
 from messages.reply import Reply
 from models.accounts import ChatChannel
@@ -88,6 +89,7 @@ class Request:
     from_button: bool = False
     asked: bool = False  # the handler asked a question and waits for the answer
     later: list[Later] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)  # the core's, shared by every request
 
     @property
     def today(self) -> date:
