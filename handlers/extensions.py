@@ -10,11 +10,16 @@ from handlers.core import Request
 from locales import Translator
 from messages.cards import comrade, short
 from messages.reply import Button, Reply
-from models.deadlines import DeadlineChange
+from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official
 from models.permissions import Deciders, deciders_of, may_decide_extension, may_decide_extensions
 from models.recipients import extension_deciders
-from models.task_changes import approve_extension, reject_extension, request_extension
+from models.task_changes import (
+    approve_extension,
+    decide_once,
+    reject_extension,
+    request_extension,
+)
 from models.task_queries import pending_extension
 from models.tasks import Task, TaskStatus
 
@@ -184,6 +189,12 @@ async def _pending(req: Request) -> tuple[Task, DeadlineChange, str] | list[Repl
     return task, change, rest
 
 
+def _decided_already(req: Request, task: Task) -> list[Reply]:
+    """Someone decided the request a moment ago: this decision changes nothing."""
+    text = req.t._("Task #{id} has no extension request awaiting a decision.", id=task.id)
+    return [Reply(text)]
+
+
 async def _tell(
     req: Request, task: Task, change: DeadlineChange, build: Callable[[Translator], Reply]
 ) -> None:
@@ -198,6 +209,8 @@ async def approve(req: Request) -> list[Reply]:
     task, change, note = found
     if problem := note_problem(req, note):
         return problem
+    if not await decide_once(req.session, change, ChangeState.APPROVED):
+        return _decided_already(req, task)
     old = task.deadline
     approve_extension(req.session, task, change, req.actor, note)
     await req.session.flush()
@@ -247,6 +260,8 @@ async def reject(req: Request) -> list[Reply]:
         ]
     if problem := note_problem(req, reason):
         return problem
+    if not await decide_once(req.session, change, ChangeState.REJECTED):
+        return _decided_already(req, task)
     reject_extension(req.session, task, change, req.actor, reason)
     await req.session.flush()
 

@@ -18,7 +18,7 @@ from models.organization import Role
 from models.permissions import may_update
 from models.recipients import with_role
 from models.status import DerivedStatus, days_overdue, task_status
-from models.task_changes import mark_done, report_blocker, set_progress
+from models.task_changes import mark_done_once, report_blocker, set_progress
 from models.task_queries import (
     deadline_history,
     my_open_tasks,
@@ -98,7 +98,12 @@ async def done(req: Request) -> list[Reply]:
         ]
     if problem := note_problem(req, result):
         return problem
-    if task.status is TaskStatus.DONE:
+    taken = task.status is not TaskStatus.DONE and await mark_done_once(
+        req.session, task, req.actor, req.today, result
+    )
+    if not taken:
+        if task.status is not TaskStatus.DONE:
+            await req.session.refresh(task)  # reported done elsewhere a moment ago
         return [
             Reply(
                 t._(
@@ -108,7 +113,6 @@ async def done(req: Request) -> list[Reply]:
                 )
             )
         ]
-    mark_done(req.session, task, req.actor, req.today, result)
     status = task_status(task, req.window)
     if task.deadline is None:
         verdict = ""
