@@ -88,14 +88,45 @@ async def report(req: Request) -> list[Reply]:
         unit = await req.session.get(Unit, me.unit_id)
     calendar, due_soon, past = req.calendar, req.settings.due_soon_days, end < req.today
     unit_id = unit.id if unit else None
+    limits, person = req.limits, me.official.id
+    same = (kind, end, unit_id, past, t.language)  # identical asks share one build
+    if (person, same) in limits.waiting:
+        return [
+            Reply(
+                t._(
+                    "Your {period} is already being prepared; it follows in a moment.",
+                    period=period_name(t, kind),
+                ),
+                refused=True,
+            )
+        ]
+    if limits.reports.blocked(person, req.now):
+        return [
+            Reply(
+                t._(
+                    "You have asked for many reports in the last few minutes. Please try "
+                    "again after {time}.",
+                    time=t.datetime(limits.reports.until(person, req.now)),
+                ),
+                refused=True,
+            )
+        ]
+    limits.reports.hit(person, req.now)
+    limits.waiting.add((person, same))
 
     async def produce(session: AsyncSession) -> list[Reply | File]:
-        built = await build_report(
-            session, kind, end, calendar, due_soon_days=due_soon, past=past, unit_id=unit_id
-        )
-        files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
-        title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
-        return [Reply(summary_text(t, built, title)), *files]
+        async def build() -> list[Reply | File]:
+            built = await build_report(
+                session, kind, end, calendar, due_soon_days=due_soon, past=past, unit_id=unit_id
+            )
+            files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
+            title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
+            return [Reply(summary_text(t, built, title)), *files]
+
+        try:
+            return list(await limits.builds.run(same, build))
+        finally:
+            limits.waiting.discard((person, same))
 
     req.later.append(produce)
     scope = unit.name if unit else t._("the whole city")
