@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import SAMPLE_DIR, Settings
 from bot.operator.context import CliError, Context
 from bot.operator.documents import cmd_report, cmd_urge
-from bot.operator.register import cmd_export, cmd_import, cmd_link, cmd_overdue
+from bot.operator.register import cmd_export, cmd_import, cmd_link, cmd_overdue, cmd_unlink
 from bot.operator.serving import cmd_demo, cmd_run, cmd_tick
 from bot.operator.upkeep import cmd_backup, cmd_prune, cmd_restore
 from locales import Translator, translator
@@ -52,6 +52,12 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     link.add_argument("--unit", help=t._("a sheet of codes for every official of this unit"))
     link.add_argument("--all", action="store_true", help=t._("a sheet of codes for everyone"))
     link.add_argument("-o", "--output", type=Path, help=t._("the sheet: .xlsx or .csv"))
+
+    unlink = commands.add_parser(
+        "unlink", help=t._("take chat access away from an official (a lost phone, a leaver)")
+    )
+    unlink.add_argument("official_code")
+    unlink.add_argument("--chat", help=t._("only this chat id; without it, every linked chat"))
 
     overdue = commands.add_parser("overdue", help=t._("overdue tasks per lead unit"))
     overdue.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
@@ -121,6 +127,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
     "import": cmd_import,
     "export": cmd_export,
     "link": cmd_link,
+    "unlink": cmd_unlink,
     "overdue": cmd_overdue,
     "demo": cmd_demo,
     "run": cmd_run,
@@ -154,23 +161,31 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Translator, cloc
         await engine.dispose()
 
 
-def _configure_logging() -> None:
-    """Lines for operators: our own state changes at INFO, libraries only when they warn
-    (httpx would log every long poll, APScheduler every sweep)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _configure_logging(level_name: str = "INFO") -> None:
+    """Lines for operators: our own state changes at INFO (DONDOC_LOG_LEVEL), libraries
+    only when they warn (httpx would log every long poll, APScheduler every sweep)."""
+    level = logging.getLevelName(level_name.upper())
+    if not isinstance(level, int):
+        level = logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    if level != logging.getLevelName(level_name.upper()):
+        logging.getLogger(__name__).warning(
+            "DONDOC_LOG_LEVEL=%r is not a level (DEBUG, INFO, WARNING, ERROR): using INFO",
+            level_name[:20],
+        )
     for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
-    _configure_logging()
     try:
         settings = Settings.from_env()
     except ValueError as error:
+        _configure_logging("INFO")
         print(translator(None)._("A setting is not valid: {reason}", reason=error), file=sys.stderr)
         return 2
+    _configure_logging(settings.log_level)
     t = translator(settings.language)
     args = _parser(t).parse_args(argv)
     try:

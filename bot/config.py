@@ -59,6 +59,8 @@ class Settings:
     reminder_days: tuple[int, ...] = (7, 3, 1)
     alerts_at_once: bool = False
     overdue_alert_days: int = 7
+    extension_horizon_days: int = 730  # the latest deadline /giahan may ask, from today
+    log_level: str = "INFO"
     sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS
     keep_sent_days: int = 90
     keep_attachment_days: int = VALID_DAYS  # no shorter than the life of a file link
@@ -147,6 +149,8 @@ class Settings:
             ),
             keep_link_code_days=_days(env, "DONDOC_KEEP_LINK_CODE_DAYS", 30),
             prune_at=time.fromisoformat(env.get("DONDOC_PRUNE_AT") or "02:30"),
+            extension_horizon_days=int(env.get("DONDOC_EXTENSION_HORIZON_DAYS") or 730),
+            log_level=(env.get("DONDOC_LOG_LEVEL") or "INFO").upper(),
         )
 
 

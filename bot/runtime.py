@@ -85,7 +85,13 @@ async def start_bot(
     links = file_links(settings, clock)
     sender = outbox_sender(sessions, clock, [], idle_seconds=idle_seconds)
     core = Core(
-        sessions, clock, CoreSettings(due_soon_days=settings.due_soon_days), sender.send_now
+        sessions,
+        clock,
+        CoreSettings(
+            due_soon_days=settings.due_soon_days,
+            extension_horizon_days=settings.extension_horizon_days,
+        ),
+        sender.send_now,
     )
     all_disabled = asyncio.Event()
     keepers: list[ChannelKeeper] = []

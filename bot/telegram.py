@@ -150,10 +150,12 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log with the update. The core answers its own failures through the outbox; what
+    """Log with the update's id. The core answers its own failures through the outbox; what
     fails here is the channel itself, and a message sent around the outbox would be a lie
     about what happened."""
-    log.error("update %s caused an error", update, exc_info=context.error)
+    # The update's id only: its text may be a link code.
+    update_id = getattr(update, "update_id", None)
+    log.error("update %s caused an error", update_id, exc_info=context.error)
 
 
 async def register_commands(application: Application) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterator
@@ -45,6 +47,8 @@ ZALO_API_URL = "https://bot-api.zaloplatforms.com"
 MAX_TEXT = 2000
 POLL_SECONDS = 30
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
+# An update is a few kilobytes; anything bigger is refused before it is read.
+MAX_WEBHOOK_BODY = 1024 * 1024
 
 
 class ZaloError(Exception):
@@ -105,23 +109,56 @@ class ZaloClient:
         await self.http.aclose()
 
 
-def incoming_from(update: dict[str, Any]) -> Incoming | None:
-    """A Zalo update as the core's `Incoming`; images and stickers carry no text."""
-    message = update.get("message") or {}
-    sender, chat = message.get("from") or {}, message.get("chat") or {}
+class NotAnUpdate(ValueError):
+    """Valid JSON that is not the object Zalo sends."""
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise NotAnUpdate(f"{name} is not an object")
+    return value
+
+
+def incoming_from(update: Any) -> Incoming | None:
+    """A Zalo update as the core's `Incoming`; images and stickers carry no text; None for an
+    event that is no message. Raises `NotAnUpdate` for JSON of another shape."""
+    if not isinstance(update, dict):
+        raise NotAnUpdate("the update is not an object")
+    message = _object(update.get("message"), "message")
+    sender = _object(message.get("from"), "message.from")
+    chat = _object(message.get("chat"), "message.chat")
     if not sender.get("id") or not chat.get("id"):
         return None
     event = str(update.get("event_name") or "")
+    text = message.get("text") if event == "message.text.received" else None
+    chat_id = str(chat["id"])
+    # Zalo may deliver an update twice: the event, the chat and the message id name it
+    # (a message id is unique within its chat only). Without an id, the update's own
+    # content does, so a repeat is still dropped and other updates are not.
+    message_id = message.get("message_id")
+    if message_id is None or message_id == "":
+        content = json.dumps(update, sort_keys=True, ensure_ascii=False, default=str)
+        message_id = "sha256-" + hashlib.sha256(content.encode()).hexdigest()[:32]
     return Incoming(
         channel=ChatChannel.ZALO,
-        chat_id=str(chat["id"]),
+        chat_id=chat_id,
         user_id=str(sender["id"]),
-        # The event and the message id name an update: Zalo may deliver one twice.
-        update_id=f"{event}:{message.get('message_id')}",
-        text=message.get("text") if event == "message.text.received" else None,
+        update_id=f"{event}:{chat_id}:{message_id}"[:120],
+        text=text if isinstance(text, str) else None,
         is_group=str(chat.get("chat_type", "")).upper() == "GROUP",
         language="vi",
     )
+
+
+def describe(update: Any) -> str:
+    """An update for the logs: its event and message id, never its text."""
+    if not isinstance(update, dict):
+        return f"<{type(update).__name__}>"
+    message = update.get("message")
+    message_id = message.get("message_id") if isinstance(message, dict) else None
+    return f"<{str(update.get('event_name'))[:40]} {str(message_id)[:40]}>"
 
 
 def render(text: str, buttons: list[list[tuple[str, str]]], language: str) -> list[str]:
@@ -206,9 +243,13 @@ def _outcomes() -> Iterator[None]:
         raise
 
 
-async def answer(core: Core, update: dict[str, Any]) -> None:
+async def answer(core: Core, update: Any) -> None:
     """Run one update through the core, which sends its replies through the outbox."""
-    incoming = incoming_from(update)
+    try:
+        incoming = incoming_from(update)
+    except NotAnUpdate:
+        log.warning("zalo: ignored an update of another shape: %s", describe(update))
+        return
     if incoming is not None:
         await core.handle(incoming)
 
@@ -241,7 +282,7 @@ class ZaloPolling:
                 try:
                     await answer(self.core, update)
                 except Exception:
-                    log.exception("Zalo update %s failed", update)
+                    log.exception("Zalo update %s failed", describe(update))
 
 
 class _WebhookHandler(RequestHandler):
@@ -249,17 +290,21 @@ class _WebhookHandler(RequestHandler):
         self.core, self.secret = core, secret
 
     async def post(self) -> None:
-        if not self.secret or self.request.headers.get(SECRET_HEADER) != self.secret:
+        given = self.request.headers.get(SECRET_HEADER, "").encode()
+        if not self.secret or not hmac.compare_digest(given, self.secret.encode()):
             self.set_status(403)
             self.finish({"ok": False})
             return
         try:
-            update = json.loads(self.request.body)
-        except json.JSONDecodeError:
+            # Deep nesting makes the parser recurse until it gives up: a bad request too.
+            incoming = incoming_from(json.loads(self.request.body))
+        except (ValueError, RecursionError):  # not JSON, or not an update's shape
             self.set_status(400)
             self.finish({"ok": False})
             return
-        await answer(self.core, update)
+        if incoming is not None:
+            # A replayed update is answered once: the core keys its replies by the update.
+            await self.core.handle(incoming)
         self.finish({"ok": True})
 
 
@@ -296,7 +341,9 @@ class ZaloChannel:
             path = urlsplit(settings.zalo_webhook_url).path or "/"
             secret = settings.zalo_webhook_secret
             routes = [(path, _WebhookHandler, {"core": core, "secret": secret})]
-            self._webhook = HTTPServer(Application(routes, log_function=_log_failures))
+            self._webhook = HTTPServer(
+                Application(routes, log_function=_log_failures), max_body_size=MAX_WEBHOOK_BODY
+            )
             self._webhook.listen(int(port), host or "127.0.0.1")
             with _starting("setWebhook"):
                 await self.client.call(

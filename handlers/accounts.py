@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+
 from handlers.arguments import syntax
 from handlers.core import Request
 from locales import LANGUAGES, translator
-from messages.reply import Reply
-from models.accounts import ChatChannel, linked_channels, notify_channel_of, redeem_link_code
+from messages.reply import Button, Reply
+from models.accounts import (
+    ChatChannel,
+    linked_channels,
+    notify_channel_of,
+    redeem_link_code,
+    revoke_link_code,
+    unlink,
+)
 from models.conversations import finish
 from models.organization import Unit
 from models.permissions import may_decide_extensions, may_see_unit_lists
+
+log = logging.getLogger(__name__)
+CONFIRM = {"xacnhan", "xac-nhan", "confirm", "yes", "co"}
 
 
 async def start(req: Request) -> list[Reply]:
@@ -33,7 +45,20 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
-    if req.incoming.is_group:
+    incoming = req.incoming
+    if incoming.is_group:
+        # Everyone in the group has seen it: it must not link anybody any more.
+        if await revoke_link_code(req.session, code, req.now):
+            return [
+                Reply(
+                    t._(
+                        "For safety, send the link code in a private chat with the bot, not in "
+                        "a group. Everyone here has seen this code, so it has been cancelled: "
+                        "ask the Office of the People's Committee for a new one."
+                    ),
+                    refused=True,
+                )
+            ]
         return [
             Reply(
                 t._(
@@ -41,7 +66,19 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
-    incoming = req.incoming
+    guesser = (incoming.channel.value, incoming.user_id)
+    guesses = req.limits.link_guesses
+    if guesses.blocked(guesser, req.now):
+        return [
+            Reply(
+                t._(
+                    "Too many wrong link codes from this account. Please try again after {time}, "
+                    "or contact the Office of the People's Committee.",
+                    time=t.datetime(guesses.until(guesser, req.now)),
+                ),
+                refused=True,
+            )
+        ]
     linked = await redeem_link_code(
         req.session,
         code,
@@ -51,6 +88,13 @@ async def start(req: Request) -> list[Reply]:
         now=req.now,
     )
     if linked is None:
+        if guesses.hit(guesser, req.now):
+            log.warning(
+                "link codes: %d wrong codes from %s user %s; refused for a while",
+                guesses.limit,
+                incoming.channel.value,
+                incoming.user_id,
+            )
         return [
             Reply(
                 t._(
@@ -69,6 +113,40 @@ async def start(req: Request) -> list[Reply]:
                 "urging system. Send /viec to see your tasks, /trogiup for help.",
                 name=official.full_name,
                 unit=unit.name,
+            )
+        )
+    ]
+
+
+async def unlink_account(req: Request) -> list[Reply]:
+    """/huylienket: this chat account stops being linked, after a confirmation."""
+    t = req.t
+    word = req.args.strip().lower()
+    if not word:
+        return [
+            Reply(
+                t._(
+                    "Unlink this chat account from comrade {name}? The bot will no longer "
+                    "answer or remind you here until you link it again with a new code.",
+                    name=req.me.official.full_name,
+                ),
+                [[Button(t._("Unlink"), "/huylienket xacnhan")]],
+            )
+        ]
+    if word not in CONFIRM:
+        return syntax(req, t._("To unlink, send /huylienket xacnhan."))
+    incoming = req.incoming
+    await unlink(
+        req.session,
+        [req.me.official.id],
+        channel=incoming.channel,
+        external_user_id=incoming.user_id,
+    )
+    return [
+        Reply(
+            t._(
+                "This chat account is no longer linked. To link it again, ask the Office of "
+                "the People's Committee for a new code."
             )
         )
     ]
@@ -110,6 +188,7 @@ async def help_(req: Request) -> list[Reply]:
         t._("/ngonngu en — switch language (vi, en)"),
         t._("/kenh zalo — where reminders go: one channel or several, or tatca (all)"),
         t._("/huy — cancel a question"),
+        t._("/huylienket — unlink this chat account (a lost phone: tell the Office)"),
     ]
     return [Reply("\n".join(lines))]
 

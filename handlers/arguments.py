@@ -44,6 +44,7 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
         "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
         "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),
+        "huylienket": (t._("/unlink [confirm]"), t._("/unlink confirm")),
     }
     return forms[command]
 
@@ -86,9 +87,10 @@ async def task_and_rest(req: Request) -> tuple[Task, str] | list[Reply]:
     if not parts:
         return syntax(req, t._("The task number is missing."))
     number = parts[0].lstrip("#")
-    if not number.isdigit():
-        return syntax(req, t._("'{value}' is not a task number.", value=parts[0]))
-    task = await get_task(req.session, int(number))
+    task_id = whole_number(number)
+    if task_id is None:
+        return syntax(req, t._("'{value}' is not a task number.", value=parts[0][:20]))
+    task = await get_task(req.session, task_id)
     if task is None or not may_view(req.me, task):
         return [
             Reply(
@@ -117,8 +119,28 @@ def only_numbers(text: str) -> bool:
     return bool(text) and all(re.fullmatch(r"#?\d+", word) for word in text.split())
 
 
-def read_date(text: str) -> date | None:
-    return parse_date(text)
+# Digits a person types: ASCII only (`str.isdigit` also says yes to ² and ①, which `int`
+# refuses), and few enough to fit any integer column.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+# Dates the bot accepts at all; anything outside is a typing mistake, and far years
+# overflow the date arithmetic of reports.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def whole_number(text: str) -> int | None:
+    """`12` → 12; None for anything but ASCII digits (`²`, `①`, `٣`, `1.5`, a long run)."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def read_date(text: str, *, bounded: bool = True) -> date | None:
+    """A `dd/mm/yyyy` date written in ASCII digits, from 2000 to 2100 (`bounded`: the
+    caller checks its own, narrower range); None otherwise."""
+    if not text.isascii():
+        return None
+    day = parse_date(text)
+    if day is None or (bounded and not FIRST_DAY <= day <= LAST_DAY):
+        return None
+    return day
 
 
 async def task_to_update(req: Request) -> tuple[Task, str] | list[Reply]:

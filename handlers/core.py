@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.limits import Limits
 from locales import Translator
 from messages.reply import Reply
 from models.accounts import ChatChannel
@@ -40,6 +41,23 @@ class Incoming:
     is_group: bool = False
     language: str | None = None  # the chat client's language, for people not yet linked
 
+    def __repr__(self) -> str:
+        """For the logs: which update, chat, person and command, never what was written
+        (a `/start` carries a link code)."""
+        return (
+            f"<{self.channel.value} update {self.update_id} chat {self.chat_id} "
+            f"user {self.user_id} {self.command_name}>"
+        )
+
+    @property
+    def command_name(self) -> str:
+        """`/start` of `/start ABC…`; `text` for a message that is no command."""
+        text = (self.button or self.text or "").strip()
+        if not text.startswith("/"):
+            return "text" if text else "no text"
+        head = text[1:].split(maxsplit=1)[0].split("@", 1)[0] if len(text) > 1 else ""
+        return "/" + "".join(c for c in head if c.isascii() and c.isalnum())[:32]
+
 
 Later = Callable[[AsyncSession], Awaitable[list["Reply | File"]]]
 """Work a command leaves for after its reply, in its own session: a report that takes
@@ -50,6 +68,8 @@ seconds to build must not hold the write lock or the person's chat meanwhile."""
 class CoreSettings:
     due_soon_days: int = 3
     upcoming_days: int = 7
+    # How far ahead an extension may reach, counted from today (DONDOC_EXTENSION_HORIZON_DAYS).
+    extension_horizon_days: int = 730
 
 
 @dataclass
@@ -69,6 +89,7 @@ class Request:
     from_button: bool = False
     asked: bool = False  # the handler asked a question and waits for the answer
     later: list[Later] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)  # the core's, shared by every request
 
     @property
     def today(self) -> date:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from handlers.arguments import note_problem, read_date, syntax, task_and_rest, task_to_update
 from handlers.core import Request
 from locales import Translator
 from messages.cards import comrade, short
 from messages.reply import Button, Reply
-from models.deadlines import DeadlineChange
-from models.organization import Official, Role
-from models.permissions import may_decide_extensions
-from models.recipients import with_role
-from models.task_changes import approve_extension, reject_extension, request_extension
+from models.deadlines import ChangeState, DeadlineChange
+from models.organization import Official
+from models.permissions import Deciders, deciders_of, may_decide_extension, may_decide_extensions
+from models.recipients import extension_deciders
+from models.task_changes import (
+    approve_extension,
+    decide_once,
+    reject_extension,
+    request_extension,
+)
 from models.task_queries import pending_extension
 from models.tasks import Task, TaskStatus
 
@@ -54,9 +60,20 @@ async def extend(req: Request) -> list[Reply]:
             )
         ]
     date_text, _, reason = rest.partition(" ")
-    new_deadline = read_date(date_text)
+    new_deadline = read_date(date_text, bounded=False)
     if new_deadline is None:
-        return syntax(req, t._("'{value}' is not a valid date.", value=date_text))
+        return syntax(req, t._("'{value}' is not a valid date.", value=date_text[:20]))
+    horizon = req.today + timedelta(days=req.settings.extension_horizon_days)
+    if new_deadline > horizon:
+        return [
+            Reply(
+                t._(
+                    "An extension may reach {date} at the latest. Please send an earlier date.",
+                    date=t.date(horizon),
+                ),
+                refused=True,
+            )
+        ]
     floor = max(task.deadline, req.today)
     if new_deadline <= floor:
         return [
@@ -107,9 +124,21 @@ async def extend(req: Request) -> list[Reply]:
             ],
         )
 
+    deciders = deciders_of(asker)
     await req.notify(
-        await with_role(req.session, Role.TASK_FORCE), f"extension:{change.id}:request", alert
+        await extension_deciders(req.session, deciders, asker),
+        f"extension:{change.id}:request",
+        alert,
     )
+    if deciders is not Deciders.TASK_FORCE:
+        text = t._(
+            "The request to extend task #{id} to {date} has been sent to {deciders}: nobody "
+            "approves their own request. You will be told of the decision.",
+            id=task.id,
+            date=t.date(new_deadline, weekday=True),
+            deciders=deciders_name(t, deciders),
+        )
+        return [Reply(text)]
     return [
         Reply(
             t._(
@@ -120,6 +149,14 @@ async def extend(req: Request) -> list[Reply]:
             )
         )
     ]
+
+
+def deciders_name(t: Translator, deciders: Deciders) -> str:
+    return {
+        Deciders.TASK_FORCE: t._("the task force"),
+        Deciders.HEAD_OF_TASK_FORCE: t._("the head of the task force"),
+        Deciders.CITY_LEADER: t._("a city leader"),
+    }[deciders]
 
 
 async def _pending(req: Request) -> tuple[Task, DeadlineChange, str] | list[Reply]:
@@ -133,7 +170,29 @@ async def _pending(req: Request) -> tuple[Task, DeadlineChange, str] | list[Repl
     change = await pending_extension(req.session, task.id)
     if change is None:
         return [Reply(t._("Task #{id} has no extension request awaiting a decision.", id=task.id))]
+    if not may_decide_extension(req.me, change.requested_by):
+        deciders = deciders_name(t, deciders_of(change.requested_by))
+        if change.requested_by_id == req.me.official.id:
+            text = t._(
+                "Nobody approves their own request: the extension of task #{id} that you "
+                "asked for is decided by {deciders}.",
+                id=task.id,
+                deciders=deciders,
+            )
+        else:
+            text = t._(
+                "The extension request of task #{id} is decided by {deciders}.",
+                id=task.id,
+                deciders=deciders,
+            )
+        return [Reply(text, refused=True)]
     return task, change, rest
+
+
+def _decided_already(req: Request, task: Task) -> list[Reply]:
+    """Someone decided the request a moment ago: this decision changes nothing."""
+    text = req.t._("Task #{id} has no extension request awaiting a decision.", id=task.id)
+    return [Reply(text)]
 
 
 async def _tell(
@@ -150,6 +209,8 @@ async def approve(req: Request) -> list[Reply]:
     task, change, note = found
     if problem := note_problem(req, note):
         return problem
+    if not await decide_once(req.session, change, ChangeState.APPROVED):
+        return _decided_already(req, task)
     old = task.deadline
     approve_extension(req.session, task, change, req.actor, note)
     await req.session.flush()
@@ -199,6 +260,8 @@ async def reject(req: Request) -> list[Reply]:
         ]
     if problem := note_problem(req, reason):
         return problem
+    if not await decide_once(req.session, change, ChangeState.REJECTED):
+        return _decided_already(req, task)
     reject_extension(req.session, task, change, req.actor, reason)
     await req.session.flush()
 

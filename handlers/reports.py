@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.arguments import syntax
+from handlers.arguments import LAST_DAY, read_date, syntax
 from handlers.core import Request
 from locales import Translator
 from messages.reply import Reply
@@ -23,7 +23,6 @@ from models.organization import Unit
 from models.permissions import may_see_unit_lists
 from models.reports import Period, build_report, last_day, period_bounds
 from models.task_queries import unit_by_code
-from paperwork.cells import parse_date
 from paperwork.report_files import period_title
 
 PERIODS = {
@@ -89,14 +88,45 @@ async def report(req: Request) -> list[Reply]:
         unit = await req.session.get(Unit, me.unit_id)
     calendar, due_soon, past = req.calendar, req.settings.due_soon_days, end < req.today
     unit_id = unit.id if unit else None
+    limits, person = req.limits, me.official.id
+    same = (kind, end, unit_id, past, t.language)  # identical asks share one build
+    if (person, same) in limits.waiting:
+        return [
+            Reply(
+                t._(
+                    "Your {period} is already being prepared; it follows in a moment.",
+                    period=period_name(t, kind),
+                ),
+                refused=True,
+            )
+        ]
+    if limits.reports.blocked(person, req.now):
+        return [
+            Reply(
+                t._(
+                    "You have asked for many reports in the last few minutes. Please try "
+                    "again after {time}.",
+                    time=t.datetime(limits.reports.until(person, req.now)),
+                ),
+                refused=True,
+            )
+        ]
+    limits.reports.hit(person, req.now)
+    limits.waiting.add((person, same))
 
     async def produce(session: AsyncSession) -> list[Reply | File]:
-        built = await build_report(
-            session, kind, end, calendar, due_soon_days=due_soon, past=past, unit_id=unit_id
-        )
-        files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
-        title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
-        return [Reply(summary_text(t, built, title)), *files]
+        async def build() -> list[Reply | File]:
+            built = await build_report(
+                session, kind, end, calendar, due_soon_days=due_soon, past=past, unit_id=unit_id
+            )
+            files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
+            title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
+            return [Reply(summary_text(t, built, title)), *files]
+
+        try:
+            return list(await limits.builds.run(same, build))
+        finally:
+            limits.waiting.discard((person, same))
 
     req.later.append(produce)
     scope = unit.name if unit else t._("the whole city")
@@ -116,15 +146,16 @@ def _period_end(req: Request, kind: Period, word: str) -> date | list[Reply]:
     """The last day of the period the person named: `11/2026` (a month), `3/2026` (a
     quarter) or a day, `20/11/2026`; a period still running ends today."""
     t = req.t
-    if match := re.fullmatch(r"(\d{1,2})/(\d{4})", word):
+    if match := re.fullmatch(r"([0-9]{1,2})/([0-9]{4})", word):
         number, year = int(match[1]), int(match[2])
         if kind not in (Period.MONTHLY, Period.QUARTERLY):
             return syntax(req, t._("A week is named by its last day, e.g. 20/11/2026."))
-        if not 1 <= number <= (12 if kind is Period.MONTHLY else 4) or year < 2000:
+        top = 12 if kind is Period.MONTHLY else 4
+        if not 1 <= number <= top or not 2000 <= year <= LAST_DAY.year:
             return syntax(req, t._("'{value}' is not a month or a quarter.", value=word))
         end = last_day(kind, year, number)
     else:
-        day = parse_date(word)
+        day = read_date(word)
         if day is None:
             return syntax(req, t._("'{value}' is not a period or a day.", value=word[:20]))
         end = day

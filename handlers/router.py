@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import accounts, extensions, overview, reports, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Later, Request
+from handlers.limits import Limits
 from locales import Translator, translator
 from messages.reply import Reply
 from models.accounts import official_for_chat
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 # name → (handler, needs a linked account)
 COMMANDS: dict[str, tuple[Handler, bool]] = {
     "start": (accounts.start, False),
+    "huylienket": (accounts.unlink_account, True),
     "trogiup": (accounts.help_, False),
     "huy": (accounts.cancel, False),
     "ngonngu": (accounts.language, True),
@@ -50,6 +52,7 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
 }
 ALIASES = {
     "help": "trogiup",
+    "unlink": "huylienket",
     "cancel": "huy",
     "lang": "ngonngu",
     "channel": "kenh",
@@ -118,6 +121,7 @@ class Core:
         self._parents: dict[int, int | None] | None = None
         self._parents_loaded = 0.0
         self._background: set[asyncio.Task[None]] = set()
+        self.limits = Limits()
         # None: the replies stay claimed in the outbox (tests of the core alone, benchmarks).
         self.send_now = send_now
 
@@ -167,6 +171,7 @@ class Core:
                 now=now,
                 calendar=await self.calendar(session),
                 settings=self.settings,
+                limits=self.limits,
             )
             ids = []
             for index, reply in enumerate(await self._dispatch(request)):
@@ -237,6 +242,17 @@ class Core:
             # A new command replaces any question still waiting for an answer.
             await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
         handler, needs_link = COMMANDS[name]
+        if req.official is not None and not req.official.active and not (name == "start" and args):
+            return [
+                Reply(
+                    t._(
+                        "Your account is no longer active in the register, so the bot does not "
+                        "serve it. If this is a mistake, please contact the Office of the "
+                        "People's Committee."
+                    ),
+                    refused=True,
+                )
+            ]
         if needs_link and req.official is None:
             return [
                 Reply(

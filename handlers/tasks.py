@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from handlers.arguments import note_problem, only_numbers, syntax, task_and_rest, task_to_update
+from handlers.arguments import (
+    note_problem,
+    only_numbers,
+    syntax,
+    task_and_rest,
+    task_to_update,
+    whole_number,
+)
 from handlers.core import Request
 from locales import Translator
 from messages.cards import comrade, short, task_buttons, task_card, task_line
@@ -11,7 +18,7 @@ from models.organization import Role
 from models.permissions import may_update
 from models.recipients import with_role
 from models.status import DerivedStatus, days_overdue, task_status
-from models.task_changes import mark_done, report_blocker, set_progress
+from models.task_changes import mark_done_once, report_blocker, set_progress
 from models.task_queries import (
     deadline_history,
     my_open_tasks,
@@ -27,7 +34,7 @@ async def my_tasks(req: Request) -> list[Reply]:
     """/viec [trang]: open tasks, overdue first, ten to a page."""
     t = req.t
     page_text = req.args.strip()
-    page = int(page_text) if page_text.isdigit() else 1
+    page = whole_number(page_text) or 1
     window = req.window
     page_data = await my_open_tasks(req.session, req.me, window, page)
     if page_data.total == 0:
@@ -91,7 +98,12 @@ async def done(req: Request) -> list[Reply]:
         ]
     if problem := note_problem(req, result):
         return problem
-    if task.status is TaskStatus.DONE:
+    taken = task.status is not TaskStatus.DONE and await mark_done_once(
+        req.session, task, req.actor, req.today, result
+    )
+    if not taken:
+        if task.status is not TaskStatus.DONE:
+            await req.session.refresh(task)  # reported done elsewhere a moment ago
         return [
             Reply(
                 t._(
@@ -101,7 +113,6 @@ async def done(req: Request) -> list[Reply]:
                 )
             )
         ]
-    mark_done(req.session, task, req.actor, req.today, result)
     status = task_status(task, req.window)
     if task.deadline is None:
         verdict = ""
@@ -151,21 +162,21 @@ async def progress(req: Request) -> list[Reply]:
             )
         ]
     percent_text, _, note = rest.partition(" ")
-    percent_text = percent_text.rstrip("%")
-    if not percent_text.isdigit() or int(percent_text) > 100:
+    percent = whole_number(percent_text.rstrip("%"))
+    if percent is None or percent > 100:
         return syntax(
             req,
             t._(
                 "The progress must be a whole number from 0 to 100, not '{value}'.",
-                value=rest.split()[0],
+                value=rest.split()[0][:20],
             ),
         )
     note = note.strip()
     if problem := note_problem(req, note):
         return problem
-    set_progress(req.session, task, req.actor, int(percent_text), note)
-    text = t._("Task #{id}: progress {percent}% recorded.", id=task.id, percent=percent_text)
-    if int(percent_text) == 100:
+    set_progress(req.session, task, req.actor, percent, note)
+    text = t._("Task #{id}: progress {percent}% recorded.", id=task.id, percent=percent)
+    if percent == 100:
         text += "\n" + t._("If it is finished, report it done: /xong {id} <result>", id=task.id)
     return [Reply(text)]
 
@@ -228,14 +239,15 @@ async def upcoming(req: Request) -> list[Reply]:
     text = req.args.strip()
     days = req.settings.upcoming_days
     if text:
-        if not text.isdigit() or not 1 <= int(text) <= MAX_UPCOMING_DAYS:
+        chosen = whole_number(text)
+        if chosen is None or not 1 <= chosen <= MAX_UPCOMING_DAYS:
             return syntax(
                 req,
                 t._(
                     "The number of working days must be from 1 to {limit}.", limit=MAX_UPCOMING_DAYS
                 ),
             )
-        days = int(text)
+        days = chosen
     window = req.window
     until = req.calendar.add_working_days(req.today, days)
     tasks = await my_tasks_due_by(req.session, req.me, window, until)

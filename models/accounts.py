@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
@@ -18,7 +18,9 @@ from models.organization import Official
 LINK_CODE_VALIDITY = timedelta(days=7)
 # No 0/O, 1/I/L: codes are read aloud over the phone and typed by hand.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-_CODE_LENGTH = 10
+# 16 characters of 31: ~79 bits, beyond any search even of a stolen database; read and
+# typed in groups of four (dashes and spaces are ignored).
+_CODE_LENGTH = 16
 
 
 class ChatChannel(StrEnum):
@@ -83,7 +85,14 @@ def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
+def _new_code() -> str:
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+    return "-".join(code[i : i + 4] for i in range(0, _CODE_LENGTH, 4))
+
+
 def _hash(code: str) -> str:
+    # Unsalted SHA-256 is enough for a random code of ~79 bits: no table or search of that
+    # space is feasible offline, and every code is unique, so a salt would add nothing.
     return hashlib.sha256(normalize_code(code).encode()).hexdigest()
 
 
@@ -98,7 +107,7 @@ async def issue_link_code(session: AsyncSession, official: Official, now: dateti
         )
         .values(revoked_at=now)
     )
-    code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+    code = _new_code()
     session.add(
         LinkCode(
             official_id=official.id,
@@ -127,9 +136,7 @@ async def issue_link_codes(
             )
             .values(revoked_at=now)
         )
-    codes = {
-        o.id: "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH)) for o in officials
-    }
+    codes = {o.id: _new_code() for o in officials}
     session.add_all(
         LinkCode(
             official_id=official_id,
@@ -149,6 +156,15 @@ class Linked:
     account: ChatAccount
 
 
+def _usable(now: datetime) -> tuple:
+    return (
+        LinkCode.used_at.is_(None),
+        LinkCode.revoked_at.is_(None),
+        LinkCode.expires_at > now,
+        LinkCode.official_id.in_(select(Official.id).where(Official.active.is_(True))),
+    )
+
+
 async def redeem_link_code(
     session: AsyncSession,
     code: str,
@@ -158,16 +174,24 @@ async def redeem_link_code(
     chat_id: str,
     now: datetime,
 ) -> Linked | None:
-    """Link the chat account to the code's official; None for a wrong, used or expired code."""
+    """Link the chat account to the code's official; None for a wrong, used, revoked or
+    expired code, or one of a deactivated official.
+
+    The code is taken by one conditional UPDATE (`… WHERE used_at IS NULL`): of two chats
+    redeeming it at once, in one process or two, on SQLite or PostgreSQL, one wins."""
     if not normalize_code(code):
         return None
-    link = await session.scalar(
-        select(LinkCode).where(LinkCode.code_hash == _hash(code)).with_for_update()
+    taken = await session.execute(
+        update(LinkCode)
+        .where(LinkCode.code_hash == _hash(code), *_usable(now))
+        .values(used_at=now)
+        .returning(LinkCode.official_id)
+        .execution_options(synchronize_session=False)
     )
-    if link is None or link.used_at or link.revoked_at or link.expires_at <= now:
+    official_id = taken.scalar_one_or_none()
+    if official_id is None:
         return None
-    link.used_at = now
-    official = await session.get_one(Official, link.official_id)
+    official = await session.get_one(Official, official_id)
     account = await session.scalar(
         select(ChatAccount).where(
             ChatAccount.channel == channel, ChatAccount.external_user_id == external_user_id
@@ -182,6 +206,50 @@ async def redeem_link_code(
     account.unreachable_since = None
     await session.flush()
     return Linked(official=official, account=account)
+
+
+async def revoke_link_code(session: AsyncSession, code: str, now: datetime) -> bool:
+    """Stop a code from working (it was shown in a group); True if it was still usable."""
+    if not normalize_code(code):
+        return False
+    revoked = await session.execute(
+        update(LinkCode)
+        .where(
+            LinkCode.code_hash == _hash(code),
+            LinkCode.used_at.is_(None),
+            LinkCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(revoked.rowcount)
+
+
+async def unlink(
+    session: AsyncSession,
+    official_ids: list[int],
+    *,
+    channel: ChatChannel | None = None,
+    chat_id: str | None = None,
+    external_user_id: str | None = None,
+) -> int:
+    """Remove chat accounts of these officials (all, or the one named by channel and chat
+    or user) and, when all go, their unused codes; returns the accounts removed."""
+    query = delete(ChatAccount).where(ChatAccount.official_id.in_(official_ids))
+    if channel is not None:
+        query = query.where(ChatAccount.channel == channel)
+    if chat_id is not None:
+        query = query.where(ChatAccount.chat_id == chat_id)
+    if external_user_id is not None:
+        query = query.where(ChatAccount.external_user_id == external_user_id)
+    removed = await session.execute(query.execution_options(synchronize_session=False))
+    if channel is None and chat_id is None and external_user_id is None:
+        await session.execute(
+            delete(LinkCode)
+            .where(LinkCode.official_id.in_(official_ids), LinkCode.used_at.is_(None))
+            .execution_options(synchronize_session=False)
+        )
+    return removed.rowcount or 0
 
 
 async def official_for_chat(

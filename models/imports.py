@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from models.accounts import unlink
 from models.calendar import CalendarOverride
 from models.documents import Document
 from models.organization import Official, Role, Unit, UnitKind
@@ -51,6 +52,7 @@ class OfficialRow:
     email: str
     language: str
     roles: frozenset[Role]
+    active: bool = True  # false: left the unit; their chats are unlinked, their codes void
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ async def write_officials(session: AsyncSession, rows: Sequence[OfficialRow]) ->
             "phone": row.phone,
             "email": row.email,
             "language": row.language,
+            "active": row.active,
         }
         official = existing.get(row.code.casefold())
         if official is None:
@@ -152,6 +155,10 @@ async def write_officials(session: AsyncSession, rows: Sequence[OfficialRow]) ->
         written.updated += changed
         written.unchanged += not changed
     await session.flush()
+    # Deactivation takes access away: no chat stays linked, no code can link one.
+    leavers = [o.id for o in existing.values() if not o.active and o.id is not None]
+    if leavers:
+        await unlink(session, leavers)
     return written
 
 

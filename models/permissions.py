@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,8 +75,47 @@ def may_update(viewer: Viewer, task: Task) -> bool:
     return viewer.is_task_force or in_lead_unit(viewer, task)
 
 
+class Deciders(StrEnum):
+    """Who decides an extension request: never the one who asked."""
+
+    TASK_FORCE = "task_force"
+    HEAD_OF_TASK_FORCE = "head_of_task_force"
+    CITY_LEADER = "city_leader"
+
+
+def is_head_of_task_force(official: Official) -> bool:
+    """The head of the task force: a task-force member who is also a leader in the register."""
+    return {Role.TASK_FORCE, Role.LEADER} <= official.roles
+
+
+def deciders_of(requester: Official | None) -> Deciders:
+    """Separation of duties: a unit's request goes to the task force, a task-force
+    member's to its head, the head's to a city leader."""
+    if requester is None or not requester.has_role(Role.TASK_FORCE):
+        return Deciders.TASK_FORCE
+    if is_head_of_task_force(requester):
+        return Deciders.CITY_LEADER
+    return Deciders.HEAD_OF_TASK_FORCE
+
+
+def is_decider(official: Official, deciders: Deciders) -> bool:
+    if deciders is Deciders.TASK_FORCE:
+        return official.has_role(Role.TASK_FORCE)
+    if deciders is Deciders.HEAD_OF_TASK_FORCE:
+        return is_head_of_task_force(official)
+    return official.has_role(Role.CITY_LEADER)
+
+
+def may_decide_extension(viewer: Viewer, requester: Official | None) -> bool:
+    """Nobody approves (or refuses) their own request."""
+    if requester is not None and requester.id == viewer.official.id:
+        return False
+    return is_decider(viewer.official, deciders_of(requester))
+
+
 def may_decide_extensions(viewer: Viewer) -> bool:
-    return viewer.is_task_force
+    """Some extension requests may reach this person: the task force, city leaders."""
+    return viewer.is_task_force or Role.CITY_LEADER in viewer.roles
 
 
 def may_see_unit_lists(viewer: Viewer) -> bool:

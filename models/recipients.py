@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.organization import Official, OfficialRole, Role, Unit
+from models.permissions import Deciders, is_decider
 
 
 async def with_role(
@@ -43,3 +44,13 @@ async def letter_sender(session: AsyncSession) -> tuple[str, Official | None]:
     city_leaders = await with_role(session, Role.CITY_LEADER)
     top = await session.get(Unit, city_leaders[0].unit_id) if city_leaders else None
     return (top.name if top else ""), head_of(await with_role(session, Role.TASK_FORCE))
+
+
+async def extension_deciders(
+    session: AsyncSession, deciders: Deciders, requester: Official | None
+) -> list[Official]:
+    """Who is asked to decide an extension request: never the one who asked."""
+    role = Role.CITY_LEADER if deciders is Deciders.CITY_LEADER else Role.TASK_FORCE
+    people = await with_role(session, role)
+    asker = requester.id if requester else None
+    return [o for o in people if o.id != asker and is_decider(o, deciders)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.deadlines import ChangeState, DeadlineChange
@@ -98,6 +99,36 @@ def mark_done(session: AsyncSession, task: Task, actor: Actor, day: date, result
         actor,
         {"status": TaskStatus.DONE, "completed_date": day, "progress": 100, "result": result},
     )
+
+
+async def mark_done_once(
+    session: AsyncSession, task: Task, actor: Actor, day: date, result: str
+) -> bool:
+    """`mark_done`, unless the task is done already, in the database and not just in this
+    session's copy: one conditional UPDATE (`… WHERE status <> done`) takes it, so two
+    reports at once, in one process or two, record one completion. False: done already."""
+    taken = await session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.status != TaskStatus.DONE)
+        .values(status=TaskStatus.DONE, completed_date=day)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return False
+    mark_done(session, task, actor, day, result)  # the other fields, and the audit trail
+    return True
+
+
+async def decide_once(session: AsyncSession, change: DeadlineChange, state: ChangeState) -> bool:
+    """Take a pending request for a decision: one conditional UPDATE (`… WHERE state =
+    pending`), so of two decisions at once only one is recorded. False: decided already."""
+    taken = await session.execute(
+        update(DeadlineChange)
+        .where(DeadlineChange.id == change.id, DeadlineChange.state == ChangeState.PENDING)
+        .values(state=state)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
 
 
 def set_progress(session: AsyncSession, task: Task, actor: Actor, percent: int, note: str) -> None:

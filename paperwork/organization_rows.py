@@ -12,6 +12,12 @@ from paperwork.cells import ROLES, UNIT_KINDS, duplicates, split_list
 from paperwork.headers import MappedRows, RowError
 from paperwork.tabular import header_key
 
+# The `active` column (Đang công tác): empty means yes; a leaver is written no.
+ACTIVE = {
+    **dict.fromkeys(("yes", "y", "true", "1", "x", "co", "dang_cong_tac"), True),
+    **dict.fromkeys(("no", "n", "false", "0", "khong", "nghi", "da_nghi"), False),
+}
+
 
 def unit_lookup(units: Iterable[Unit]) -> dict[str, Unit]:
     """Units by code and by exact name: the offices write either `SXD` or `Sở Xây dựng`."""
@@ -115,6 +121,11 @@ def check_officials(
         language = (r.get("language") or "vi").lower()
         if language not in ("vi", "en"):
             problems.append(t._("unknown language '{language}' (use: vi, en)", language=language))
+        active = ACTIVE.get(header_key(r.get("active") or "yes"))
+        if active is None:
+            problems.append(
+                t._("'{value}' is not yes or no (active: yes, no)", value=r.get("active", ""))
+            )
         email = r.get("email", "")
         if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
             problems.append(t._("'{email}' is not an e-mail address", email=email))
@@ -132,6 +143,7 @@ def check_officials(
                 email=email,
                 language=language,
                 roles=frozenset(roles or {Role.SPECIALIST}),
+                active=bool(active),
             )
         )
     return parsed, errors

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -49,7 +51,7 @@ async def test_page_is_served_in_vietnamese(demo) -> None:
 
 async def test_a_person_links_an_official_and_chats(demo) -> None:
     sandbox, city = demo
-    async with httpx.AsyncClient(base_url=sandbox.url) as client:
+    async with httpx.AsyncClient(base_url=sandbox.url, headers={"Origin": sandbox.url}) as client:
         people = (await client.get("/sandbox/people")).json()["people"]
         lan = next(p for p in people if p["code"] == "SXD-CV")
         assert lan["name"] == "Bùi Minh Hà" and lan["unit"] == "Sở Xây dựng"
@@ -113,7 +115,7 @@ async def test_dondoc_demo_runs_on_a_fresh_database(tmp_path: Path) -> None:
 async def test_the_same_person_chats_on_zalo_in_the_sandbox(demo) -> None:
     sandbox, city = demo
     user = SANDBOX_USER_BASE + city.officials["SXD-CV"].id
-    async with httpx.AsyncClient(base_url=sandbox.url) as client:
+    async with httpx.AsyncClient(base_url=sandbox.url, headers={"Origin": sandbox.url}) as client:
         link = {"user_id": user, "official_code": "SXD-CV", "channel": "zalo"}
         assert (await client.post("/sandbox/link", json=link)).json()["ok"]
         await sandbox.wait_for_zalo_messages(f"z{user}", 1)
@@ -142,3 +144,26 @@ async def test_the_console_shows_no_line_for_routine_requests(caplog) -> None:
     shown = [r for r in caplog.records if r.name == "tornado.access" and r.levelno >= logging.INFO]
     assert [r.getMessage().split()[:2] for r in shown] == [["404", "POST"]]
     assert shown[0].levelno == logging.WARNING
+
+
+async def test_cross_site_posts_are_refused_and_say_nothing(demo) -> None:
+    sandbox, city = demo
+    user = SANDBOX_USER_BASE + city.officials["SXD-CV"].id
+    say = json.dumps({"user_id": user, "text": "/xong 4102"})
+    async with httpx.AsyncClient(base_url=sandbox.url) as client:
+        forged = [
+            {"Content-Type": "text/plain", "Origin": "https://evil.example"},
+            {"Content-Type": "text/plain", "Origin": sandbox.url},  # a form's kind of body
+            {"Content-Type": "application/json", "Origin": "https://evil.example"},
+            {"Content-Type": "application/json"},  # neither origin nor token
+            {"Content-Type": "application/json", "X-Sandbox-Token": "guessed"},
+        ]
+        for headers in forged:
+            response = await client.post("/sandbox/say", content=say, headers=headers)
+            assert response.status_code == 403, headers
+        page = (await client.get("/")).text
+        token = json.loads(re.search(r"const TOKEN = (\"[^\"]+\");", page)[1])
+        ok = {"Content-Type": "application/json", "X-Sandbox-Token": token}
+        assert (await client.post("/sandbox/say", content=say, headers=ok)).json()["ok"]
+        bad = await client.post("/sandbox/say", content=b"[1]", headers=ok)
+        assert bad.status_code == 400

@@ -1,4 +1,4 @@
-"""`dondoc import`, `export`, `link`, `overdue`: the city's register from the terminal."""
+"""`dondoc import`, `export`, `link`, `unlink`, `overdue`: the city's register from the terminal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.operator.context import CliError, Context, parse_at, unit_named
 from locales import Translator
-from models.accounts import LINK_CODE_VALIDITY, issue_link_code, issue_link_codes
+from models.accounts import LINK_CODE_VALIDITY, issue_link_code, issue_link_codes, unlink
 from models.organization import official_by_code, officials_by_unit
 from models.overdue import overdue_by_unit
 from paperwork.exporting import export_tasks
@@ -157,6 +157,15 @@ async def _link_one(ctx: Context, official_code: str) -> int:
         official = await official_by_code(session, official_code)
         if official is None:
             raise CliError(t._("No official has the code '{code}'.", code=official_code))
+        if not official.active:
+            raise CliError(
+                t._(
+                    "{name} ({code}) is no longer active in the register: no link code is "
+                    "given. Import the officials file with them active first.",
+                    name=official.full_name,
+                    code=official.code,
+                )
+            )
         now = ctx.clock.now()
         code = await issue_link_code(session, official, now)
         await session.commit()
@@ -205,6 +214,39 @@ async def _link_sheet(ctx: Context, unit_code: str | None, output: Path | None) 
             moment=t.datetime(now + LINK_CODE_VALIDITY),
         )
     )
+    return 0
+
+
+async def cmd_unlink(ctx: Context, args: argparse.Namespace) -> int:
+    """Take access away: every chat account of the official (and their unused codes), or
+    the one chat named by --chat (a lost phone, a shared one)."""
+    t = ctx.t
+    async with ctx.sessions() as session:
+        official = await official_by_code(session, args.official_code)
+        if official is None:
+            raise CliError(t._("No official has the code '{code}'.", code=args.official_code))
+        removed = await unlink(session, [official.id], chat_id=args.chat)
+        await session.commit()
+    if args.chat and not removed:
+        raise CliError(
+            t._(
+                "{name} ({code}) has no chat account with the chat id {chat}.",
+                name=official.full_name,
+                code=official.code,
+                chat=args.chat,
+            )
+        )
+    print(
+        t.ngettext(
+            "{name} ({code}): {n} chat account unlinked.",
+            "{name} ({code}): {n} chat accounts unlinked.",
+            removed,
+            name=official.full_name,
+            code=official.code,
+        )
+    )
+    if not args.chat:
+        print(t._("Link codes not yet used no longer work."))
     return 0
 
 

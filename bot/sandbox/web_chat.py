@@ -6,11 +6,14 @@ and read the chat; it speaks for the person through the fake Telegram and Zalo A
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from tornado.web import RequestHandler, URLSpec
 
@@ -31,11 +34,13 @@ class WebChat:
     zalo: FakeZalo
     people: People | None = None
     link_code_for: LinkCodeFor | None = None
+    # Given to the page in its HTML: another site's page cannot read it, so cannot post.
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def routes(self) -> list[URLSpec]:
         return [
             URLSpec(r"/sandbox/(\w+)", WebChatApiHandler, {"chat": self}),
-            URLSpec(r"/", WebChatPageHandler),
+            URLSpec(r"/", WebChatPageHandler, {"chat": self}),
         ]
 
     async def say(self, user_id: int, text: str, *, on_zalo: bool, language: str = "vi") -> None:
@@ -64,11 +69,15 @@ def page_labels(t: Translator) -> dict[str, str]:
 
 
 class WebChatPageHandler(RequestHandler):
+    def initialize(self, chat: WebChat) -> None:
+        self.chat = chat
+
     def get(self) -> None:
         t = translator(self.get_argument("lang", "vi"))
         page = resources.files(__package__).joinpath("web_chat.html").read_text(encoding="utf-8")
         labels = json.dumps(page_labels(t), ensure_ascii=False)
         self.set_header("Content-Type", "text/html; charset=utf-8")
+        page = page.replace("__TOKEN__", json.dumps(self.chat.token))
         self.finish(page.replace("__LABELS__", labels))
 
 
@@ -98,8 +107,31 @@ class WebChatApiHandler(RequestHandler):
         else:
             self.send_error(404)
 
+    def _same_origin(self) -> bool:
+        """A JSON request from our own page: its token, or an Origin (or Referer) naming
+        this host. A form or `text/plain` post from another site is neither."""
+        headers = self.request.headers
+        if headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+            return False
+        token = headers.get("X-Sandbox-Token", "")
+        if token and hmac.compare_digest(token.encode(), self.chat.token.encode()):
+            return True
+        source = headers.get("Origin") or headers.get("Referer") or ""
+        return bool(source) and urlsplit(source).netloc == self.request.host
+
     async def post(self, action: str) -> None:
-        body = json.loads(self.request.body or b"{}")
+        if not self._same_origin():
+            self.set_status(403)
+            self.finish({"ok": False, "error": "a same-origin JSON request is required"})
+            return
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self.set_status(400)
+            self.finish({"ok": False})
+            return
         user_id = int(body.get("user_id", 0))
         on_zalo = body.get("channel") == "zalo"
         if action == "say":
