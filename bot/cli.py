@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,15 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import SAMPLE_DIR, Settings
 from bot.operator.context import CliError, Context
-from bot.operator.documents import cmd_report, cmd_urge
-from bot.operator.register import cmd_export, cmd_import, cmd_link, cmd_overdue, cmd_unlink
-from bot.operator.serving import cmd_demo, cmd_run, cmd_tick
-from bot.operator.upkeep import cmd_backup, cmd_prune, cmd_restore
 from locales import Translator, translator
 from models.clock import Clock, SystemClock
 from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
-from models.reports import Period
-from paperwork.report_files import TableName
+from models.reports import Period, TableName
 
 
 def _parser(t: Translator) -> argparse.ArgumentParser:
@@ -123,21 +119,30 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS: dict[str, Callable[[Context, argparse.Namespace], Awaitable[int]]] = {
-    "import": cmd_import,
-    "export": cmd_export,
-    "link": cmd_link,
-    "unlink": cmd_unlink,
-    "overdue": cmd_overdue,
-    "demo": cmd_demo,
-    "run": cmd_run,
-    "tick": cmd_tick,
-    "report": cmd_report,
-    "urge": cmd_urge,
-    "backup": cmd_backup,
-    "restore": cmd_restore,
-    "prune": cmd_prune,
+# Each command's module is loaded only when it runs: `dondoc --help` or `dondoc link` need
+# neither the chat libraries nor matplotlib, openpyxl and python-docx.
+COMMANDS: dict[str, str] = {
+    "import": "bot.operator.register:cmd_import",
+    "export": "bot.operator.register:cmd_export",
+    "link": "bot.operator.register:cmd_link",
+    "unlink": "bot.operator.register:cmd_unlink",
+    "overdue": "bot.operator.register:cmd_overdue",
+    "demo": "bot.operator.serving:cmd_demo",
+    "run": "bot.operator.serving:cmd_run",
+    "tick": "bot.operator.serving:cmd_tick",
+    "report": "bot.operator.documents:cmd_report",
+    "urge": "bot.operator.documents:cmd_urge",
+    "backup": "bot.operator.upkeep:cmd_backup",
+    "restore": "bot.operator.upkeep:cmd_restore",
+    "prune": "bot.operator.upkeep:cmd_prune",
 }
+
+
+def command(name: str) -> Callable[[Context, argparse.Namespace], Awaitable[int]]:
+    module, function = COMMANDS[name].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
 # They work on the file as it is, whatever its schema (a restore may bring an older one).
 ANY_SCHEMA = {"backup", "restore"}
 
@@ -156,7 +161,7 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Translator, cloc
                 t._("The database is not set up or is out of date: run `dondoc db upgrade`.")
             )
         context = Context(engine, session_factory(engine), settings, t, clock)
-        return await COMMANDS[args.command](context, args)
+        return await command(args.command)(context, args)
     finally:
         await engine.dispose()
 

@@ -6,12 +6,15 @@ base of the links), DONDOC_FILES_LISTEN and DONDOC_FILES_SECRET.
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlsplit
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
 from tornado.routing import PathMatches, Rule
 from tornado.web import Application, RequestHandler
 
-from bot.files import FileLinks, file_routes
+from bot.files import FileLinks
+from models.attachments import attachment
 
 
 class _Health(RequestHandler):
@@ -19,6 +22,31 @@ class _Health(RequestHandler):
 
     def get(self) -> None:
         self.finish({"ok": True})
+
+
+class _FileHandler(RequestHandler):
+    def initialize(self, links: FileLinks, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.links, self.sessions = links, sessions
+
+    async def get(self, attachment_id: str, expires: str, signature: str, _name: str) -> None:
+        if not self.links.valid(int(attachment_id), expires, signature):
+            self.send_error(404)  # expired or forged: the same answer, nothing to learn
+            return
+        async with self.sessions() as session:
+            found = await attachment(session, int(attachment_id))
+        if found is None:
+            self.send_error(404)
+            return
+        self.set_header("Content-Type", found.media_type)
+        self.set_header("Content-Disposition", f"inline; filename*=UTF-8''{quote(found.filename)}")
+        self.finish(found.content)
+
+
+def file_routes(links: FileLinks, sessions: async_sessionmaker[AsyncSession]) -> list[Rule]:
+    """The links' route, under the path of the public base URL, for the web server."""
+    path = urlsplit(links.base_url).path.rstrip("/")
+    route = rf"{path}/(\d+)/([0-9-]+)/([0-9a-f]+)/([^/]+)"
+    return [Rule(PathMatches(route), _FileHandler, {"links": links, "sessions": sessions})]
 
 
 async def start_web_server(

@@ -32,6 +32,15 @@ class Period(StrEnum):
     QUARTERLY = "quarterly"
 
 
+class TableName(StrEnum):
+    """The report's tables, as the workbook's sheets and `--table` of the CSV name them."""
+
+    SUMMARY = "summary"
+    OVERDUE = "overdue"
+    OFFICIALS = "officials"
+    ERRORS = "errors"
+
+
 def period_bounds(kind: Period, end: date) -> tuple[date, date]:
     """The period ending on `end`: the last 7 or 14 days, or the month or quarter so far."""
     if kind is Period.WEEKLY:

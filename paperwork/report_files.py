@@ -6,7 +6,6 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,7 +15,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from locales import Translator
-from models.reports import Period, Report
+from models.reports import Period, Report, TableName
 from models.statistics import FiveColumns
 from paperwork.exporting import document_name
 
@@ -109,13 +108,6 @@ class Table:
     dates: frozenset[int] = frozenset()
     percents: frozenset[int] = frozenset()
     total_last: bool = False
-
-
-class TableName(StrEnum):
-    SUMMARY = "summary"
-    OVERDUE = "overdue"
-    OFFICIALS = "officials"
-    ERRORS = "errors"
 
 
 def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from bot.operator.context import CliError, Context, parse_at, unit_named
 from models.calendar import load_calendar
 from models.clock import local_date
-from models.reports import Period, build_report
+from models.reports import Period, TableName, build_report
 from paperwork.public_list import write_public_csv, write_public_html
 from paperwork.report_chart import write_chart
-from paperwork.report_files import TableName, period_title, write_xlsx
+from paperwork.report_files import period_title, write_xlsx
 from paperwork.report_files import write_csv as write_report_csv
 from paperwork.urging_letter import letter_filename, urging_letter, write_docx
 
