@@ -138,10 +138,16 @@ def _read_csv(path: Path) -> Table:
         raise TableError("encoding", path) from error
     delimiter = csv_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter, strict=True)
-    try:
-        lines = [[_cell_text(v) for v in line] for line in reader]
-    except csv.Error as error:
-        raise TableError("quoting", path, reader.line_num) from error
+    lines: list[list[str]] = []
+    while True:
+        opened = reader.line_num + 1  # where the record with the stray quote begins
+        try:
+            line = next(reader, None)
+        except csv.Error as error:
+            raise TableError("quoting", path, opened) from error
+        if line is None:
+            break
+        lines.append([_cell_text(v) for v in line])
     return _table(lines, 1) if lines else Table([], [])
 
 
