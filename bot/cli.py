@@ -34,6 +34,11 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     imp.add_argument("kind", choices=["units", "officials", "tasks", "calendar"])
     imp.add_argument("file", type=Path, help=t._("a .csv or .xlsx file"))
     imp.add_argument("--dry-run", action="store_true", help=t._("check the file, write nothing"))
+    imp.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=t._("take the file's values even where officials changed a task in the bot since"),
+    )
 
     exp = commands.add_parser("export", help=t._("export every task"))
     exp.add_argument("kind", choices=["tasks"])

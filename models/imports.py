@@ -7,7 +7,7 @@ match each row to what is stored and create or update it, recording every change
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select, text
@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from models.accounts import unlink
 from models.calendar import CalendarOverride
 from models.documents import Document
+from models.import_history import Conflict, changed_since_import, disagreements
 from models.organization import Official, Role, Unit, UnitKind
 from models.task_changes import Actor, approve_deadline, record, update_fields
 from models.tasks import Channel, Task, TaskStatus
@@ -32,6 +33,8 @@ class Written:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Rows left as the register has them: officials changed the task since the last import.
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -184,10 +187,15 @@ async def write_tasks(
     rows: list[TaskRow],
     *,
     at: datetime,
+    overwrite: bool = False,
 ) -> Written:
-    """The documents first, then the tasks under them; every change is recorded as the import's."""
+    """The documents first, then the tasks under them; every change is recorded as the import's.
+
+    A row that would undo what officials reported since the last import is left alone and
+    listed as a conflict, unless `overwrite` (see models/import_history.py)."""
     document_ids = await _upsert_documents(session, documents)
-    return await _upsert_tasks(session, rows, document_ids, Actor(None, Channel.IMPORT, at))
+    actor = Actor(None, Channel.IMPORT, at)
+    return await _upsert_tasks(session, rows, document_ids, actor, overwrite)
 
 
 async def _upsert_documents(
@@ -244,6 +252,7 @@ async def _upsert_tasks(
     rows: list[TaskRow],
     document_ids: dict[tuple[str, date], int],
     actor: Actor,
+    overwrite: bool,
 ) -> Written:
     written = Written()
     await _match_rows_without_id(session, rows, document_ids)
@@ -256,6 +265,7 @@ async def _upsert_tasks(
         )
         existing.update({task.id: task for task in (await session.scalars(query)).all()})
     next_id = max([*given, (await session.scalar(select(func.max(Task.id)))) or 0]) + 1
+    reported = {} if overwrite else await changed_since_import(session, existing)
 
     for row in rows:
         fields = {
@@ -289,6 +299,10 @@ async def _upsert_tasks(
             if row.deadline != original and row.deadline is not None:
                 approve_deadline(session, task, actor, row.deadline, "")
             written.created += 1
+            continue
+        from_file = {**fields, "deadline": row.deadline}
+        if differ := disagreements(task, reported.get(task.id, set()), from_file):
+            written.conflicts.append(Conflict(row.number, task.id, differ))
             continue
         changed = update_fields(session, task, actor, fields)
         # Without an original deadline in the file, a new deadline is an extension of the old.

@@ -1,7 +1,9 @@
 """Import of units, officials, tasks and calendar days from the offices' CSV and XLSX files.
 
 All or nothing: a file with any bad row writes nothing, and every bad row is reported with
-its row number and the reason. Importing the same file again changes nothing.
+its row number and the reason. Importing the same file again changes nothing. A task row
+that would undo what officials reported in the bot since the last import is a conflict: left
+as the bot has it and listed, the other rows imported (models/import_history.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import Translator
+from models.import_history import Conflict
 from models.imports import (
     Written,
     all_officials,
@@ -36,6 +39,7 @@ from paperwork.tabular import read_table
 from paperwork.task_rows import check_tasks
 
 __all__ = [
+    "Conflict",
     "ImportResult",
     "RowError",
     "import_calendar",
@@ -52,15 +56,24 @@ class ImportResult:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 refused (nothing written), 3 imported but with conflicts left alone."""
+        if self.errors:
+            return 1
+        return 3 if self.conflicts else 0
+
     def add(self, written: Written) -> None:
         self.created += written.created
         self.updated += written.updated
         self.unchanged += written.unchanged
+        self.conflicts += written.conflicts
 
 
 def _load(
@@ -81,6 +94,7 @@ async def _finish(
         await session.commit()
     if result.errors:
         result.created = result.updated = result.unchanged = 0
+        result.conflicts = []
     result.errors.sort(key=lambda e: e.row)
     return result
 
@@ -122,7 +136,13 @@ async def import_calendar(
 
 
 async def import_tasks(
-    session: AsyncSession, path: Path, t: Translator, *, now: datetime, dry_run: bool = False
+    session: AsyncSession,
+    path: Path,
+    t: Translator,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    overwrite: bool = False,
 ) -> ImportResult:
     rows = _load(path, TASK_COLUMNS, t, "content", "lead_unit_code")
     result = ImportResult(errors=list(rows.errors))
@@ -131,5 +151,6 @@ async def import_tasks(
             rows, await all_units(session), await all_officials(session), t, now=now
         )
         if not result.errors:
-            result.add(await write_tasks(session, documents, tasks, at=now))
+            written = await write_tasks(session, documents, tasks, at=now, overwrite=overwrite)
+            result.add(written)
     return await _finish(session, result, rows, dry_run)

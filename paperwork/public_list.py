@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from html import escape
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from locales import Translator
 from models.reports import Report
 from paperwork.report_files import period_title
+from paperwork.tabular import write_csv_rows
 
 
 def late_units(report: Report) -> list[tuple[str, int, int, int]]:
@@ -72,15 +72,19 @@ padding:4px 8px;text-align:left}}th{{background:#eee}}</style></head><body>
 
 def public_csv(report: Report, t: Translator) -> str:
     """One table: each late unit, then each late person, with what they are."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [t._("Kind"), t._("Name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")]
-    )
-    for name, _, late, overdue in late_units(report):
-        writer.writerow([t._("unit"), name, name, "", late, overdue])
-    for name, unit, role, late, overdue in late_people(report, t):
-        writer.writerow([t._("individual"), name, unit, role, late, overdue])
+    buffer = io.StringIO(newline="")
+    header = [t._("Kind"), t._("Name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")]
+    rows = [
+        *(
+            [t._("unit"), name, name, "", late, overdue]
+            for name, _, late, overdue in late_units(report)
+        ),
+        *(
+            [t._("individual"), name, unit, role, late, overdue]
+            for name, unit, role, late, overdue in late_people(report, t)
+        ),
+    ]
+    write_csv_rows(buffer, header, rows)
     return buffer.getvalue()
 
 

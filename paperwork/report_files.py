@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,7 +15,9 @@ from openpyxl.utils import get_column_letter
 from locales import Translator
 from models.reports import Period, Report, TableName
 from models.statistics import FiveColumns
+from paperwork.cell_safety import neutralise
 from paperwork.exporting import document_name
+from paperwork.tabular import write_csv_rows
 
 Row = Sequence[object]
 BOLD = Font(bold=True)
@@ -130,7 +130,7 @@ def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
         sheet.oddHeader.center.text = page_title
 
     def cell(value: object, column: int, bold: bool = False) -> WriteOnlyCell:
-        written = WriteOnlyCell(sheet, value=value)
+        written = WriteOnlyCell(sheet, value=neutralise(value))
         if bold:
             written.font = BOLD
         if column in dates:
@@ -141,7 +141,7 @@ def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
 
     heading = []
     for title_text in header:
-        written = WriteOnlyCell(sheet, value=title_text)
+        written = WriteOnlyCell(sheet, value=neutralise(title_text))
         written.font = BOLD
         written.alignment = HEADING
         heading.append(written)
@@ -152,9 +152,9 @@ def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
         if bold:
             sheet.append([cell(value, i, bold) for i, value in enumerate(row)])
         elif styled:
-            sheet.append([cell(v, i) if i in styled else v for i, v in enumerate(row)])
+            sheet.append([cell(v, i) if i in styled else neutralise(v) for i, v in enumerate(row)])
         else:
-            sheet.append(list(row))
+            sheet.append([neutralise(v) for v in row])
 
 
 def tables(t: Translator, report: Report) -> dict[TableName, Table]:
@@ -243,9 +243,4 @@ def write_csv(
     chosen = tables(t, report)[table]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(chosen.header)
-        for row in chosen.rows:
-            writer.writerow(
-                ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row]
-            )
+        write_csv_rows(file, chosen.header, chosen.rows)

@@ -37,7 +37,7 @@ async def test_export_lists_every_task_with_its_derived_status(
 ) -> None:
     path = tmp_path / "tasks.csv"
     assert await export_tasks(session, path, WINDOW, t) == 7
-    rows = {r["id"]: r for _, r in read_table(path).rows}
+    rows = {r["id"]: r for _, r in read_table(path).records()}
     assert rows["4103"]["derived_status"] == "quá hạn"
     assert rows["4102"]["derived_status"] == "sắp đến hạn"
     assert rows["4105"]["derived_status"] == "hoàn thành quá hạn"
@@ -139,7 +139,7 @@ async def test_export_writes_each_document_kind_as_written(session, tmp_path: Pa
 
     exported = tmp_path / "export.csv"
     await export_tasks(session, exported, WINDOW, t)
-    written = {r["id"]: r["document_kind"] for _, r in read_table(exported).rows}
+    written = {r["id"]: r["document_kind"] for _, r in read_table(exported).records()}
     assert written == {**labels, "4105": "Nghị quyết"}
 
     again = await import_tasks(session, exported, t, now=NOW)

@@ -27,7 +27,9 @@ async def chat(sessions, city: City, monkeypatch: pytest.MonkeyPatch) -> CoreCha
 
     async def slow_build(*args, **kwargs):
         builds.append(args[1:3])
-        await asyncio.sleep(0.3)  # a big city: the build takes a while
+        await asyncio.sleep(
+            2.0
+        )  # a big city: the build outlasts the burst, even on a loaded machine
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(reports, "build_report", slow_build)

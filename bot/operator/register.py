@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.operator.context import CliError, Context, parse_at, unit_named
 from locales import Translator
+from messages.cards import stored_status
 from models.accounts import LINK_CODE_VALIDITY, issue_link_code, issue_link_codes, unlink
 from models.organization import official_by_code, officials_by_unit
 from models.overdue import overdue_by_unit
+from models.tasks import TaskStatus
 from paperwork.exporting import export_tasks
 from paperwork.importing import (
+    Conflict,
     ImportResult,
     import_calendar,
     import_officials,
@@ -57,10 +60,67 @@ def print_import(t: Translator, kind: str, result: ImportResult, dry_run: bool) 
         print(t._("Checked, nothing written: {summary}", summary=summary))
     else:
         print(t._("Imported {kind}: {summary}", kind=kinds[kind], summary=summary))
+    for conflict in result.conflicts:
+        print(_conflict_line(t, conflict))
+    if result.conflicts:
+        print(
+            t.ngettext(
+                "{n} row was left as the bot has it: officials changed the task in the bot"
+                " since the last import and the file says otherwise. Correct the file, or"
+                " import it with --overwrite to take the file's values.",
+                "{n} rows were left as the bot has them: officials changed the tasks in the"
+                " bot since the last import and the file says otherwise. Correct the file, or"
+                " import it with --overwrite to take the file's values.",
+                len(result.conflicts),
+            )
+        )
+
+
+def _conflict_line(t: Translator, conflict: Conflict) -> str:
+    names = {
+        "status": t._("status"),
+        "progress": t._("progress"),
+        "completed_date": t._("completed date"),
+        "result": t._("result"),
+        "deadline": t._("deadline"),
+    }
+
+    def shown(value: object) -> str:
+        if value is None or value == "":
+            return t._("(empty)")
+        if isinstance(value, TaskStatus):
+            return stored_status(t, value)
+        if isinstance(value, date):
+            return t.date(value)
+        if isinstance(value, int):
+            return f"{value}%"  # progress is the only number
+        return str(value)
+
+    differences = [
+        t._(
+            "{field}: bot {bot}, file {file}",
+            field=names[d.field],
+            bot=shown(d.in_register),
+            file=shown(d.in_file),
+        )
+        for d in conflict.disagreements
+    ]
+    return t._(
+        "Row {row}, task {task}: kept as in the bot ({differences}).",
+        row=conflict.row,
+        task=conflict.task_id,
+        differences="; ".join(differences),
+    )
 
 
 async def import_file(
-    session: AsyncSession, kind: str, path: Path, t: Translator, now: datetime, dry_run: bool
+    session: AsyncSession,
+    kind: str,
+    path: Path,
+    t: Translator,
+    now: datetime,
+    dry_run: bool,
+    overwrite: bool = False,
 ) -> ImportResult:
     try:
         if kind == "units":
@@ -69,7 +129,7 @@ async def import_file(
             return await import_officials(session, path, t, dry_run=dry_run)
         if kind == "calendar":
             return await import_calendar(session, path, t, dry_run=dry_run)
-        return await import_tasks(session, path, t, now=now, dry_run=dry_run)
+        return await import_tasks(session, path, t, now=now, dry_run=dry_run, overwrite=overwrite)
     except TableError as error:
         messages = {
             "suffix": t._("{path}: only .csv and .xlsx files can be read", path=error.path),
@@ -77,6 +137,12 @@ async def import_file(
             "unreadable": t._("{path}: not a readable Excel file", path=error.path),
             "encoding": t._(
                 '{path}: the file is not UTF-8 text; save it as "CSV UTF-8"', path=error.path
+            ),
+            "quoting": t._(
+                '{path}, line {line}: a quote (") opens a cell that is never closed; write'
+                ' a quote inside a cell as two ("") or save the file again from Excel',
+                path=error.path,
+                line=error.line,
             ),
         }
         raise CliError(messages[error.kind]) from None
@@ -111,10 +177,10 @@ async def overdue_summary(ctx: Context, session: AsyncSession, moment: datetime)
 async def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.sessions() as session:
         result = await import_file(
-            session, args.kind, args.file, ctx.t, ctx.clock.now(), args.dry_run
+            session, args.kind, args.file, ctx.t, ctx.clock.now(), args.dry_run, args.overwrite
         )
     print_import(ctx.t, args.kind, result, args.dry_run)
-    return 0 if result.ok else 1
+    return result.exit_code
 
 
 async def cmd_export(ctx: Context, args: argparse.Namespace) -> int:

@@ -13,8 +13,10 @@ from models.clock import FixedClock
 
 
 async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
-    """Load the sample city (again: re-importing changes nothing) and show where it stands."""
+    """Load the sample city (again: re-importing changes nothing, and never undoes what was
+    done in the chat) and show where it stands."""
     now = ctx.clock.now()
+    code = 0
     for kind in ("calendar", "units", "officials", "tasks"):
         async with ctx.sessions() as session:
             result = await import_file(
@@ -23,10 +25,11 @@ async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
         print_import(ctx.t, kind, result, dry_run=False)
         if not result.ok:
             return 1
+        code = max(code, result.exit_code)
     async with ctx.sessions() as session:
         await overdue_summary(ctx, session, now)
     if args.no_chat:
-        return 0
+        return code
     print(
         ctx.t._(
             "Chat sandbox: open http://127.0.0.1:{port} in a browser, pick an official, "
@@ -38,7 +41,7 @@ async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     from bot.demo import serve_demo  # here, so that `dondoc run` never loads the sandbox
 
     await serve_demo(ctx.engine, ctx.settings, ctx.clock)
-    return 0
+    return code
 
 
 async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
