@@ -1,0 +1,46 @@
+"""A sender process for the chaos tests: the real outbox sender on a database, against a Bot
+API, with its clock set ahead by an offset (a restart after a crash takes over the claims
+the dead process left, once they are older than the claim timeout).
+
+Run: python -m tests.chaos_sender DATABASE_URL API_URL TOKEN OFFSET_SECONDS
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import datetime, timedelta
+
+from telegram import Bot
+
+from bot.delivery import OutboxSender, RateLimiter
+from bot.telegram import TelegramSender
+from models.accounts import ChatChannel
+from models.db import create_engine, session_factory
+
+
+class AheadClock:
+    def __init__(self, start: datetime, offset: float) -> None:
+        self.start, self.offset = start, timedelta(seconds=offset)
+
+    def now(self) -> datetime:
+        return self.start + self.offset
+
+
+async def main(url: str, api_url: str, token: str, offset: float, start: datetime) -> None:
+    engine = create_engine(url)
+    async with Bot(token, base_url=f"{api_url}/bot") as bot:
+        sender = OutboxSender(
+            session_factory(engine),
+            AheadClock(start, offset),
+            {ChatChannel.TELEGRAM: TelegramSender(bot)},
+            batch=25,
+            limiter=RateLimiter(per_second=0, per_chat_seconds=0),
+        )
+        await sender.drain()
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    url, api_url, token, offset, start = sys.argv[1:6]
+    asyncio.run(main(url, api_url, token, float(offset), datetime.fromisoformat(start)))
