@@ -165,8 +165,10 @@ class MatrixReceiver:
 
     async def incoming(self, room_id: str, event: dict[str, Any]) -> Incoming | None:
         """A room message as the core's `Incoming`; the bot's own, notices (other bots) and
-        edits are not commands. An image or a file carries no text."""
-        if event.get("type") != "m.room.message" or event.get("sender") == self.user:
+        edits are not commands. An image, a file or a sticker carries no text."""
+        if event.get("type") not in ("m.room.message", "m.sticker"):
+            return None
+        if event.get("sender") == self.user:
             return None
         content = event.get("content") or {}
         msgtype = content.get("msgtype")

@@ -264,10 +264,23 @@ class Person:
     async def join(self, room_id: str) -> None:
         await self.call("POST", f"/join/{quote(room_id)}", {})
 
+    async def create_group(self, bot: str) -> str:
+        """A public room with the bot in it, which others join by its id."""
+        body = {"preset": "public_chat", "invite": [bot]}
+        return str((await self.call("POST", "/createRoom", body))["room_id"])
+
+    async def send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        path = f"/rooms/{quote(room_id)}/send/{event_type}/t{next(self._txn)}-{time.time_ns()}"
+        return str((await self.call("PUT", path, content))["event_id"])
+
     async def say(self, room_id: str, text: str) -> str:
-        path = f"/rooms/{quote(room_id)}/send/m.room.message/t{next(self._txn)}-{time.time_ns()}"
-        answer = await self.call("PUT", path, {"msgtype": "m.text", "body": text})
-        return str(answer["event_id"])
+        return await self.send(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+
+    async def sticker(self, room_id: str) -> str:
+        """What Element sends from its sticker picker: an event of its own type, no text."""
+        info = {"mimetype": "image/png", "w": 64, "h": 64, "size": 100}
+        content = {"body": "👍", "url": f"mxc://{SERVER_NAME}/sticker", "info": info}
+        return await self.send(room_id, "m.sticker", content)
 
     async def events(self, room_id: str) -> list[dict[str, Any]]:
         """The room's events, oldest first."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -32,15 +31,6 @@ from tests.city import City
 from tests.conftest import NOW
 from tests.synapse import Account, Homeserver, Person, free_port
 from tests.test_bot import snapshot
-
-
-@pytest.fixture(scope="session")
-def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homeserver]:
-    """One Synapse for the session; every test registers its own bot and officials."""
-    server = Homeserver(Path(tmp_path_factory.mktemp("synapse")))
-    server.start()
-    yield server
-    server.stop()
 
 
 @dataclass
