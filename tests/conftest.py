@@ -19,7 +19,7 @@ from models import Base
 from models.clock import FixedClock
 from models.db import create_engine, session_factory, upgrade
 from tests.city import City, build_city
-from tests.synapse import Homeserver
+from tests.synapse import Homeserver, scratch_directory
 
 POSTGRES_URL = os.environ.get("DONDOC_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -117,10 +117,13 @@ async def city(sessions: async_sessionmaker[AsyncSession]) -> City:
 def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homeserver]:
     """One Synapse for the session, started by the first test that needs it; every test
     registers its own bot and officials on it."""
-    server = Homeserver(Path(tmp_path_factory.mktemp("synapse")))
-    server.start()
-    yield server
-    server.stop()
+    directory, remove = scratch_directory(tmp_path_factory.mktemp("synapse"))
+    server = Homeserver(directory, remove=remove)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -220,7 +220,7 @@ class MatrixBot(Harness):
 
     def person(self, code: str) -> Person:
         if code not in self.people:
-            account = self.homeserver.register(code.lower().replace("-", ""))
+            account = self.homeserver.user(code.lower().replace("-", ""))
             self.people[code] = Person(self.homeserver, account)
         return self.people[code]
 

@@ -145,7 +145,9 @@ def test_link_writes_a_sheet_of_fresh_codes_for_a_unit_or_the_city(
         "Giám đốc",
     )
     assert f"/start {link_code}" in how
-    assert asyncio.run(_redeem(database_url, old)) is None  # the code printed before no longer works
+    assert (
+        asyncio.run(_redeem(database_url, old)) is None
+    )  # the code printed before no longer works
     assert asyncio.run(_redeem(database_url, link_code)) == "SXD-LD"
 
     every = register / "ma-ca-thanh-pho.csv"
