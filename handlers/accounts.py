@@ -6,7 +6,14 @@ from handlers.arguments import syntax
 from handlers.core import Request
 from locales import LANGUAGES, translator
 from messages.reply import Reply
-from models.accounts import ChatChannel, linked_channels, notify_channel_of, redeem_link_code
+from models.accounts import (
+    ChatChannel,
+    Linked,
+    link_named_account,
+    linked_channels,
+    notify_channel_of,
+    redeem_link_code,
+)
 from models.conversations import finish
 from models.organization import Unit
 from models.permissions import may_decide_extensions, may_see_unit_lists
@@ -59,19 +66,33 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
+    return [await _greeting(req, linked)]
+
+
+async def opened(req: Request) -> list[Reply]:
+    """A direct chat just opened with the bot: an official whom the officials' file names by
+    this account is linked and greeted as by /start CODE; anyone else hears nothing yet."""
+    incoming = req.incoming
+    if req.official is not None or incoming.is_group:
+        return []
+    linked = await link_named_account(
+        req.session, incoming.channel, incoming.user_id, incoming.chat_id, req.now
+    )
+    return [await _greeting(req, linked)] if linked is not None else []
+
+
+async def _greeting(req: Request, linked: Linked) -> Reply:
     official = linked.official
     unit = await req.session.get_one(Unit, official.unit_id)
     t = translator(official.language)
-    return [
-        Reply(
-            t._(
-                "Hello comrade {name} ({unit}). This account is now linked to the task tracking and "
-                "urging system. Send /viec to see your tasks, /trogiup for help.",
-                name=official.full_name,
-                unit=unit.name,
-            )
+    return Reply(
+        t._(
+            "Hello comrade {name} ({unit}). This account is now linked to the task tracking and "
+            "urging system. Send /viec to see your tasks, /trogiup for help.",
+            name=official.full_name,
+            unit=unit.name,
         )
-    ]
+    )
 
 
 async def help_(req: Request) -> list[Reply]:

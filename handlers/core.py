@@ -39,6 +39,7 @@ class Incoming:
     message_id: str | None = None  # the bot's message a button was pressed on
     is_group: bool = False
     language: str | None = None  # the chat client's language, for people not yet linked
+    opened: bool = False  # not a message: the person opened a direct chat with the bot
 
 
 Later = Callable[[AsyncSession], Awaitable[list["Reply | File"]]]

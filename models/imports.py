@@ -51,6 +51,7 @@ class OfficialRow:
     email: str
     language: str
     roles: frozenset[Role]
+    matrix_id: str = ""  # "" keeps what is stored: a file without the column erases nothing
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ async def write_officials(session: AsyncSession, rows: Sequence[OfficialRow]) ->
             "email": row.email,
             "language": row.language,
         }
+        if row.matrix_id:
+            values["matrix_id"] = row.matrix_id
         official = existing.get(row.code.casefold())
         if official is None:
             official = Official(code=row.code, **values)

@@ -33,6 +33,7 @@ OFFICIAL_COLUMNS = {
     "phone": aliases("phone", "Điện thoại", "Số điện thoại"),
     "email": aliases("email", "Thư điện tử"),
     "language": aliases("language", "Ngôn ngữ"),
+    "matrix_id": aliases("matrix_id", "Tài khoản Matrix", "Matrix"),
 }
 TASK_COLUMNS = {
     "id": aliases("id", "Số nhiệm vụ", "Mã nhiệm vụ"),

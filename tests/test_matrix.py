@@ -27,8 +27,10 @@ from models.clock import FixedClock
 from models.matrix_state import MatrixState
 from models.notices import Message, Notifier, Outgoing
 from models.outbox import Priority
+from paperwork.importing import import_officials
 from tests.city import City
 from tests.conftest import NOW
+from tests.files import OFFICIAL_HEADER, write_csv
 from tests.synapse import Account, Homeserver, Person, free_port
 
 
@@ -143,6 +145,37 @@ async def test_start_with_a_code_in_a_fresh_direct_chat_links_the_official(matri
         person.user_id,
         room,
     )
+
+
+async def test_an_official_the_file_names_is_linked_by_opening_a_chat_without_a_code(
+    matrix, tmp_path, t
+) -> None:
+    named, grouped = matrix.person("SXD-CV"), matrix.person("STP-CV")
+    rows = [
+        ["SXD-CV", "Bùi Minh Hà", "Chuyên viên", "SXD", "specialist", "", "", named.user_id],
+        ["STP-CV", "Phạm Quang Huy", "Chuyên viên", "STP", "specialist", "", "", grouped.user_id],
+    ]
+    path = write_csv(tmp_path / "o.csv", [*OFFICIAL_HEADER, "Tài khoản Matrix"], rows)
+    async with matrix.sessions() as session:
+        assert (await import_officials(session, path, t)).ok
+    room = await matrix.chat("SXD-CV")
+    [greeting] = await named.wait_from_bot(room, matrix.bot.user_id, 1)
+    assert greeting["body"].startswith(
+        "Xin chào đồng chí Bùi Minh Hà (Sở Xây dựng). Tài khoản này đã được liên kết"
+    )
+    [tasks] = await matrix.send("SXD-CV", "/viec")
+    assert tasks.startswith("📋 Nhiệm vụ của đồng chí: 3 đang thực hiện")
+    # Named too, but inviting the bot into a group room: no account is linked there.
+    group = await grouped.start_chat(matrix.bot.user_id, others=(named.user_id,))
+    await grouped.wait_joined(group, matrix.bot.user_id)
+    await asyncio.sleep(0.5)
+    await matrix.settle()
+    assert await grouped.from_bot(group, matrix.bot.user_id) == []
+    async with matrix.sessions() as session:
+        accounts = (
+            await session.execute(select(ChatAccount.external_user_id, ChatAccount.chat_id))
+        ).all()
+    assert accounts == [(named.user_id, room)]
 
 
 # ------------------------------------------------------------------ commands
