@@ -220,6 +220,7 @@ class MatrixReceiver:
             if isinstance(error, MatrixError) and 400 <= error.http_status < 500:
                 log.warning("Matrix: cannot join %s (%s)", room_id, error)
                 self.invited.discard(room_id)
+                self.direct.pop(room_id, None)
             else:
                 log.warning("Matrix: joining %s failed (%s); trying again", room_id, error)
             return
