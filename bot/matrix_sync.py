@@ -66,6 +66,18 @@ def since_invited(events: list[dict[str, Any]], user: str) -> list[dict[str, Any
     return events[(invites[-1] if invites else cut) + 1 :]
 
 
+def direct_inviter(invite_state: list[Any], user: str) -> str | None:
+    """Who invited `user` into a direct chat (Element's "Start chat" marks it `is_direct`),
+    from an invited room's stripped state; None for a group room."""
+    for event in invite_state:
+        if (
+            getattr(event, "state_key", None) == user
+            and getattr(event, "membership", "") == "invite"
+        ):
+            return str(event.sender) if (event.content or {}).get("is_direct") else None
+    return None
+
+
 def command_text(content: dict[str, Any]) -> str:
     """What the person typed. A reply quotes the message it answers first (`> <@x> …`), and
     in Element a leading `//` sends a `/command` that Element itself does not know."""
@@ -98,6 +110,7 @@ class MatrixReceiver:
         self.retry_seconds = retry_seconds
         self.members: dict[str, int] = {}  # room → joined members, until one joins or leaves
         self.invited: set[str] = set()  # invitations not yet accepted (a join failed)
+        self.direct: dict[str, str] = {}  # invited room → who invited the bot to a direct chat
         self.idle = asyncio.Event()  # set while no batch is in hand: stopping then is safe
         self.idle.set()
 
@@ -145,6 +158,10 @@ class MatrixReceiver:
         """One sync batch: accept invitations, then answer each new message in order. On the
         bot's very first sync (`history`) the rooms' past messages are not answered."""
         self.invited.update(response.rooms.invite)
+        for room_id, invite in response.rooms.invite.items():
+            inviter = direct_inviter(invite.invite_state, self.user)
+            if inviter is not None:
+                self.direct[room_id] = inviter
         for room_id in sorted(self.invited):
             await self.join(room_id)
         for room_id, room in response.rooms.join.items():
@@ -165,8 +182,10 @@ class MatrixReceiver:
 
     async def incoming(self, room_id: str, event: dict[str, Any]) -> Incoming | None:
         """A room message as the core's `Incoming`; the bot's own, notices (other bots) and
-        edits are not commands. An image or a file carries no text."""
-        if event.get("type") != "m.room.message" or event.get("sender") == self.user:
+        edits are not commands. An image, a file or a sticker carries no text."""
+        if event.get("type") not in ("m.room.message", "m.sticker"):
+            return None
+        if event.get("sender") == self.user:
             return None
         content = event.get("content") or {}
         msgtype = content.get("msgtype")
@@ -201,14 +220,27 @@ class MatrixReceiver:
             if isinstance(error, MatrixError) and 400 <= error.http_status < 500:
                 log.warning("Matrix: cannot join %s (%s)", room_id, error)
                 self.invited.discard(room_id)
+                self.direct.pop(room_id, None)
             else:
                 log.warning("Matrix: joining %s failed (%s); trying again", room_id, error)
             return
         self.invited.discard(room_id)
         log.info("Matrix: joined %s", room_id)
+        inviter = self.direct.pop(room_id, None)
         encryption = await self.client.room_get_state_event(room_id, "m.room.encryption")
         if getattr(encryption, "content", None):
             await self.explain_encryption(room_id)
+        elif inviter is not None:
+            # An official the officials' file names by this account is linked and greeted.
+            await self.core.handle(
+                Incoming(
+                    channel=ChatChannel.MATRIX,
+                    chat_id=room_id,
+                    user_id=inviter,
+                    update_id=f"opened {room_id}",
+                    opened=True,
+                )
+            )
 
     async def explain_encryption(self, room_id: str) -> None:
         """Once per room, through the outbox like every message the bot writes."""

@@ -10,6 +10,8 @@ from locales import LANGUAGES, translator
 from messages.reply import Button, Reply
 from models.accounts import (
     ChatChannel,
+    Linked,
+    link_named_account,
     linked_channels,
     notify_channel_of,
     redeem_link_code,
@@ -103,19 +105,33 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
+    return [await _greeting(req, linked)]
+
+
+async def opened(req: Request) -> list[Reply]:
+    """A direct chat just opened with the bot: an official whom the officials' file names by
+    this account is linked and greeted as by /start CODE; anyone else hears nothing yet."""
+    incoming = req.incoming
+    if req.official is not None or incoming.is_group:
+        return []
+    linked = await link_named_account(
+        req.session, incoming.channel, incoming.user_id, incoming.chat_id, req.now
+    )
+    return [await _greeting(req, linked)] if linked is not None else []
+
+
+async def _greeting(req: Request, linked: Linked) -> Reply:
     official = linked.official
     unit = await req.session.get_one(Unit, official.unit_id)
     t = translator(official.language)
-    return [
-        Reply(
-            t._(
-                "Hello comrade {name} ({unit}). This account is now linked to the task tracking and "
-                "urging system. Send /viec to see your tasks, /trogiup for help.",
-                name=official.full_name,
-                unit=unit.name,
-            )
+    return Reply(
+        t._(
+            "Hello comrade {name} ({unit}). This account is now linked to the task tracking and "
+            "urging system. Send /viec to see your tasks, /trogiup for help.",
+            name=official.full_name,
+            unit=unit.name,
         )
-    ]
+    )
 
 
 async def unlink_account(req: Request) -> list[Reply]:

@@ -40,6 +40,7 @@ class Incoming:
     message_id: str | None = None  # the bot's message a button was pressed on
     is_group: bool = False
     language: str | None = None  # the chat client's language, for people not yet linked
+    opened: bool = False  # not a message: the person opened a direct chat with the bot
 
     def __repr__(self) -> str:
         """For the logs: which update, chat, person and command, never what was written

@@ -206,6 +206,8 @@ class Core:
 
     async def _dispatch(self, req: Request) -> list[Reply]:
         t, incoming = req.t, req.incoming
+        if incoming.opened:
+            return await accounts.opened(req)
         text = (incoming.button or incoming.text or "").strip()
         if not text:
             return [

@@ -197,6 +197,18 @@ async def redeem_link_code(
             ChatAccount.channel == channel, ChatAccount.external_user_id == external_user_id
         )
     )
+    return await _link(session, official, account, channel, external_user_id, chat_id, now)
+
+
+async def _link(
+    session: AsyncSession,
+    official: Official,
+    account: ChatAccount | None,
+    channel: ChatChannel,
+    external_user_id: str,
+    chat_id: str,
+    now: datetime,
+) -> Linked:
     if account is None:
         account = ChatAccount(channel=channel, external_user_id=external_user_id)
         session.add(account)
@@ -250,6 +262,33 @@ async def unlink(
             .execution_options(synchronize_session=False)
         )
     return removed.rowcount or 0
+
+
+async def link_named_account(
+    session: AsyncSession, channel: ChatChannel, external_user_id: str, chat_id: str, now: datetime
+) -> Linked | None:
+    """The first chat of an account the officials' file names (its `matrix_id` column),
+    linked without a code; None if nobody (or more than one official) is named so, or the
+    account is linked already."""
+    if channel is not ChatChannel.MATRIX:
+        return None
+    named = (
+        await session.scalars(
+            select(Official)
+            .where(Official.matrix_id == external_user_id, Official.active.is_(True))
+            .limit(2)
+        )
+    ).all()
+    if len(named) != 1:
+        return None
+    linked = await session.scalar(
+        select(ChatAccount.id).where(
+            ChatAccount.channel == channel, ChatAccount.external_user_id == external_user_id
+        )
+    )
+    if linked is not None:
+        return None
+    return await _link(session, named[0], None, channel, external_user_id, chat_id, now)
 
 
 async def official_for_chat(

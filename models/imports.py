@@ -56,6 +56,7 @@ class OfficialRow:
     language: str
     roles: frozenset[Role]
     active: bool = True  # false: left the unit; their chats are unlinked, their codes void
+    matrix_id: str = ""  # "" keeps what is stored: a file without the column erases nothing
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ async def write_officials(session: AsyncSession, rows: Sequence[OfficialRow]) ->
             "language": row.language,
             "active": row.active,
         }
+        if row.matrix_id:
+            values["matrix_id"] = row.matrix_id
         official = existing.get(row.code.casefold())
         if official is None:
             official = Official(code=row.code, **values)

@@ -66,6 +66,9 @@ class Official(Base):
     language: Mapped[str] = mapped_column(String(8), default="vi")
     # Where notices go when both Telegram and Zalo are linked: telegram, zalo or all.
     notify_channel: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    # Their Matrix account as officials.csv gives it (`@ha.bm:thanhpho.gov.vn`): the first
+    # direct chat they open with the bot links it without a code.
+    matrix_id: Mapped[str | None] = mapped_column(String(255), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     unit: Mapped[Unit] = relationship(lazy="raise")

@@ -34,6 +34,7 @@ OFFICIAL_COLUMNS = {
     "email": aliases("email", "Thư điện tử"),
     "language": aliases("language", "Ngôn ngữ"),
     "active": aliases("active", "Đang công tác", "Hoạt động"),
+    "matrix_id": aliases("matrix_id", "Tài khoản Matrix", "Matrix"),
 }
 TASK_COLUMNS = {
     "id": aliases("id", "Số nhiệm vụ", "Mã nhiệm vụ", "Số hiệu nhiệm vụ"),

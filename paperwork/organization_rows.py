@@ -18,6 +18,9 @@ ACTIVE = {
     **dict.fromkeys(("no", "n", "false", "0", "khong", "nghi", "da_nghi"), False),
 }
 
+# A Matrix user id: @localpart:server, the server a host name or [IPv6], with a port maybe.
+MATRIX_ID = re.compile(r"@[A-Za-z0-9._=/+-]+:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
 
 def unit_lookup(units: Iterable[Unit]) -> dict[str, Unit]:
     """Units by code and by exact name: the offices write either `SXD` or `Sở Xây dựng`."""
@@ -94,6 +97,14 @@ def check_officials(
             "official code '{code}' appears again (first on row {first})", code=code, first=first
         ),
     )
+    errors += duplicates(
+        ((n, r.get("matrix_id", "")) for n, r in rows.rows),
+        lambda account, first: t._(
+            "Matrix account '{account}' appears again (first on row {first})",
+            account=account,
+            first=first,
+        ),
+    )
     parsed: list[OfficialRow] = []
     for number, r in rows.rows:
         problems = []
@@ -129,6 +140,15 @@ def check_officials(
         email = r.get("email", "")
         if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
             problems.append(t._("'{email}' is not an e-mail address", email=email))
+        matrix_id = r.get("matrix_id", "")
+        if matrix_id and (len(matrix_id) > 255 or not MATRIX_ID.fullmatch(matrix_id)):
+            problems.append(
+                t._(
+                    "'{account}' is not a Matrix account (write it as @name:server, "
+                    "e.g. @ha.bm:thanhpho.gov.vn)",
+                    account=matrix_id,
+                )
+            )
         if problems:
             errors.append(RowError(number, "; ".join(problems)))
             continue
@@ -144,6 +164,7 @@ def check_officials(
                 language=language,
                 roles=frozenset(roles or {Role.SPECIALIST}),
                 active=bool(active),
+                matrix_id=matrix_id,
             )
         )
     return parsed, errors

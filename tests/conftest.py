@@ -19,10 +19,18 @@ from models import Base
 from models.clock import FixedClock
 from models.db import create_engine, session_factory, upgrade
 from tests.city import City, build_city
+from tests.synapse import Homeserver, scratch_directory
 
 POSTGRES_URL = os.environ.get("DONDOC_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=TIMEZONE)  # a Wednesday
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "only_on(*channels, reason): an end-to-end scenario about what only these channels have",
+    )
 
 
 async def _fresh_postgres() -> None:
@@ -103,6 +111,19 @@ async def city(sessions: async_sessionmaker[AsyncSession]) -> City:
         city = await build_city(session)
         await session.commit()
     return city
+
+
+@pytest.fixture(scope="session")
+def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homeserver]:
+    """One Synapse for the session, started by the first test that needs it; every test
+    registers its own bot and officials on it."""
+    directory, remove = scratch_directory(tmp_path_factory.mktemp("synapse"))
+    server = Homeserver(directory, remove=remove)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""End to end: the real PTB Application, real HTTP to the loopback Bot API, the real database."""
+"""End to end on every channel: the real bot over real HTTP (the loopback Telegram and Zalo
+fakes, a real Synapse for Matrix), the real database."""
 
 from __future__ import annotations
 
@@ -18,10 +19,17 @@ from tests.city import City
 from tests.conftest import NOW
 
 
-@pytest.fixture(params=["telegram", "zalo"])
+@pytest.fixture(params=["telegram", "zalo", "matrix"])
 async def bot(request: pytest.FixtureRequest, sessions, city: City):
-    """The same scenarios on both channels: Telegram's buttons are typed commands on Zalo."""
-    running = await harness.start(sessions, FixedClock(NOW), channel=request.param)
+    """The same scenarios on every channel: Telegram's buttons are typed commands on Zalo
+    and Matrix. A scenario marked `only_on` is about what one channel alone has."""
+    only = request.node.get_closest_marker("only_on")
+    if only is not None and request.param not in only.args:
+        pytest.skip(f"only on {', '.join(only.args)}: {only.kwargs['reason']}")
+    homeserver = request.getfixturevalue("homeserver") if request.param == "matrix" else None
+    running = await harness.start(
+        sessions, FixedClock(NOW), channel=request.param, homeserver=homeserver
+    )
     yield running
     await harness.stop(running)
 
@@ -192,9 +200,7 @@ async def test_xong_records_done_on_time_with_the_result(bot) -> None:
     )
     async with bot.sessions() as session:
         events = (await session.scalars(select(TaskEvent).where(TaskEvent.task_id == 4102))).all()
-    assert {e.channel for e in events} == {
-        Channel.ZALO if isinstance(bot, harness.ZaloBot) else Channel.TELEGRAM
-    }
+    assert {e.channel for e in events} == {Channel(bot.channel.value)}
     assert {e.actor_id for e in events} == {bot.ids["SXD-CV"]}
     [again] = await bot.send("SXD-CV", "/done 4102")
     assert (
@@ -430,9 +436,8 @@ async def test_long_overdue_list_is_split_at_line_ends(bot) -> None:
                 )
             )
     await bot.link("TCT")
-    limit = 2000 if isinstance(bot, harness.ZaloBot) else 4096
     replies = await bot.send("TCT", "/quahan SXD", expect=2)
-    assert len(replies) >= 2 and all(len(r) <= limit for r in replies)
+    assert len(replies) >= 2 and all(len(r) <= bot.max_text for r in replies)
     assert replies[0].startswith("🔴 Quá hạn tính đến ngày 25/11/2026: 61 nhiệm vụ tại 1 đơn vị")
     assert "• #" in replies[1].split("\n")[0]  # cut between lines, never inside one
 
@@ -490,9 +495,8 @@ async def test_group_chat_never_lists_another_units_tasks(bot) -> None:
     assert "#4103" not in overdue
 
 
+@pytest.mark.only_on("telegram", reason="only Telegram bots have a command menu")
 async def test_command_menu_is_registered_in_vietnamese_and_english(bot) -> None:
-    if isinstance(bot, harness.ZaloBot):
-        pytest.skip("Zalo bots have no command menu")
     assert bot.sandbox.commands[""][0] == {"command": "viec", "description": "Nhiệm vụ của tôi"}
     assert bot.sandbox.commands["en"][0] == {"command": "viec", "description": "My open tasks"}
 
@@ -507,9 +511,8 @@ async def test_every_reply_is_recorded_in_the_outbox_as_sent(bot) -> None:
             break
         await asyncio.sleep(0.02)
     assert [r.state for r in rows] == [OutboxState.SENT, OutboxState.SENT]
-    channel = "zalo" if isinstance(bot, harness.ZaloBot) else "telegram"
     assert rows[1].text.startswith("📋 Nhiệm vụ của đồng chí")
-    assert rows[1].key.startswith(f"reply:{channel}:update ")
+    assert rows[1].key.startswith(f"reply:{bot.channel.value}:update ")
 
 
 async def test_kenh_takes_one_channel_several_or_all_and_refuses_what_is_none(bot) -> None:

@@ -100,6 +100,28 @@ def test_link_prints_a_code_to_send_to_the_bot(dondoc, register: Path) -> None:
     assert "/start " in out and "02/12/2026" in out
 
 
+def test_link_shows_how_to_link_from_element_when_matrix_is_configured(
+    dondoc, register: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("DONDOC_MATRIX_HOMESERVER", "https://matrix.thanhpho.gov.vn")
+    monkeypatch.setenv("DONDOC_MATRIX_USER", "@dondoc:thanhpho.gov.vn")
+    monkeypatch.setenv("DONDOC_MATRIX_TOKEN", "syt_x")
+    for name in ("DONDOC_TELEGRAM_TOKEN", "DONDOC_ZALO_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, _ = dondoc("link", "SXD-CV")
+    link_code = out.split(": ", 1)[1].split()[0]
+    steps = out.split("Cách liên kết:\n", 1)[1].splitlines()
+    assert code == 0 and steps == [
+        f"  • Element (Matrix): mở cuộc trò chuyện với @dondoc:thanhpho.gov.vn và gửi "
+        f"/start {link_code} (nếu Element báo không có lệnh này, gửi //start {link_code})"
+    ]
+    sheet = register / "ma.xlsx"
+    assert dondoc("link", "--unit", "SXD", "-o", str(sheet))[0] == 0
+    how = next(load_workbook(sheet).active.iter_rows(min_row=2, values_only=True))[-1]
+    assert how.startswith("Element (Matrix): mở cuộc trò chuyện với @dondoc:thanhpho.gov.vn")
+    assert "Telegram" not in how
+
+
 def test_english_when_configured(dondoc, register: Path, monkeypatch) -> None:
     monkeypatch.setenv("DONDOC_LANGUAGE", "en")
     assert "Link code for Bùi Minh Hà" in dondoc("link", "SXD-CV")[1]

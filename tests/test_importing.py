@@ -258,6 +258,47 @@ async def test_officials_get_their_roles_and_bad_ones_are_refused(session, tmp_p
     assert defaulted.roles == {Role.SPECIALIST}
 
 
+async def test_a_matrix_account_column_is_kept_and_a_file_without_it_erases_nothing(
+    session, tmp_path, t
+) -> None:
+    await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), t)
+    header = [*OFFICIAL_HEADER, "Tài khoản Matrix"]
+    rows = [[*r, ""] for r in OFFICIALS]
+    rows[2][-1] = "@ha.bm:thanhpho.gov.vn"
+    result = await import_officials(session, write_csv(tmp_path / "o.csv", header, rows), t)
+    assert result.ok and not result.ignored_columns
+    assert (
+        await import_officials(
+            session, write_csv(tmp_path / "o.csv", OFFICIAL_HEADER, OFFICIALS), t
+        )
+    ).ok
+    named = await session.scalar(select(Official).where(Official.code == "SXD-CV"))
+    assert named.matrix_id == "@ha.bm:thanhpho.gov.vn"
+    others = await session.scalars(select(Official.matrix_id).where(Official.code != "SXD-CV"))
+    assert set(others.all()) == {None}
+
+
+async def test_a_bad_or_repeated_matrix_account_refuses_the_file_naming_the_row(
+    session, tmp_path, t
+) -> None:
+    await import_units(session, write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), t)
+    header = [*OFFICIAL_HEADER, "matrix_id"]
+    rows = [[*r, ""] for r in OFFICIALS]
+    rows[0][-1] = "to@vp.gov.vn"  # an e-mail address, not a Matrix account
+    rows[1][-1] = "@oanh.dt:thanhpho.gov.vn"
+    rows[3][-1] = "@oanh.dt:thanhpho.gov.vn"
+    result = await import_officials(session, write_csv(tmp_path / "o.csv", header, rows), t)
+    assert [(e.row, e.message) for e in result.errors] == [
+        (
+            2,
+            "'to@vp.gov.vn' không phải tài khoản Matrix (viết dạng @tên:máy-chủ, "
+            "ví dụ @ha.bm:thanhpho.gov.vn)",
+        ),
+        (5, "tài khoản Matrix '@oanh.dt:thanhpho.gov.vn' bị trùng (đã có ở dòng 3)"),
+    ]
+    assert await count(session, Official) == 0
+
+
 async def test_calendar_overrides_import(session, tmp_path, t) -> None:
     path = write_csv(
         tmp_path / "c.csv",

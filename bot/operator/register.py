@@ -250,6 +250,11 @@ async def _link_one(ctx: Context, official_code: str) -> int:
             link_code=code,
         )
     )
+    steps = _how_to_link(ctx)
+    if len(steps) > 1 or ctx.settings.matrix:  # one channel, and not Matrix: said above
+        print(t._("How to link:"))
+        for step in steps:
+            print(f"  • {step.format(code=code)}")
     return 0
 
 
@@ -320,10 +325,19 @@ def _how_to_link(ctx: Context) -> list[str]:
     """The steps an official follows, for each channel this city runs (`{code}`: theirs)."""
     t, settings = ctx.t, ctx.settings
     steps = []
-    if settings.telegram_token or not settings.zalo_token:
+    if settings.telegram_token or not (settings.zalo_token or settings.matrix):
         steps.append(t._("Telegram: open the city's bot and send /start {code}"))
     if settings.zalo_token:
         steps.append(t._("Zalo: open the city's bot in Zalo and send /start {code}"))
+    if settings.matrix:
+        steps.append(
+            t._(
+                "Element (Matrix): start a chat with {bot} and send /start {code} "
+                "(if Element says the command is unknown, send //start {code})",
+                bot=settings.matrix_user,
+                code="{code}",  # left for each official's own code
+            )
+        )
     return steps
 
 
