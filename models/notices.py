@@ -175,6 +175,8 @@ class Notifier:
         accounts = await reachable_accounts(self.session, (i.official.id for i in fresh))
         notices: list[dict[str, object]] = []
         messages: list[Envelope] = []
+        # One message per builder and language: a unit's letter goes to fifty people, an alert
+        # to the whole task force. `items` keeps every builder alive, so its id stays its own.
         built: dict[tuple[int, str], Message] = {}
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
@@ -185,9 +187,9 @@ class Notifier:
             if not chats:
                 self.unreachable[item.official.id] = item.official
                 continue
-            cache_key = (item.official.id, item.key)
-            message = built.get(cache_key) or item.build(translator(item.official.language))
-            built[cache_key] = message
+            cache_key = (id(item.build), item.official.language)
+            if (message := built.get(cache_key)) is None:
+                message = built[cache_key] = item.build(translator(item.official.language))
             parts = [("", message.text, message.buttons, None)] + [
                 (f":file {n}", caption, [], attachment_id)
                 for n, (attachment_id, caption) in enumerate(message.files, start=1)
