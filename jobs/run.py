@@ -3,6 +3,9 @@
 Each job asks the database what is due and writes its notices under unique keys, so running
 this again at the same moment (or after a restart, or on two processes) sends nothing new;
 after downtime it catches up: this week's digest goes out even if Monday was missed.
+What is finished is marked done (models/notices.py), so the sweeps after Monday's run pass
+over the week's digests and urgings, and each task's alert and reminder of the day, in a
+look-up each instead of building them again.
 """
 
 from __future__ import annotations
