@@ -8,7 +8,7 @@ from jobs.context import JobContext
 from locales import Translator
 from messages.cards import comrade, short
 from models.accounts import ever_linked
-from models.notices import Message, Outgoing, already_sent
+from models.notices import Message, Outgoing, already_sent, task_notice
 from models.organization import Official, Role, unit_names
 from models.outbox import Priority
 from models.overdue import newly_overdue
@@ -40,9 +40,10 @@ async def send_overdue_alerts(ctx: JobContext) -> int:
     """Once per task per deadline in force: to the task force and the lead unit's leaders.
 
     Only tasks overdue for at most `overdue_alert_days`: older ones (say, after importing a
-    backlog) are the weekly urging's business, not a flood of "just became overdue".
+    backlog) are the weekly urging's business, not a flood of "just became overdue". A task's
+    alert is marked done once queued to all: later sweeps look only at tasks not marked.
     """
-    tasks = await newly_overdue(ctx.session, ctx.window, ctx.cadence.overdue_alert_days)
+    tasks = await newly_overdue(ctx.session, ctx.window, ctx.cadence.overdue_alert_days, "overdue")
     if not tasks:
         return 0
     task_force = await with_role(ctx.session, Role.TASK_FORCE)
@@ -52,7 +53,7 @@ async def send_overdue_alerts(ctx: JobContext) -> int:
     to_task_force, to_units = [], []
     for task in tasks:
         assert task.deadline is not None
-        key = f"overdue:task {task.id}:deadline {task.deadline.isoformat()}"
+        key = task_notice("overdue", task.id, task.deadline)
         build = overdue_alert(task)
         task_force_ids = {o.id for o in task_force}
         to_task_force += [Outgoing(f"{key}:to {o.id}", o, build) for o in task_force]
@@ -63,9 +64,11 @@ async def send_overdue_alerts(ctx: JobContext) -> int:
         ]
     at_once = ctx.now if ctx.cadence.alerts_at_once else ctx.for_officials
     sent = await ctx.notifier.send(to_task_force, priority=Priority.ALERT, not_before=at_once)
-    return sent + await ctx.notifier.send(
-        to_units, priority=Priority.ALERT, not_before=ctx.for_officials
+    sent += await ctx.notifier.send(to_units, priority=Priority.ALERT, not_before=ctx.for_officials)
+    await ctx.notifier.mark_done(
+        [task_notice("overdue", t.id, t.deadline) for t in tasks if t.deadline]
     )
+    return sent
 
 
 async def report_unreachable(ctx: JobContext) -> int:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from jobs.context import JobContext
 from locales import Translator
 from messages.cards import task_buttons
 from messages.reply import rows_of
-from models.notices import Message, Outgoing
+from models.notices import Message, Outgoing, task_notice
 from models.outbox import Priority
-from models.task_queries import open_tasks_due_before
+from models.task_queries import open_tasks_to_remind
 from models.tasks import Task
 from paperwork.exporting import document_name
 
@@ -73,21 +74,28 @@ def ask_if_done(task: Task) -> Builder:
 
 
 async def send_reminders(ctx: JobContext) -> int:
-    """Queue the reminders due today; on days off there are none (they count working days)."""
-    today = ctx.today
-    if not ctx.calendar.is_working_day(today) or not ctx.cadence.reminder_offsets:
+    """Queue the reminders due today; on days off there are none (they count working days).
+
+    Each task's reminders of the day are marked done once queued: the day's later sweeps
+    look only at tasks not marked — a new task, a deadline moved by an extension.
+    """
+    today, offsets = ctx.today, ctx.cadence.reminder_offsets
+    if not ctx.calendar.is_working_day(today) or not offsets:
         return 0
-    horizon = ctx.calendar.add_working_days(today, max(ctx.cadence.reminder_offsets) + 1)
-    tasks = await open_tasks_due_before(ctx.session, ctx.window, horizon)
+    horizon = ctx.calendar.add_working_days(today, max(offsets) + 1)
+    due: dict = {}  # deadline -> "T-n", the reminder due today for tasks due that day
+    for n in range((horizon - today).days):
+        deadline = today + timedelta(days=n)
+        offset = applicable_offset(ctx.calendar.working_days_between(today, deadline), offsets)
+        if offset is not None:
+            due[deadline] = f"T-{offset}"
+    tasks = await open_tasks_to_remind(ctx.session, ctx.window, "remind", due)
     items: list[Outgoing] = []
     for task in tasks:
         assert task.deadline is not None
         days_left = ctx.calendar.working_days_between(today, task.deadline)
-        offset = applicable_offset(days_left, ctx.cadence.reminder_offsets)
-        if offset is None:
-            continue
-        key = f"remind:task {task.id}:deadline {task.deadline.isoformat()}:T-{offset}"
-        if offset == 0 and task.specialist is not None:
+        key = task_notice("remind", task.id, task.deadline, due[task.deadline])
+        if due[task.deadline] == "T-0" and task.specialist is not None:
             # On the day itself the specialist is asked plainly, against "done but not updated".
             items.append(
                 Outgoing(
@@ -105,4 +113,8 @@ async def send_reminders(ctx: JobContext) -> int:
             if person is not None and person.id not in seen:
                 seen.add(person.id)
                 items.append(Outgoing(f"{key}:to {person.id}", person, reminder(task, days_left)))
-    return await ctx.notifier.send(items, priority=Priority.ALERT, not_before=ctx.for_officials)
+    sent = await ctx.notifier.send(items, priority=Priority.ALERT, not_before=ctx.for_officials)
+    await ctx.notifier.mark_done(
+        [task_notice("remind", t.id, t.deadline, due[t.deadline]) for t in tasks if t.deadline]
+    )
+    return sent

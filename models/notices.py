@@ -4,6 +4,12 @@ A notice has a key that names it (`remind:task 123:deadline 2026-11-30:T-3`). It
 is written with its outbox rows, in one transaction, so a job that runs again — after a
 restart, a second `tick` at the same moment, or on another process — finds it and sends
 nothing twice. The outbox rows carry the same key plus the recipient and chat.
+
+A `…:done` row says that every notice under a key is queued — all recipients of a task's
+alert, or a whole weekly job — so a later sweep passes it over in one look-up instead of
+building the messages again to find their keys taken. It is written only after them: a job
+interrupted half-way has none, and the next sweep finishes it, the keys keeping it from
+repeating what was queued.
 """
 
 from __future__ import annotations
@@ -11,9 +17,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import ColumnElement, String, cast, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +38,28 @@ class Notice(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def done(key: str) -> str:
+    return f"{key}:done"
+
+
+def task_notice(kind: str, task_id: int, deadline: date, detail: str = "") -> str:
+    """The key of a task's notice of `kind` under its deadline: `overdue:task 7:deadline …`."""
+    return f"{kind}:task {task_id}:deadline {deadline.isoformat()}" + (
+        f":{detail}" if detail else ""
+    )
+
+
+def task_notice_not_done(
+    kind: str, task_id: ColumnElement, deadline: ColumnElement, detail: ColumnElement | None = None
+) -> ColumnElement[bool]:
+    """SQL: no `done` row for this task's notice — `task_notice` spelt in SQL, for the jobs'
+    queries to pass over what a sweep has finished (dates are ISO text on both databases)."""
+    key = literal(f"{kind}:task ") + cast(task_id, String) + ":deadline " + cast(deadline, String)
+    if detail is not None:
+        key = key + ":" + detail
+    return ~exists().where(Notice.key == key + ":done")
 
 
 @dataclass(frozen=True)
@@ -98,6 +126,17 @@ class Notifier:
         rows = [{"key": key, "created_at": self.now} for key in keys]
         await insert_ignoring_duplicates(self.session, Notice, rows, ["key"])
 
+    async def mark_done(self, keys: Sequence[str]) -> None:
+        """Every notice under these keys is queued (call after `send`): later sweeps skip them."""
+        rows = [done(key) for key in keys]
+        for start in range(0, len(rows), 500):  # one short write per statement's worth
+            if not self.commit_every:
+                await self.record(rows[start : start + 500])
+                continue
+            async with write_gate(self.session.bind).bulk():
+                await self.record(rows[start : start + 500])
+                await self.session.commit()
+
     async def send(
         self,
         items: Sequence[Outgoing],
@@ -136,6 +175,8 @@ class Notifier:
         accounts = await reachable_accounts(self.session, (i.official.id for i in fresh))
         notices: list[dict[str, object]] = []
         messages: list[Envelope] = []
+        # One message per builder and language: a unit's letter goes to fifty people, an alert
+        # to the whole task force. `items` keeps every builder alive, so its id stays its own.
         built: dict[tuple[int, str], Message] = {}
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
@@ -146,9 +187,9 @@ class Notifier:
             if not chats:
                 self.unreachable[item.official.id] = item.official
                 continue
-            cache_key = (item.official.id, item.key)
-            message = built.get(cache_key) or item.build(translator(item.official.language))
-            built[cache_key] = message
+            cache_key = (id(item.build), item.official.language)
+            if (message := built.get(cache_key)) is None:
+                message = built[cache_key] = item.build(translator(item.official.language))
             parts = [("", message.text, message.buttons, None)] + [
                 (f":file {n}", caption, [], attachment_id)
                 for n, (attachment_id, caption) in enumerate(message.files, start=1)

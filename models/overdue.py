@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.db import load_all
+from models.notices import task_notice_not_done
 from models.organization import Unit
 from models.status import StatusWindow, days_overdue, overdue_clause
 from models.tasks import Task
@@ -44,14 +45,21 @@ async def overdue_by_unit(
     ]
 
 
-async def newly_overdue(session: AsyncSession, window: StatusWindow, days: int) -> list[Task]:
-    """Tasks overdue for at most `days` days, with their unit and people: the alert's list.
+async def newly_overdue(
+    session: AsyncSession, window: StatusWindow, days: int, kind: str
+) -> list[Task]:
+    """Tasks overdue for at most `days` days whose notice of `kind` (the alert) is not done
+    under the deadline in force, with their unit and people.
 
     Older ones (say, a backlog just imported) are the weekly urging's business.
     """
     query = (
         select(Task)
-        .where(overdue_clause(window), Task.deadline >= window.today - timedelta(days=days))
+        .where(
+            overdue_clause(window),
+            Task.deadline >= window.today - timedelta(days=days),
+            task_notice_not_done(kind, Task.id, Task.deadline),
+        )
         .options(
             selectinload(Task.lead_unit),
             selectinload(Task.leader),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from models.db import load_all
 from models.deadlines import ChangeState, DeadlineChange
+from models.notices import task_notice_not_done
 from models.organization import Official, Unit
 from models.permissions import Viewer
 from models.status import StatusWindow, open_clause, overdue_clause
@@ -174,13 +175,20 @@ async def open_tasks_with_people(session: AsyncSession, window: StatusWindow) ->
     return await load_all(session, query)
 
 
-async def open_tasks_due_before(
-    session: AsyncSession, window: StatusWindow, before: date
+async def open_tasks_to_remind(
+    session: AsyncSession, window: StatusWindow, kind: str, details: dict[date, str]
 ) -> list[Task]:
-    """Open tasks due from today up to (not including) `before`, with all a reminder names."""
+    """Open tasks due on one of these days whose notice of `kind` with that day's detail (the
+    reminder's T-n) is not done, with all a reminder names."""
+    if not details:
+        return []
     query = (
         select(Task)
-        .where(open_clause(window), Task.deadline >= window.today, Task.deadline < before)
+        .where(
+            open_clause(window),
+            Task.deadline.in_(list(details)),
+            task_notice_not_done(kind, Task.id, Task.deadline, case(details, value=Task.deadline)),
+        )
         .options(
             selectinload(Task.lead_unit),
             selectinload(Task.document),
