@@ -184,7 +184,15 @@ def _configure_logging(level_name: str = "INFO") -> None:
             "DONDOC_LOG_LEVEL=%r is not a level (DEBUG, INFO, WARNING, ERROR): using INFO",
             level_name[:20],
         )
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "tornado.access", "alembic"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "telegram",
+        "apscheduler",
+        "tornado.access",
+        "alembic",
+        "nio",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
