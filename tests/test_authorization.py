@@ -328,31 +328,34 @@ async def test_linked_commands(chat: CoreChat, role: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("asker", "deciders", "refused"),
+    ("asker", "deciders", "refused", "n"),
     [
         # a task-force member's request: its head decides; neither the asker nor a city leader
-        ("TF", "TCT", ("TF", "CT", "SXD-LD")),
+        ("TF", "TCT", ("TF", "CT", "SXD-LD"), 4101),
         # the head's own request: a city leader decides; no task-force member
-        ("TCT", "CT", ("TCT", "TF", "SXD-LD")),
+        ("TCT", "CT", ("TCT", "TF", "SXD-LD"), 4101),
+        # the same on a task the head is the leader of (his office leads it): the card's
+        # loading once left him without roles, and any member approved
+        ("TCT", "CT", ("TCT", "TF"), 4108),
         # a unit's request: the task force (any member) decides; not a city leader
-        ("SXD-CV", "TF", ("SXD-CV", "SXD-LD", "CT")),
+        ("SXD-CV", "TF", ("SXD-CV", "SXD-LD", "CT"), 4101),
     ],
 )
 async def test_nobody_decides_their_own_extension(
-    chat: CoreChat, asker: str, deciders: str, refused: tuple[str, ...]
+    chat: CoreChat, asker: str, deciders: str, refused: tuple[str, ...], n: int
 ) -> None:
     users = {code: await chat.link(code) for code in {asker, deciders, *refused}}
-    [asked] = await chat.say(users[asker], "/giahan 4101 15/01/2027 Chờ thẩm định")
+    [asked] = await chat.say(users[asker], f"/giahan {n} 15/01/2027 Chờ thẩm định")
     assert asked.startswith("Đã gửi"), asked
     before = await snapshot(chat.sessions)
     for code in refused:
-        for text in ("/duyet 4101", "/tuchoi 4101 Không đồng ý"):
+        for text in (f"/duyet {n}", f"/tuchoi {n} Không đồng ý"):
             [reply] = await chat.say(users[code], text)
             assert reply.startswith(
-                ("Chỉ Tổ công tác", "Đề nghị gia hạn nhiệm vụ #4101 do", "Không ai tự duyệt")
+                ("Chỉ Tổ công tác", f"Đề nghị gia hạn nhiệm vụ #{n} do", "Không ai tự duyệt")
             ), (code, reply)
     assert await snapshot(chat.sessions) == before
-    await chat.say(users[deciders], "/duyet 4101")
+    await chat.say(users[deciders], f"/duyet {n}")
     after = await snapshot(chat.sessions)
-    assert {row.id: row for row in after[0]}[4101].deadline == date(2027, 1, 15)
+    assert {row.id: row for row in after[0]}[n].deadline == date(2027, 1, 15)
     assert after[2][-1].state == "approved"
