@@ -150,6 +150,17 @@ async def task_to_update(req: Request) -> tuple[Task, str] | list[Reply]:
         return found
     task, _ = found
     if not may_update(req.me, task):
+        if in_lead_unit(req.me, task):
+            return [
+                Reply(
+                    req.t._(
+                        "City leaders have read-only views in the bot: task #{id} is updated "
+                        "by its lead unit or the task force.",
+                        id=task.id,
+                    ),
+                    refused=True,
+                )
+            ]
         return [
             Reply(
                 req.t._(

@@ -71,8 +71,14 @@ def may_view(viewer: Viewer, task: Task) -> bool:
 
 
 def may_update(viewer: Viewer, task: Task) -> bool:
-    """Officials of the lead unit and the task force; never a coordinating unit."""
-    return viewer.is_task_force or in_lead_unit(viewer, task)
+    """Officials of the lead unit and the task force; never a coordinating unit. A city
+    leader has read-only views (SPEC), even of what their own office leads, unless the
+    register also makes them a leader or specialist there."""
+    if viewer.is_task_force:
+        return True
+    if Role.CITY_LEADER in viewer.roles and not viewer.roles & {Role.LEADER, Role.SPECIALIST}:
+        return False
+    return in_lead_unit(viewer, task)
 
 
 class Deciders(StrEnum):

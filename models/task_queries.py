@@ -30,9 +30,11 @@ async def get_task(session: AsyncSession, task_id: int) -> Task | None:
         .options(
             joinedload(Task.lead_unit),
             joinedload(Task.document),
-            # A card shows these people's names; their roles are not needed.
-            joinedload(Task.leader).noload(Official.role_links),
-            joinedload(Task.specialist).noload(Official.role_links),
+            # With their roles: these are the same objects the session hands back as, say,
+            # the requester of an extension, whose roles decide who may approve it. Loaded
+            # here without them, the head of the task force passed for a unit official.
+            joinedload(Task.leader),
+            joinedload(Task.specialist),
             selectinload(Task.coordinating_units),
         )
     )
