@@ -47,7 +47,6 @@ class ChannelKeeper:
         self.on_disabled = on_disabled
         self.first_retry = first_retry
         self.state = State.STARTING
-        self.up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -87,7 +86,6 @@ class ChannelKeeper:
                 await asyncio.sleep(delay)
                 continue
             self.state = State.UP
-            self.up.set()
             log.info("%s: up", self.name)
             return
 

@@ -293,17 +293,21 @@ class Core:
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             for index, output in enumerate(outputs):
                 key = f"{reply_key(incoming, 0)}:later {index}"
-                is_file = isinstance(output, File)
+                if isinstance(output, File):  # the caption goes with the stored file
+                    text, buttons = output.caption, []
+                    attachment_id: int | None = await store(session, key, output, now)
+                else:
+                    text, buttons, attachment_id = output.text, output.button_rows, None
                 envelope = Envelope(
                     key=key,
                     channel=incoming.channel,
                     chat_id=incoming.chat_id,
-                    text=output.caption if isinstance(output, File) else output.text,
-                    buttons=[] if isinstance(output, File) else output.button_rows,
+                    text=text,
+                    buttons=buttons,
                     language=t.language,
                     official_id=official_id,
                     reply=True,
-                    attachment_id=await store(session, key, output, now) if is_file else None,
+                    attachment_id=attachment_id,
                 )
                 if (outbox_id := await enqueue(session, envelope, now)) is not None:
                     ids.append(outbox_id)
