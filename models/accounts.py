@@ -98,33 +98,14 @@ def _hash(code: str) -> str:
 
 async def issue_link_code(session: AsyncSession, official: Official, now: datetime) -> str:
     """A fresh code for the official; any code issued before and not used stops working."""
-    await session.execute(
-        update(LinkCode)
-        .where(
-            LinkCode.official_id == official.id,
-            LinkCode.used_at.is_(None),
-            LinkCode.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
-    code = _new_code()
-    session.add(
-        LinkCode(
-            official_id=official.id,
-            code_hash=_hash(code),
-            created_at=now,
-            expires_at=now + LINK_CODE_VALIDITY,
-        )
-    )
-    await session.flush()
-    return code
+    return (await issue_link_codes(session, [official], now))[official.id]
 
 
 async def issue_link_codes(
     session: AsyncSession, officials: list[Official], now: datetime
 ) -> dict[int, str]:
-    """Fresh codes for many officials at once (a unit's sheet, a whole city's): the same
-    as `issue_link_code` for each, in a few statements rather than two per person."""
+    """Fresh codes for officials (one, a unit's sheet, a whole city's), in a few statements
+    rather than two per person; their earlier codes not yet used stop working."""
     ids = [o.id for o in officials]
     for start in range(0, len(ids), 500):
         await session.execute(
