@@ -21,6 +21,7 @@ from models.accounts import (
 from models.conversations import finish
 from models.organization import Unit
 from models.permissions import may_decide_extensions, may_see_unit_lists
+from models.throttles import give_back, refused_until, take
 
 log = logging.getLogger(__name__)
 CONFIRM = {"xacnhan", "xac-nhan", "confirm", "yes", "co"}
@@ -68,15 +69,17 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
-    guesser = (incoming.channel.value, incoming.user_id)
-    guesses = req.limits.link_guesses
-    if guesses.blocked(guesser, req.now):
+    guesser, guesses = f"{incoming.channel.value}:{incoming.user_id}", req.limits.link_guesses
+    # Counted before the code is tried (and given back when it was right): guesses from
+    # several processes at once cannot slip past the count.
+    if not await take(req.session, guesses, guesser, req.now):
+        until = await refused_until(req.session, guesses, guesser, req.now) or req.now
         return [
             Reply(
                 t._(
                     "Too many wrong link codes from this account. Please try again after {time}, "
                     "or contact the Office of the People's Committee.",
-                    time=t.datetime(guesses.until(guesser, req.now)),
+                    time=t.datetime(until),
                 ),
                 refused=True,
             )
@@ -90,7 +93,7 @@ async def start(req: Request) -> list[Reply]:
         now=req.now,
     )
     if linked is None:
-        if guesses.hit(guesser, req.now):
+        if await refused_until(req.session, guesses, guesser, req.now) is not None:
             log.warning(
                 "link codes: %d wrong codes from %s user %s; refused for a while",
                 guesses.limit,
@@ -105,6 +108,7 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
+    await give_back(req.session, guesses, guesser)
     return [await _greeting(req, linked)]
 
 

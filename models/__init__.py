@@ -12,6 +12,7 @@ from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
 from models.tasks import Channel, Task, TaskEvent, TaskStatus
+from models.throttles import ThrottleState
 from models.urgings import Urging
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Task",
     "TaskEvent",
     "TaskStatus",
+    "ThrottleState",
     "Unit",
     "UnitKind",
     "Urging",
