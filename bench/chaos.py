@@ -246,6 +246,7 @@ class FaultRun:
     failed_rows: int = 0
     pacing_429s: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    late: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -302,6 +303,7 @@ async def fault_run(
     run.failed_rows = fan_out.total - (await states(sessions))["sent"]
     run.pacing_429s = sandbox.traffic.pacing_429s
     run.counts = Counter(sandbox.traffic.counts)
+    run.late = list(sandbox.traffic.late)
     return run
 
 
@@ -368,6 +370,8 @@ async def main_faults(args: argparse.Namespace) -> bool:
         f" ({', '.join(f'{k} {v}' for k, v in counts.items() if k.startswith('pacing'))})"
         f": {'holds' if run.holds else 'FAILS'}"
     )
+    if run.late:
+        print("  those came " + ", ".join(f"{s:.2f}" for s in run.late) + " s after the 429")
     return run.holds
 
 
