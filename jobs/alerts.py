@@ -69,7 +69,7 @@ OVERDUE_GROUP = Group(
         "🔴 {n} task has just become overdue:", "🔴 {n} tasks have just become overdue:", n
     ),
     footer=lambda t, hidden: (
-        (t._("… and {count} more.", count=t.number(hidden)) + " " if hidden else "")
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
         + t._("All overdue tasks: /quahan · One task: /xem <number>")
     ),
 )
@@ -214,7 +214,7 @@ MISSED_GROUP = Group(
         n,
     ),
     footer=lambda t, hidden: (
-        (t._("… and {count} more.", count=t.number(hidden)) + " " if hidden else "")
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
         + t._("They are listed in the monthly report. One task: /xem <number>")
     ),
 )

@@ -90,7 +90,7 @@ STALE_GROUP = Group(
         n,
     ),
     footer=lambda t, hidden: (
-        (t._("… and {count} more.", count=t.number(hidden)) + " " if hidden else "")
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
         + t._("Update: /tiendo <number> <percent> or /xong <number>")
     ),
 )
@@ -180,7 +180,7 @@ RISK_GROUP = Group(
         "⚠️ {n} task is at risk of being late:", "⚠️ {n} tasks are at risk of being late:", n
     ),
     footer=lambda t, hidden: (
-        (t._("… and {count} more.", count=t.number(hidden)) + " " if hidden else "")
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
         + t._("All of them: /nguyco · Progress: /tiendo <number> <percent>")
     ),
 )
