@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 import jobs.alerts
+import jobs.nudges
 import jobs.reminders
 import jobs.run
 import jobs.weekly
@@ -76,8 +77,12 @@ async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
     assert first["digest"] and first["urging"] and first["reminders"] and first["overdue"]
     assert await done_rows(sim) == [
         "digest:week 2026-W48:done",
+        "explain-missed:day 2026-11-23:done",
         "overdue:task 4103:deadline 2026-11-20:done",
         "remind:task 4102:deadline 2026-11-27:T-3:done",
+        "risk:day 2026-11-23:done",
+        "risk:task 4107:deadline 2026-12-10:done",
+        "stale:day 2026-11-23:done",
         "urge:week 2026-W48:done",
     ]
 
@@ -86,6 +91,8 @@ async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
 
     monkeypatch.setattr(jobs.weekly, "open_tasks_with_people", never)
     monkeypatch.setattr(jobs.weekly, "overdue_to_urge", never)
+    monkeypatch.setattr(jobs.nudges, "silent_tasks", never)  # once a working day
+    monkeypatch.setattr(jobs.nudges, "at_risk", never)
     looked_at: list[int] = []
 
     def counting(query: Callable) -> Callable:
