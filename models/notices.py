@@ -263,54 +263,64 @@ class Notifier:
     ) -> int:
         """Queue one message per recipient for the notices not given before: the task's own
         message when there is one, else one list, worst first, capped at `group.listed` lines
-        with the command that shows the rest. Every notice it stands for is recorded with it,
-        in one transaction per recipient, so a re-run or a resumed sweep sends nothing again;
-        a channel cuts a long list at line ends under its own limit. Returns the rows added."""
-        keys = [i.key for i in items]
-        given = await already_sent(self.session, keys)
+        with the command that shows the rest. Every notice a message stands for is recorded
+        in the same transaction as its outbox rows, so a re-run or a resumed sweep sends
+        nothing again; a channel cuts a long list at line ends under its own limit. With
+        `commit_every`, commits once that many notices are written. Returns the rows added."""
+        given = await already_sent(self.session, [i.key for i in items])
         by_person: dict[int, list[Grouped]] = {}
         for item in items:
             if item.key not in given:
                 by_person.setdefault(item.official.id, []).append(item)
-        queued = 0
+        accounts = await reachable_accounts(self.session, by_person)
+        queued = pending = 0
+        notices: list[dict[str, object]] = []
+        envelopes: list[Envelope] = []
+
+        async def write() -> None:
+            await self._write(notices, envelopes)
+            notices.clear()
+            envelopes.clear()
+
         for person_items in by_person.values():
-            if self.commit_every:
+            message, key = self._group_message(person_items, group)
+            envelopes += self._envelopes(
+                key, person_items[0].official, message, accounts, priority, not_before
+            )
+            notices += [{"key": i.key, "created_at": self.now} for i in person_items]
+            pending += len(person_items)
+            if self.commit_every and pending >= self.commit_every:
+                queued += len(envelopes)
                 async with write_gate(self.session.bind).bulk():
-                    queued += await self._send_group(person_items, group, priority, not_before)
+                    await write()
                     await self.session.commit()
-                await asyncio.sleep(0)
-            else:
-                queued += await self._send_group(person_items, group, priority, not_before)
+                pending = 0
+                await asyncio.sleep(0)  # building messages is Python work: let commands in
+        queued += len(envelopes)
+        if self.commit_every and (notices or envelopes):
+            async with write_gate(self.session.bind).bulk():
+                await write()
+                await self.session.commit()
+        elif notices or envelopes:
+            await write()
         return queued
 
-    async def _send_group(
-        self,
-        items: list[Grouped],
-        group: Group,
-        priority: int,
-        not_before: datetime | None,
-    ) -> int:
+    async def _write(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
+        """The notices and the outbox rows that carry them, in the caller's transaction."""
+        for start in range(0, len(notices), 500):
+            chunk = notices[start : start + 500]
+            await insert_ignoring_duplicates(self.session, Notice, chunk, ["key"])
+        await enqueue_many(self.session, envelopes, self.now)
+
+    def _group_message(self, items: list[Grouped], group: Group) -> tuple[Message, str]:
+        """One recipient's message and its outbox key: the task's own when it is alone."""
         official = items[0].official
-        if len(items) == 1:
-            item = items[0]
-            return await self._send(
-                [Outgoing(item.key, official, item.single)], priority, not_before
-            )
         t = translator(official.language)
+        if len(items) == 1:
+            return items[0].single(t), items[0].key
         ranked = sorted(items, key=lambda i: i.rank)
         shown = ranked[: group.listed]
         lines = [group.head(t, len(items)), *(i.line(t) for i in shown)]
         lines.append(group.footer(t, len(items) - len(shown)))
         digest = hashlib.sha1("\n".join(sorted(i.key for i in items)).encode()).hexdigest()[:16]
-        key = f"{group.kind}:group {digest}:to {official.id}"
-        accounts = await reachable_accounts(self.session, [official.id])
-        envelopes = self._envelopes(
-            key, official, Message("\n".join(lines), []), accounts, priority, not_before
-        )
-        rows = [{"key": i.key, "created_at": self.now} for i in items]
-        for start in range(0, len(rows), 500):
-            await insert_ignoring_duplicates(
-                self.session, Notice, rows[start : start + 500], ["key"]
-            )
-        await enqueue_many(self.session, envelopes, self.now)
-        return len(envelopes)
+        return Message("\n".join(lines), []), f"{group.kind}:group {digest}:to {official.id}"

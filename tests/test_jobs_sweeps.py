@@ -68,6 +68,16 @@ def interrupt(monkeypatch: pytest.MonkeyPatch, prefix: str, after: int) -> None:
         return await send(self, items, *args)
 
     monkeypatch.setattr(Notifier, "_send", dying)
+    write = Notifier._write  # the grouped alerts' path: one write per recipient here
+
+    async def dying_write(self: Notifier, notices, envelopes):  # type: ignore[no-untyped-def]
+        if notices and str(notices[0]["key"]).startswith(prefix):
+            calls.append(notices[0]["key"])
+            if len(calls) > after:
+                raise RuntimeError("the process was stopped")
+        return await write(self, notices, envelopes)
+
+    monkeypatch.setattr(Notifier, "_write", dying_write)
 
 
 async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
