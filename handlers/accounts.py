@@ -197,8 +197,13 @@ async def help_(req: Request) -> list[Reply]:
         lines += [
             t._("/quahan — overdue tasks by unit; /quahan SXD — one unit's"),
             t._("/thongke — this month's figures by unit"),
+            t._("/nguyco — tasks at risk of being late, by unit; /nguyco SXD — one unit's"),
             t._("/report month — the monthly report with its chart and workbook (week, quarter)"),
         ]
+    if req.viewer.is_task_force:
+        lines.append(t._("/giaitrinh 4103 — ask the lead unit to explain why task 4103 is late"))
+    elif req.viewer.is_unit_leader:
+        lines.append(t._("/giaitrinh 4103 Reason — answer the task force's request to explain"))
     if may_decide_extensions(req.viewer):
         lines += [
             t._("/duyet 4102 — approve the pending extension of task 4102"),

@@ -7,6 +7,7 @@ from models.calendar import CalendarOverride
 from models.conversations import Conversation
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
+from models.explanations import Explanation, ExplanationState
 from models.matrix_state import MatrixState
 from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
@@ -27,6 +28,8 @@ __all__ = [
     "DeliveryAttempt",
     "Document",
     "DocumentKind",
+    "Explanation",
+    "ExplanationState",
     "LinkCode",
     "MatrixState",
     "Notice",

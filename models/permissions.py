@@ -127,3 +127,13 @@ def may_decide_extensions(viewer: Viewer) -> bool:
 def may_see_unit_lists(viewer: Viewer) -> bool:
     """Overdue lists and statistics: oversight roles for all units, leaders for their own."""
     return viewer.sees_everything or viewer.is_unit_leader
+
+
+def may_ask_explanation(viewer: Viewer) -> bool:
+    """/giaitrinh N as a request: the task force asks a late task's lead unit to explain."""
+    return viewer.is_task_force
+
+
+def may_answer_explanation(viewer: Viewer, task: Task) -> bool:
+    """/giaitrinh N lý do: a leader of the lead unit (or of a unit above it) answers."""
+    return viewer.is_unit_leader and in_lead_unit(viewer, task)
