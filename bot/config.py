@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.files import VALID_DAYS
 from jobs.cadence import Cadence
 from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
+from models.recurrence import Shift
 from models.retention import Retention
 from models.status import DEFAULT_DUE_SOON_DAYS
 
@@ -66,6 +67,8 @@ class Settings:
     keep_attachment_days: int = VALID_DAYS  # no shorter than the life of a file link
     keep_link_code_days: int = 30
     prune_at: time = time(2, 30)
+    recurrence_lead_days: int = 10
+    recurrence_shift: Shift = Shift.PREVIOUS
 
     @property
     def retention(self) -> Retention:
@@ -96,6 +99,8 @@ class Settings:
             due_soon_days=self.due_soon_days,
             prune_at=self.prune_at,
             retention=self.retention,
+            recurrence_lead_days=self.recurrence_lead_days,
+            recurrence_shift=self.recurrence_shift,
         )
 
     @classmethod
@@ -151,6 +156,10 @@ class Settings:
             prune_at=time.fromisoformat(env.get("DONDOC_PRUNE_AT") or "02:30"),
             extension_horizon_days=int(env.get("DONDOC_EXTENSION_HORIZON_DAYS") or 730),
             log_level=(env.get("DONDOC_LOG_LEVEL") or "INFO").upper(),
+            recurrence_lead_days=int(env.get("DONDOC_RECURRENCE_LEAD_DAYS") or 10),
+            recurrence_shift=Shift(
+                _choice(env, "DONDOC_RECURRENCE_SHIFT", ("PREVIOUS", "NEXT"), "PREVIOUS").lower()
+            ),
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from locales import Translator
 from messages.reply import Reply
 from models.accounts import ChatChannel
 from models.attachments import File
-from models.calendar import WorkingCalendar
+from models.calendar import WorkingCalendar, office_moment
 from models.clock import local_date
 from models.conversations import ask
 from models.notices import Message, Notifier, Outgoing
@@ -71,6 +71,10 @@ class CoreSettings:
     upcoming_days: int = 7
     # How far ahead an extension may reach, counted from today (DONDOC_EXTENSION_HORIZON_DAYS).
     extension_horizon_days: int = 730
+    # Office hours (DONDOC_WORK_START, DONDOC_WORK_END): what a command tells other officials
+    # (a new assignment, a coordinating unit's report) waits for them.
+    work_start: time = time(7, 30)
+    work_end: time = time(17, 0)
 
 
 @dataclass
@@ -110,6 +114,13 @@ class Request:
         assert self.viewer is not None
         return self.viewer
 
+    @property
+    def for_officials(self) -> datetime:
+        """Now in office hours, else the next working morning."""
+        return office_moment(
+            self.now, self.calendar, self.settings.work_start, self.settings.work_end
+        )
+
     async def ask(self, command: str, args: str) -> None:
         """Wait for the rest of `command args …` in the person's next message."""
         incoming = self.incoming
@@ -131,6 +142,7 @@ class Request:
         key: str,
         build: Callable[[Translator], Reply],
         priority: int = Priority.ALERT,
+        not_before: datetime | None = None,
     ) -> int:
         """Queue a message to each recipient's linked chats, in each one's own language."""
 
@@ -140,7 +152,9 @@ class Request:
 
         people = {o.id: o for o in recipients}
         items = [Outgoing(f"{key}:to {o.id}", o, message) for o in people.values()]
-        return await Notifier(self.session, self.now).send(items, priority=priority)
+        return await Notifier(self.session, self.now).send(
+            items, priority=priority, not_before=not_before
+        )
 
 
 Handler = Callable[[Request], Awaitable[list[Reply]]]

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
 from models.clock import local_date
+from models.recurrence import Shift
 from models.retention import Retention
 
 
@@ -27,6 +28,10 @@ class Cadence:
     due_soon_days: int = 3
     prune_at: time = time(2, 30)  # the quiet hour of the daily prune
     retention: Retention = field(default_factory=Retention)
+    # A recurring duty's next occurrence is created this many working days before its
+    # deadline (or as soon as the previous one is done); one due on a day off moves.
+    recurrence_lead_days: int = 10
+    recurrence_shift: Shift = Shift.PREVIOUS
 
     def at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=TIMEZONE)

@@ -127,3 +127,22 @@ def may_decide_extensions(viewer: Viewer) -> bool:
 def may_see_unit_lists(viewer: Viewer) -> bool:
     """Overdue lists and statistics: oversight roles for all units, leaders for their own."""
     return viewer.sees_everything or viewer.is_unit_leader
+
+
+def may_reassign(viewer: Viewer) -> bool:
+    """`/chuyen`: only the task force hands a task to another unit (SPEC: never the lead
+    unit by itself), and the history keeps both."""
+    return viewer.is_task_force
+
+
+def may_end_series(viewer: Viewer) -> bool:
+    """`/dungdinhky`: the task force ends a recurring duty."""
+    return viewer.is_task_force
+
+
+def may_contribute(viewer: Viewer, task: Task) -> bool:
+    """`/phoihop`: an official of one of the task's coordinating units (a city leader's views
+    stay read-only); the lead unit reports with /tiendo instead."""
+    if Role.CITY_LEADER in viewer.roles and not viewer.roles & {Role.LEADER, Role.SPECIALIST}:
+        return False
+    return any(unit.id in viewer.unit_chain for unit in task.coordinating_units)

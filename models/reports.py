@@ -3,7 +3,7 @@ period, with the overdue list and the data errors. One set of queries for every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
 from models.calendar import WorkingCalendar
+from models.contributions import ContributionLine, contributions_between
 from models.documents import Document
 from models.organization import Official, Unit
 from models.statistics import (
@@ -39,6 +40,7 @@ class TableName(StrEnum):
     OVERDUE = "overdue"
     OFFICIALS = "officials"
     ERRORS = "errors"
+    CONTRIBUTIONS = "contributions"
 
 
 def period_bounds(kind: Period, end: date) -> tuple[date, date]:
@@ -171,6 +173,8 @@ class Report:
     officials: list[OfficialRow]
     overdue: list[OverdueRow]
     errors: list[DataError]
+    # What the coordinating units reported in the period, by unit (their own sheet).
+    contributions: list[ContributionLine] = field(default_factory=list)
 
 
 async def build_report(
@@ -200,6 +204,7 @@ async def build_report(
         officials=await five_columns_by_official(session, window, start, unit_id),
         overdue=await overdue_rows(session, window, unit_id),
         errors=await data_errors(session, window, unit_id),
+        contributions=await contributions_between(session, start, end, unit_id),
     )
 
 
