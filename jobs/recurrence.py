@@ -21,6 +21,7 @@ async def create_occurrences(ctx: JobContext) -> int:
     actor = Actor(None, Channel.SYSTEM, ctx.now)
     sent = 0
     for previous in await latest_occurrences(ctx.session):
+        created = False
         for _ in range(CATCH_UP):
             due = next_due(
                 previous,
@@ -42,7 +43,8 @@ async def create_occurrences(ctx: JobContext) -> int:
                 new_tasks(),
                 not_before=ctx.for_officials,
             )
-            previous = task
-        async with write_gate(ctx.session.bind).bulk():
-            await ctx.session.commit()
+            previous, created = task, True
+        if created:  # each series' new occurrences kept before the next series is looked at
+            async with write_gate(ctx.session.bind).bulk():
+                await ctx.session.commit()
     return sent
