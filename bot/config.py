@@ -15,6 +15,7 @@ from bot.files import VALID_DAYS
 from jobs.cadence import Cadence
 from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
 from models.nagging import Nagging
+from models.recurrence import Shift
 from models.retention import Retention
 from models.status import DEFAULT_DUE_SOON_DAYS
 
@@ -69,6 +70,8 @@ class Settings:
     keep_link_code_days: int = 30
     prune_at: time = time(2, 30)
     nagging: Nagging = field(default_factory=Nagging)  # DONDOC_STALE_DAYS, DONDOC_RISK_*, …
+    recurrence_lead_days: int = 10
+    recurrence_shift: Shift = Shift.PREVIOUS
 
     @property
     def retention(self) -> Retention:
@@ -100,6 +103,8 @@ class Settings:
             prune_at=self.prune_at,
             retention=self.retention,
             nagging=self.nagging,
+            recurrence_lead_days=self.recurrence_lead_days,
+            recurrence_shift=self.recurrence_shift,
         )
 
     @classmethod
@@ -166,6 +171,10 @@ class Settings:
                 ),
                 explain_after_days=int(env.get("DONDOC_EXPLAIN_AFTER_DAYS") or 10),
                 explain_days=int(env.get("DONDOC_EXPLAIN_DAYS") or 5),
+            ),
+            recurrence_lead_days=int(env.get("DONDOC_RECURRENCE_LEAD_DAYS") or 10),
+            recurrence_shift=Shift(
+                _choice(env, "DONDOC_RECURRENCE_SHIFT", ("PREVIOUS", "NEXT"), "PREVIOUS").lower()
             ),
         )
 

@@ -20,7 +20,7 @@ from models.accounts import (
 )
 from models.conversations import finish
 from models.organization import Unit
-from models.permissions import may_decide_extensions, may_see_unit_lists
+from models.permissions import may_decide_extensions, may_reassign, may_see_unit_lists
 from models.throttles import give_back, refused_until, take
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,9 @@ async def help_(req: Request) -> list[Reply]:
         t._("/vuongmac 4102 Waiting for land data — report a difficulty to the task force"),
         t._("/giahan 4102 31/12/2026 Reason — ask for a new deadline"),
         t._("/sapden 5 — your tasks due within 5 working days"),
+        t._(
+            "/phoihop 4102 50 Appraisal sent — a coordinating unit reports its part to the lead unit"
+        ),
     ]
     if may_see_unit_lists(req.viewer):
         lines += [
@@ -208,6 +211,11 @@ async def help_(req: Request) -> list[Reply]:
         lines += [
             t._("/duyet 4102 — approve the pending extension of task 4102"),
             t._("/tuchoi 4102 Reason — refuse it"),
+        ]
+    if may_reassign(req.viewer):
+        lines += [
+            t._("/chuyen 4102 STP STP-LD STP-CV — hand task 4102 over to another unit or people"),
+            t._("/dungdinhky 4102 — end the recurring duty of task 4102 (past ones stay)"),
         ]
     lines += [
         t._("/ngonngu en — switch language (vi, en)"),

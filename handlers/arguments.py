@@ -50,6 +50,15 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
         "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),
         "huylienket": (t._("/unlink [confirm]"), t._("/unlink confirm")),
+        "chuyen": (
+            t._("/reassign <task number> <unit code> [leader code] [specialist code]"),
+            t._("/reassign 4102 STP STP-LD STP-CV"),
+        ),
+        "phoihop": (
+            t._("/contribute <task number> [percent] <what your unit did>"),
+            t._("/contribute 4102 50 Sent the legal appraisal of the draft"),
+        ),
+        "dungdinhky": (t._("/endseries <task number>"), t._("/endseries 4102")),
     }
     return forms[command]
 

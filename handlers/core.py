@@ -114,6 +114,13 @@ class Request:
         assert self.viewer is not None
         return self.viewer
 
+    @property
+    def for_officials(self) -> datetime:
+        """Now in office hours, else the next working morning."""
+        return next_working_moment(
+            self.now, self.calendar, self.settings.work_start, self.settings.work_end
+        )
+
     async def ask(self, command: str, args: str) -> None:
         """Wait for the rest of `command args …` in the person's next message."""
         incoming = self.incoming
@@ -148,12 +155,6 @@ class Request:
         return await Notifier(self.session, self.now).send(
             items, priority=priority, not_before=not_before
         )
-
-    @property
-    def for_officials(self) -> datetime:
-        """When a message to officials may go: now in working hours, else next morning."""
-        settings = self.settings
-        return next_working_moment(self.now, self.calendar, settings.work_start, settings.work_end)
 
 
 Handler = Callable[[Request], Awaitable[list[Reply]]]

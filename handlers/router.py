@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import accounts, extensions, nagging, overview, reports, tasks
+from handlers import accounts, extensions, handover, nagging, overview, reports, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from handlers.limits import Limits
 from locales import Translator, translator
@@ -51,6 +51,9 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "baocao": (reports.report, True),
     "nguyco": (nagging.at_risk_list, True),
     "giaitrinh": (nagging.explain, True),
+    "chuyen": (handover.reassign, True),
+    "phoihop": (handover.contribute, True),
+    "dungdinhky": (handover.end_recurrence, True),
 }
 ALIASES = {
     "help": "trogiup",
@@ -72,6 +75,9 @@ ALIASES = {
     "report": "baocao",
     "atrisk": "nguyco",
     "explain": "giaitrinh",
+    "reassign": "chuyen",
+    "contribute": "phoihop",
+    "endseries": "dungdinhky",
 }
 REFERENCE_TTL_SECONDS = 300
 

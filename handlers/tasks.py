@@ -12,11 +12,14 @@ from handlers.arguments import (
 )
 from handlers.core import Request
 from locales import Translator
+from messages.assignments import contribution_line, series_line
 from messages.cards import comrade, short, task_buttons, task_card, task_line
 from messages.reply import Button, Reply
+from models.contributions import latest_by_unit
 from models.organization import Role
 from models.permissions import may_update
 from models.recipients import with_role
+from models.recurrence import series_of
 from models.status import DerivedStatus, days_overdue, task_status
 from models.task_changes import mark_done_once, report_blocker, set_progress
 from models.task_queries import (
@@ -63,6 +66,7 @@ async def show(req: Request) -> list[Reply]:
     if isinstance(found, list):
         return found
     task, _ = found
+    series = await series_of(req.session, task)
     card = task_card(
         req.t,
         task,
@@ -70,6 +74,11 @@ async def show(req: Request) -> list[Reply]:
         req.calendar,
         changes=await deadline_history(req.session, task.id),
         events=await recent_events(req.session, task.id),
+        recurring=series_line(req.t, series) if series else "",
+        contributions=[
+            contribution_line(req.t, unit, c)
+            for unit, c in await latest_by_unit(req.session, task.id)
+        ],
     )
     buttons = (
         task_buttons(req.t, task)

@@ -9,6 +9,7 @@ from locales import TIMEZONE
 from models.calendar import WorkingCalendar, next_working_moment
 from models.clock import local_date
 from models.nagging import Nagging
+from models.recurrence import Shift
 from models.retention import Retention
 
 
@@ -29,6 +30,10 @@ class Cadence:
     prune_at: time = time(2, 30)  # the quiet hour of the daily prune
     retention: Retention = field(default_factory=Retention)
     nagging: Nagging = field(default_factory=Nagging)  # silence, risk, explanations
+    # A recurring duty's next occurrence is created this many working days before its
+    # deadline (or as soon as the previous one is done); one due on a day off moves.
+    recurrence_lead_days: int = 10
+    recurrence_shift: Shift = Shift.PREVIOUS
 
     def at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=TIMEZONE)

@@ -21,6 +21,7 @@ from jobs.alerts import record_missed_explanations, report_unreachable, send_ove
 from jobs.cadence import Cadence, first_working_day_of_month, iso_week, weekly_moment
 from jobs.context import JobContext
 from jobs.nudges import send_risk_flags, send_stale_nudges
+from jobs.recurrence import create_occurrences
 from jobs.reminders import send_reminders
 from jobs.reports import send_biweekly_report, send_monthly_report, send_quarterly_list
 from jobs.upkeep import prune_if_due
@@ -48,6 +49,7 @@ async def run_due(
     # so the sweeps after it pass it over in one look-up, where they used to build the week's
     # 30,000 digests to find each already sent. An interrupted run has no mark and resumes.
     jobs: list[tuple[str, Callable[[JobContext], Awaitable[int]], str | None]] = [
+        ("recurrence", create_occurrences, None),  # first: a new occurrence is reminded of too
         ("reminders", send_reminders, None),
         ("overdue", send_overdue_alerts, None),
     ]

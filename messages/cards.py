@@ -99,6 +99,15 @@ def task_buttons(t: Translator, task: Task) -> list[list[Button]]:
 def _event_text(t: Translator, event: TaskEvent) -> str:
     if event.action == "created":
         return t._("created the task")
+    if event.action == "contribution":
+        text = t._("{unit} (coordinating) reported", unit=event.new_value or "")
+        if event.old_value:
+            text += f" ({event.old_value}%)"
+        return f"{text}: {short(event.note, 80)}"
+    if event.action == "series_ended":
+        return t._("ended the recurring duty")
+    if event.field in HANDOVER and event.note:
+        return HANDOVER[event.field](t) + ": " + short(event.note, 80)
     if event.action == "blocker":
         return t._("reported a blocker: {note}", note=short(event.note, 120))
     if event.action == "extension_requested":
@@ -140,6 +149,14 @@ def _event_text(t: Translator, event: TaskEvent) -> str:
     )
 
 
+# A handover (/chuyen) names the units and people in the event's note.
+HANDOVER = {
+    "lead_unit_id": lambda t: t._("lead unit"),
+    "leader_id": lambda t: t._("leader in charge"),
+    "specialist_id": lambda t: t._("specialist"),
+}
+
+
 def _as_date(value: str | None):
 
     return date.fromisoformat(value) if value else None
@@ -157,6 +174,8 @@ def task_card(
     *,
     changes: list[DeadlineChange],
     events: list[TaskEvent],
+    recurring: str = "",
+    contributions: list[str] | None = None,
 ) -> str:
     """The full card for /xem: source, units, people, deadline history, status, last events."""
     status = task_status(task, window)
@@ -211,6 +230,11 @@ def task_card(
     lines.append(t._("Status: {state} — {derived}", state=state, derived=status_label(t, status)))
     if task.result:
         lines.append(t._("Result: {result}", result=task.result))
+    if recurring:
+        lines.append(recurring)
+    if contributions:
+        lines.append(t._("Coordinating units reported:"))
+        lines += contributions
     if events:
         lines.append(t._("Recent:"))
         for event in events:

@@ -4,6 +4,7 @@ from models.accounts import ChatAccount, LinkCode
 from models.attachments import Attachment
 from models.base import Base
 from models.calendar import CalendarOverride
+from models.contributions import Contribution
 from models.conversations import Conversation
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
@@ -12,6 +13,7 @@ from models.matrix_state import MatrixState
 from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
+from models.recurrence import Series
 from models.tasks import Channel, Task, TaskEvent, TaskStatus
 from models.throttles import ThrottleState
 from models.urgings import Urging
@@ -23,6 +25,7 @@ __all__ = [
     "ChangeState",
     "Channel",
     "ChatAccount",
+    "Contribution",
     "Conversation",
     "DeadlineChange",
     "DeliveryAttempt",
@@ -38,6 +41,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxState",
     "Role",
+    "Series",
     "Task",
     "TaskEvent",
     "TaskStatus",

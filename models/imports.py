@@ -19,6 +19,7 @@ from models.calendar import CalendarOverride
 from models.documents import Document
 from models.import_history import Conflict, changed_since_import, disagreements
 from models.organization import Official, Role, Unit, UnitKind
+from models.recurrence import Rule, set_rule
 from models.task_changes import Actor, approve_deadline, record, update_fields
 from models.tasks import Channel, Task, TaskStatus
 
@@ -35,6 +36,8 @@ class Written:
     unchanged: int = 0
     # Rows left as the register has them: officials changed the task since the last import.
     conflicts: list[Conflict] = field(default_factory=list)
+    # Open tasks and the people this import newly named on them, to be told (models/assignments).
+    assigned: list[tuple[Official, Task]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class TaskRow:
     progress: int
     completed_date: date | None
     result: str
+    recurrence: Rule | None = None  # None: the file says nothing, the stored rule stays
 
 
 async def all_units(session: AsyncSession) -> Sequence[Unit]:
@@ -250,6 +254,21 @@ async def _match_rows_without_id(
             row.id = known.get(_natural_key(row, document_ids))
 
 
+def _newly_named(
+    written: Written, task: Task, row: TaskRow, before: tuple[int | None, int | None] | None
+) -> None:
+    """The specialist and leader the row names on an open task and the task did not name."""
+    if row.status is TaskStatus.DONE:
+        return
+    named: set[int] = set()
+    for person in (row.specialist, row.leader):
+        if person is None or not person.active or person.id in (before or ()):
+            continue
+        if person.id not in named:
+            named.add(person.id)
+            written.assigned.append((person, task))
+
+
 async def _upsert_tasks(
     session: AsyncSession,
     rows: list[TaskRow],
@@ -301,13 +320,20 @@ async def _upsert_tasks(
             record(session, task, actor, "created")
             if row.deadline != original and row.deadline is not None:
                 approve_deadline(session, task, actor, row.deadline, "")
+            if row.recurrence is not None:
+                await set_rule(session, task, row.recurrence, actor)
             written.created += 1
+            _newly_named(written, task, row, None)
             continue
         from_file = {**fields, "deadline": row.deadline}
         if differ := disagreements(task, reported.get(task.id, set()), from_file):
             written.conflicts.append(Conflict(row.number, task.id, differ))
             continue
+        before = (task.specialist_id, task.leader_id)
         changed = update_fields(session, task, actor, fields)
+        _newly_named(written, task, row, before)
+        if row.recurrence is not None and await set_rule(session, task, row.recurrence, actor):
+            changed.append("recurrence")
         # Without an original deadline in the file, a new deadline is an extension of the old.
         if row.original_deadline and row.original_deadline != task.original_deadline:
             changed += update_fields(

@@ -137,3 +137,22 @@ def may_ask_explanation(viewer: Viewer) -> bool:
 def may_answer_explanation(viewer: Viewer, task: Task) -> bool:
     """/giaitrinh N lý do: a leader of the lead unit (or of a unit above it) answers."""
     return viewer.is_unit_leader and in_lead_unit(viewer, task)
+
+
+def may_reassign(viewer: Viewer) -> bool:
+    """`/chuyen`: only the task force hands a task to another unit (SPEC: never the lead
+    unit by itself), and the history keeps both."""
+    return viewer.is_task_force
+
+
+def may_end_series(viewer: Viewer) -> bool:
+    """`/dungdinhky`: the task force ends a recurring duty."""
+    return viewer.is_task_force
+
+
+def may_contribute(viewer: Viewer, task: Task) -> bool:
+    """`/phoihop`: an official of one of the task's coordinating units (a city leader's views
+    stay read-only); the lead unit reports with /tiendo instead."""
+    if Role.CITY_LEADER in viewer.roles and not viewer.roles & {Role.LEADER, Role.SPECIALIST}:
+        return False
+    return any(unit.id in viewer.unit_chain for unit in task.coordinating_units)

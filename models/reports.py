@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
+from models.contributions import ContributionLine, contributions_between
 from models.documents import Document
 from models.explanations import ExplanationRow, explanation_rows
 from models.nagging import Nagging, quiet_before, risk_by_unit, silent_by_unit
@@ -43,6 +44,7 @@ class TableName(StrEnum):
     OFFICIALS = "officials"
     ERRORS = "errors"
     EXPLANATIONS = "explanations"
+    CONTRIBUTIONS = "contributions"
 
 
 def period_bounds(kind: Period, end: date) -> tuple[date, date]:
@@ -180,6 +182,8 @@ class Report:
     not_updated: dict[str, int] = field(default_factory=dict)
     at_risk: dict[str, int] = field(default_factory=dict)
     explanations: list[ExplanationRow] = field(default_factory=list)
+    # What the coordinating units reported in the period, by unit (their own sheet).
+    contributions: list[ContributionLine] = field(default_factory=list)
 
 
 async def build_report(
@@ -220,6 +224,7 @@ async def build_report(
         explanations=await explanation_rows(
             session, _local_midnight(start), _local_midnight(end + timedelta(days=1)), unit_id
         ),
+        contributions=await contributions_between(session, start, end, unit_id),
     )
 
 

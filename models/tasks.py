@@ -27,6 +27,7 @@ from models.organization import Official, Unit
 
 if TYPE_CHECKING:
     from models.deadlines import DeadlineChange
+    from models.recurrence import Series
 
 
 class TaskStatus(StrEnum):
@@ -75,6 +76,8 @@ class Task(Base):
         Index("ix_tasks_assigned_date", "assigned_date"),
         # Reports count the tasks done in a period beside the open ones.
         Index("ix_tasks_completed_date", "completed_date"),
+        # A recurring duty's occurrence exists once per nominal date, whoever sweeps.
+        Index("ix_tasks_series_date", "series_id", "series_date", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -96,6 +99,10 @@ class Task(Base):
     result: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An occurrence of a recurring duty: its series and the rule's date (before any move
+    # off a non-working day); None for a one-off task.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("task_series.id"))
+    series_date: Mapped[date | None] = mapped_column(Date)
 
     document: Mapped[Document | None] = relationship(lazy="raise")
     lead_unit: Mapped[Unit] = relationship(lazy="raise")
@@ -104,6 +111,7 @@ class Task(Base):
     coordinating_units: Mapped[list[Unit]] = relationship(
         secondary=task_coordinators, lazy="raise", order_by=Unit.code
     )
+    series: Mapped[Series | None] = relationship(lazy="raise")
     deadline_changes: Mapped[list[DeadlineChange]] = relationship(
         back_populates="task", lazy="raise", order_by="DeadlineChange.id", passive_deletes=True
     )

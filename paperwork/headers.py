@@ -105,6 +105,9 @@ TASK_COLUMNS = {
     "progress": aliases("progress", "Tiến độ", "Tiến độ (%)", "Tiến độ thực hiện"),
     "completed_date": aliases("completed_date", "Ngày hoàn thành", "Ngày hoàn thành thực hiện"),
     "result": aliases("result", "Kết quả", "Kết quả thực hiện"),
+    "recurrence": aliases(
+        "recurrence", "Định kỳ", "Lặp lại", "Nhiệm vụ định kỳ", "Chu kỳ", "Tần suất"
+    ),
 }
 CALENDAR_COLUMNS = {
     "date": aliases("date", "Ngày"),

@@ -9,12 +9,15 @@ as the bot has it and listed, the other rows imported (models/import_history.py)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import Translator
+from messages.assignments import new_tasks
+from models.assignments import announce
+from models.calendar import load_calendar, next_working_moment
 from models.import_history import Conflict
 from models.imports import (
     Written,
@@ -25,6 +28,7 @@ from models.imports import (
     write_tasks,
     write_units,
 )
+from models.notices import Notifier
 from paperwork.calendar_rows import check_calendar
 from paperwork.headers import (
     CALENDAR_COLUMNS,
@@ -143,7 +147,10 @@ async def import_tasks(
     now: datetime,
     dry_run: bool = False,
     overwrite: bool = False,
+    office_hours: tuple[time, time] = (time(7, 30), time(17, 0)),
 ) -> ImportResult:
+    """The tasks of a file; each official newly named on open tasks gets one message listing
+    them, in office hours (`office_hours`: DONDOC_WORK_START, DONDOC_WORK_END)."""
     rows = _load(path, TASK_COLUMNS, t, "content", "lead_unit_code")
     result = ImportResult(errors=list(rows.errors))
     if not result.errors:
@@ -153,4 +160,13 @@ async def import_tasks(
         if not result.errors:
             written = await write_tasks(session, documents, tasks, at=now, overwrite=overwrite)
             result.add(written)
+            if written.assigned and not dry_run:
+                calendar = await load_calendar(session)
+                await announce(
+                    Notifier(session, now),
+                    f"assigned:import {now.isoformat()}",
+                    written.assigned,
+                    new_tasks(),
+                    not_before=next_working_moment(now, calendar, *office_hours),
+                )
     return await _finish(session, result, rows, dry_run)

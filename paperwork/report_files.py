@@ -1,4 +1,4 @@
-"""The report as files the offices use as they are: XLSX (four sheets) and CSV (the summary)."""
+"""The report as files the offices use as they are: XLSX (five sheets) and CSV (the summary)."""
 
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
 
 
 def tables(t: Translator, report: Report) -> dict[TableName, Table]:
-    """The four tables, in the workbook's order."""
+    """The tables, in the workbook's order."""
     header, rows = summary_table(t, report)
     problems = {
         "no specialist": t._("no specialist named"),
@@ -275,6 +275,31 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
             ],
         ),
         TableName.EXPLANATIONS: explanations_table(t, report),
+        TableName.CONTRIBUTIONS: Table(
+            t._("Coordination"),
+            [
+                t._("Coordinating unit"),
+                t._("Task"),
+                t._("Lead unit"),
+                t._("Date"),
+                t._("Its part (%)"),
+                t._("Reported by"),
+                t._("Content"),
+            ],
+            [
+                [
+                    c.unit_name,
+                    c.task_id,
+                    c.lead_unit_name,
+                    c.day,
+                    c.percent if c.percent is not None else "",
+                    c.official_name or "",
+                    c.content,
+                ]
+                for c in report.contributions
+            ],
+            dates=frozenset({3}),
+        ),
     }
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from locales import Translator
 from models.imports import DocumentRow, TaskRow
 from models.organization import Official, Unit
+from models.recurrence import parse_rule
 from models.tasks import TaskStatus
 from paperwork.cells import STATUSES, date_problem, duplicates, parse_date, split_list
 from paperwork.headers import MappedRows, RowError
@@ -178,6 +179,25 @@ def check_tasks(
                     )
                 )
 
+        recurrence = None
+        if rule_text := r.get("recurrence", ""):
+            recurrence = parse_rule(rule_text, deadline)
+            if recurrence is None and deadline is None:
+                problems.append(
+                    t._(
+                        "a recurring task needs a deadline (the first occurrence's): '{value}'",
+                        value=rule_text,
+                    )
+                )
+            elif recurrence is None:
+                problems.append(
+                    t._(
+                        "the recurrence '{value}' cannot be read; write e.g. monthly:20, "
+                        "weekly:fri, quarterly:last, yearly:15/12, monthly, or hằng tháng, "
+                        "trước ngày 20",
+                        value=rule_text,
+                    )
+                )
         document_key = None
         doc_number = r.get("document_number", "")
         if doc_number:
@@ -228,6 +248,7 @@ def check_tasks(
                 progress=progress,
                 completed_date=completed,
                 result=r.get("result", ""),
+                recurrence=recurrence,
             )
         )
     return list(documents.values()), parsed, errors

@@ -105,7 +105,14 @@ async def test_xlsx_has_the_sheets_the_office_prints(session, city: City, tmp_pa
     path = tmp_path / "bao-cao.xlsx"
     write_xlsx(path, await monthly(session), T)
     book = load_workbook(path)
-    assert book.sheetnames == ["Tổng hợp", "Quá hạn", "Theo cán bộ", "Lỗi dữ liệu", "Giải trình"]
+    assert book.sheetnames == [
+        "Tổng hợp",
+        "Quá hạn",
+        "Theo cán bộ",
+        "Lỗi dữ liệu",
+        "Giải trình",
+        "Phối hợp",
+    ]
     summary = book["Tổng hợp"]
     assert [c.value for c in summary[1]][:7] == [
         "Mã đơn vị",

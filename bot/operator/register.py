@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,6 +121,7 @@ async def import_file(
     now: datetime,
     dry_run: bool,
     overwrite: bool = False,
+    office_hours: tuple[time, time] = (time(7, 30), time(17, 0)),
 ) -> ImportResult:
     try:
         if kind == "units":
@@ -129,7 +130,15 @@ async def import_file(
             return await import_officials(session, path, t, dry_run=dry_run)
         if kind == "calendar":
             return await import_calendar(session, path, t, dry_run=dry_run)
-        return await import_tasks(session, path, t, now=now, dry_run=dry_run, overwrite=overwrite)
+        return await import_tasks(
+            session,
+            path,
+            t,
+            now=now,
+            dry_run=dry_run,
+            overwrite=overwrite,
+            office_hours=office_hours,
+        )
     except TableError as error:
         messages = {
             "suffix": t._("{path}: only .csv and .xlsx files can be read", path=error.path),
@@ -177,7 +186,14 @@ async def overdue_summary(ctx: Context, session: AsyncSession, moment: datetime)
 async def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.sessions() as session:
         result = await import_file(
-            session, args.kind, args.file, ctx.t, ctx.clock.now(), args.dry_run, args.overwrite
+            session,
+            args.kind,
+            args.file,
+            ctx.t,
+            ctx.clock.now(),
+            args.dry_run,
+            args.overwrite,
+            office_hours=(ctx.settings.work_start, ctx.settings.work_end),
         )
     print_import(ctx.t, args.kind, result, args.dry_run)
     return result.exit_code
