@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import time
+from functools import cached_property
 from pathlib import Path
 
 from bot.files import VALID_DAYS
 from jobs.cadence import Cadence
 from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
 from models.retention import Retention
+from models.scoring import Formula
 from models.status import DEFAULT_DUE_SOON_DAYS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +68,12 @@ class Settings:
     keep_attachment_days: int = VALID_DAYS  # no shorter than the life of a file link
     keep_link_code_days: int = 30
     prune_at: time = time(2, 30)
+    scoring_file: str = ""  # the operator's scoring formula; empty: the one shipped
+
+    @cached_property
+    def formula(self) -> Formula:
+        """The published scoring formula, read once (a wrong file stops the start)."""
+        return Formula.load(Path(self.scoring_file) if self.scoring_file else None)
 
     @property
     def retention(self) -> Retention:
@@ -96,6 +104,7 @@ class Settings:
             due_soon_days=self.due_soon_days,
             prune_at=self.prune_at,
             retention=self.retention,
+            formula=self.formula,
         )
 
     @classmethod
@@ -151,6 +160,7 @@ class Settings:
             prune_at=time.fromisoformat(env.get("DONDOC_PRUNE_AT") or "02:30"),
             extension_horizon_days=int(env.get("DONDOC_EXTENSION_HORIZON_DAYS") or 730),
             log_level=(env.get("DONDOC_LOG_LEVEL") or "INFO").upper(),
+            scoring_file=env.get("DONDOC_SCORING_FILE", ""),
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
 
 from bot.backoff import FIRST_RETRY_SECONDS
-from bot.channels import configured_channels, file_links, outbox_sender
+from bot.channels import configured_channels, dashboard_board, file_links, outbox_sender
 from bot.config import Settings
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
 from bot.supervisor import ChannelKeeper, State
@@ -83,6 +83,7 @@ async def start_bot(
     """Start the outbox sender, the web server and the jobs, and bring every configured
     channel up in the background: one that is down is retried while the others serve."""
     links = file_links(settings, clock)
+    board = dashboard_board(settings, sessions, clock) if links else None
     sender = outbox_sender(sessions, clock, [], idle_seconds=idle_seconds)
     core = Core(
         sessions,
@@ -90,6 +91,8 @@ async def start_bot(
         CoreSettings(
             due_soon_days=settings.due_soon_days,
             extension_horizon_days=settings.extension_horizon_days,
+            formula=settings.formula,
+            dashboard_link=board.links.url if board else None,
         ),
         sender.send_now,
     )
@@ -107,7 +110,7 @@ async def start_bot(
         keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry))
     for keeper in keepers:
         keeper.begin()
-    web = await start_web_server(links, sessions, settings.files_listen) if links else None
+    web = await start_web_server(links, sessions, settings.files_listen, board) if links else None
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     scheduler = None
     if cadence is not None:

@@ -20,7 +20,7 @@ from models.accounts import (
 )
 from models.conversations import finish
 from models.organization import Unit
-from models.permissions import may_decide_extensions, may_see_unit_lists
+from models.permissions import board_scope, may_decide_extensions, may_see_unit_lists
 
 log = logging.getLogger(__name__)
 CONFIRM = {"xacnhan", "xac-nhan", "confirm", "yes", "co"}
@@ -194,6 +194,11 @@ async def help_(req: Request) -> list[Reply]:
             t._("/quahan — overdue tasks by unit; /quahan SXD — one unit's"),
             t._("/thongke — this month's figures by unit"),
             t._("/report month — the monthly report with its chart and workbook (week, quarter)"),
+        ]
+    if board_scope(req.viewer) is not None:
+        lines += [
+            t._("/xephang — units ranked by score this month (quy: this quarter)"),
+            t._("/bangdieukhien — a 12-hour link to the read-only dashboard"),
         ]
     if may_decide_extensions(req.viewer):
         lines += [

@@ -42,6 +42,7 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
             t._("/report month 10/2026 SXD"),
         ),
         "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
+        "xephang": (t._("/ranking [month|quarter]"), t._("/ranking quarter")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
         "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),
         "huylienket": (t._("/unlink [confirm]"), t._("/unlink confirm")),

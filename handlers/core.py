@@ -20,6 +20,7 @@ from models.notices import Message, Notifier, Outgoing
 from models.organization import Official
 from models.outbox import Priority
 from models.permissions import Viewer
+from models.scoring import Formula
 from models.status import StatusWindow
 from models.task_changes import Actor
 from models.tasks import Channel
@@ -71,6 +72,11 @@ class CoreSettings:
     upcoming_days: int = 7
     # How far ahead an extension may reach, counted from today (DONDOC_EXTENSION_HORIZON_DAYS).
     extension_horizon_days: int = 730
+    # The published scoring formula (DONDOC_SCORING_FILE) for /xephang and the reports.
+    formula: Formula = field(default_factory=Formula.load)
+    # (chat account id, official id) → (signed dashboard link, when it expires); None when
+    # the web server is not configured.
+    dashboard_link: Callable[[int, int], tuple[str, datetime]] | None = None
 
 
 @dataclass

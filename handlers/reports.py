@@ -117,7 +117,14 @@ async def report(req: Request) -> list[Reply]:
     async def produce(session: AsyncSession) -> list[Reply | File]:
         async def build() -> list[Reply | File]:
             built = await build_report(
-                session, kind, end, calendar, due_soon_days=due_soon, past=past, unit_id=unit_id
+                session,
+                kind,
+                end,
+                calendar,
+                due_soon_days=due_soon,
+                past=past,
+                unit_id=unit_id,
+                formula=req.settings.formula,
             )
             files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
             title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import accounts, extensions, overview, reports, tasks
+from handlers import accounts, extensions, overview, ranking, reports, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from handlers.limits import Limits
 from locales import Translator, translator
@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "quahan": (overview.overdue, True),
     "thongke": (overview.stats, True),
     "baocao": (reports.report, True),
+    "xephang": (ranking.ranking, True),
+    "bangdieukhien": (ranking.dashboard, True),
 }
 ALIASES = {
     "help": "trogiup",
@@ -68,6 +70,8 @@ ALIASES = {
     "overdue": "quahan",
     "stats": "thongke",
     "report": "baocao",
+    "ranking": "xephang",
+    "dashboard": "bangdieukhien",
 }
 REFERENCE_TTL_SECONDS = 300
 

@@ -9,6 +9,7 @@ from locales import TIMEZONE
 from models.calendar import WorkingCalendar
 from models.clock import local_date
 from models.retention import Retention
+from models.scoring import Formula
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Cadence:
     due_soon_days: int = 3
     prune_at: time = time(2, 30)  # the quiet hour of the daily prune
     retention: Retention = field(default_factory=Retention)
+    formula: Formula | None = None  # the scoring formula of the reports; None: the one shipped
 
     def at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=TIMEZONE)

@@ -127,3 +127,20 @@ def may_decide_extensions(viewer: Viewer) -> bool:
 def may_see_unit_lists(viewer: Viewer) -> bool:
     """Overdue lists and statistics: oversight roles for all units, leaders for their own."""
     return viewer.sees_everything or viewer.is_unit_leader
+
+
+class BoardScope(StrEnum):
+    """What a ranking or the dashboard shows someone: the whole city, or their own unit."""
+
+    CITY = "city"
+    UNIT = "unit"
+
+
+def board_scope(viewer: Viewer) -> BoardScope | None:
+    """/xephang and /bangdieukhien: the task force and city leaders see the city, a unit
+    leader their unit; a specialist (or anyone else) neither."""
+    if viewer.is_task_force or Role.CITY_LEADER in viewer.roles:
+        return BoardScope.CITY
+    if viewer.is_unit_leader:
+        return BoardScope.UNIT
+    return None

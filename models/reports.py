@@ -3,7 +3,7 @@ period, with the overdue list and the data errors. One set of queries for every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -14,6 +14,8 @@ from sqlalchemy.orm import aliased, joinedload
 from models.calendar import WorkingCalendar
 from models.documents import Document
 from models.organization import Official, Unit
+from models.scores import Scope, official_scores, unit_ranking
+from models.scoring import Formula, Ranked
 from models.statistics import (
     FiveColumns,
     OfficialRow,
@@ -171,6 +173,10 @@ class Report:
     officials: list[OfficialRow]
     overdue: list[OverdueRow]
     errors: list[DataError]
+    # Scores and places by the published formula (models/scoring.py), printed with its version.
+    formula_version: str = ""
+    unit_scores: dict[str, Ranked] = field(default_factory=dict)  # by unit code
+    official_scores: dict[tuple[str, str], Ranked] = field(default_factory=dict)  # (code, role)
 
 
 async def build_report(
@@ -182,9 +188,12 @@ async def build_report(
     due_soon_days: int,
     past: bool,
     unit_id: int | None = None,
+    formula: Formula | None = None,
 ) -> Report:
     window = StatusWindow.at(end, calendar, due_soon_days, past=past)
     start, _ = period_bounds(kind, end)
+    formula = formula or Formula.load()
+    scope = Scope(window, start, formula, calendar)
     units = await five_columns_by_unit(session, window, start, unit_id)
     before_start, before_end = previous_period(kind, start)
     before_window = StatusWindow.at(before_end, calendar, due_soon_days, past=True)
@@ -200,6 +209,10 @@ async def build_report(
         officials=await five_columns_by_official(session, window, start, unit_id),
         overdue=await overdue_rows(session, window, unit_id),
         errors=await data_errors(session, window, unit_id),
+        formula_version=formula.version,
+        # A unit's place is among all the city's units, even in a report on one unit.
+        unit_scores={r.code: r for r in await unit_ranking(session, scope)},
+        official_scores=await official_scores(session, scope, unit_id),
     )
 
 

@@ -1,0 +1,387 @@
+"""The dashboard's HTML pages: the city view, a unit's page, a task's page, and the refusal.
+
+Plain HTML and CSS, no script: sorting and filtering are links and a GET form the server
+answers, so the page works in any browser and can change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from urllib.parse import urlencode
+
+from locales import Translator
+from models.dashboard import TaskRow
+from models.scoring import Colour, Colours, Formula, Ranked, colour
+from models.status import DerivedStatus
+from models.tasks import Task
+from paperwork.exporting import status_label
+
+STYLE = """
+body{font-family:system-ui,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}
+header{background:#7a1010;color:#fff;padding:12px 20px}header h1{margin:0;font-size:20px}
+header p{margin:4px 0 0;font-size:13px;opacity:.9}main{padding:16px 20px;max-width:1200px}
+a{color:#0b4f9c}table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
+th,td{padding:6px 8px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
+th a{color:inherit;text-decoration:none}th a:hover{text-decoration:underline}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.green td:first-child{border-left:6px solid #2e7d32}tr.yellow td:first-child{border-left:6px solid #f9a825}
+tr.red td:first-child{border-left:6px solid #c62828}
+.dot{display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:6px;vertical-align:middle}
+.green .dot,.dot.green{background:#2e7d32}.yellow .dot,.dot.yellow{background:#f9a825}.red .dot,.dot.red{background:#c62828}
+.rule{background:#fff;border:1px solid #ddd;padding:8px 12px;font-size:13px;margin:0 0 12px}
+.tiles{display:flex;gap:12px;margin:0 0 12px;flex-wrap:wrap}.tile{background:#fff;border:1px solid #ddd;padding:8px 14px;min-width:120px}
+.tile b{font-size:22px;display:block}form{margin:0 0 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
+nav{margin:0 0 12px;font-size:14px}nav a.on{font-weight:bold;text-decoration:none;color:#1b1b1b}
+img.chart{max-width:100%;background:#fff;border:1px solid #ddd;margin:12px 0}
+.refused{background:#fff;border:1px solid #ddd;padding:20px;max-width:640px}
+"""
+
+SORTS = (
+    "rank",
+    "name",
+    "score",
+    "open",
+    "due_soon",
+    "overdue",
+    "done_on_time",
+    "done_late",
+    "rate",
+)
+
+
+def _page(t: Translator, title: str, subtitle: str, body: Iterable[str]) -> str:
+    return (
+        f'<!DOCTYPE html><html lang="{t.language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<header><h1>{escape(title)}</h1><p>{escape(subtitle)}</p></header>"
+        f"<main>{''.join(body)}</main></body></html>"
+    )
+
+
+def _percent(t: Translator, rate: float | None) -> str:
+    return "—" if rate is None else f"{t.number(round(100 * rate, 1))}%"
+
+
+def colour_name(t: Translator, c: Colour) -> str:
+    return {Colour.GREEN: t._("green"), Colour.YELLOW: t._("yellow"), Colour.RED: t._("red")}[c]
+
+
+def colour_rule(t: Translator, colours: Colours) -> str:
+    return t._(
+        "Red: a task overdue more than {days} working days, or less than {red} of the "
+        "period's finished tasks done on time. Yellow: any task overdue, or less than "
+        "{yellow} on time. Green: the rest.",
+        days=t.number(colours.red_overdue_working_days),
+        red=_percent(t, colours.red_on_time_rate),
+        yellow=_percent(t, colours.yellow_on_time_rate),
+    )
+
+
+@dataclass(frozen=True)
+class CityQuery:
+    """What the reader asked of the city view: period, sort, order and filters."""
+
+    period: str = "thang"
+    sort: str = "rank"
+    descending: bool = False
+    text: str = ""
+    colour: str = ""
+
+    def link(self, **changes: object) -> str:
+        values = {
+            "ky": self.period,
+            "sx": self.sort,
+            "chieu": "giam" if self.descending else "tang",
+            "q": self.text,
+            "mau": self.colour,
+        }
+        values.update({k: str(v) for k, v in changes.items()})
+        return "?" + urlencode({k: v for k, v in values.items() if v})
+
+
+def _sort_value(row: Ranked, key: str) -> object:
+    f = row.facts
+    values: dict[str, object] = {
+        "rank": row.rank,
+        "name": row.name.casefold(),
+        "score": row.score,
+        "open": f.open,
+        "due_soon": f.due_soon,
+        "overdue": f.overdue,
+        "done_on_time": f.done_on_time,
+        "done_late": f.done_late,
+        "rate": -1.0 if f.on_time_rate is None else f.on_time_rate,
+    }
+    return values[key]
+
+
+def city_page(
+    t: Translator,
+    rows: list[Ranked],
+    formula: Formula,
+    query: CityQuery,
+    *,
+    home: str,
+    period: str,
+    as_of: datetime,
+    expires: datetime,
+) -> str:
+    colours = formula.colours
+    painted = [(r, colour(r.facts, colours)) for r in rows]
+    tiles = {c: sum(1 for _, p in painted if p is c) for c in Colour}
+    wanted = query.text.casefold().strip()
+    shown = [
+        (r, c)
+        for r, c in painted
+        if (not wanted or wanted in r.name.casefold() or wanted in r.code.casefold())
+        and (not query.colour or c.value == query.colour)
+    ]
+    shown.sort(
+        key=lambda rc: (_sort_value(rc[0], query.sort), rc[0].rank), reverse=query.descending
+    )
+    headers = [
+        ("rank", t._("Place"), "n"),
+        ("name", t._("Unit"), ""),
+        ("score", t._("Score"), "n"),
+        ("open", t._("Open"), "n"),
+        ("due_soon", t._("Due soon"), "n"),
+        ("overdue", t._("Overdue"), "n"),
+        ("done_on_time", t._("Done on time"), "n"),
+        ("done_late", t._("Done late"), "n"),
+        ("rate", t._("On-time rate"), "n"),
+    ]
+    head = "".join(
+        f'<th class="{css}"><a href="{escape(query.link(sx=key, chieu="tang" if query.sort == key and query.descending else ("giam" if query.sort == key else "tang")))}" '
+        f'data-sort="{key}">{escape(label)}{_arrow(query, key)}</a></th>'
+        for key, label, css in headers
+    )
+    body = "".join(_unit_row(t, r, c, home) for r, c in shown)
+    selected = {c: " selected" if query.colour == c else "" for c in ("", *Colour)}
+    options = "".join(
+        f'<option value="{value}"{selected[value]}>{escape(label)}</option>'
+        for value, label in (
+            ("", t._("all colours")),
+            *((c.value, colour_name(t, c)) for c in Colour),
+        )
+    )
+    return _page(
+        t,
+        t._("Dashboard — the whole city"),
+        t._(
+            "{period}, figures as of {time}; scoring formula {version}. Read-only; this link "
+            "works until {expires}.",
+            period=period,
+            time=t.datetime(as_of),
+            version=formula.version,
+            expires=t.datetime(expires),
+        ),
+        [
+            _period_nav(t, query),
+            f'<p class="rule" id="rule">{escape(colour_rule(t, colours))}</p>',
+            '<div class="tiles">',
+            *(
+                f'<div class="tile {c.value}" id="tile-{c.value}"><b>{t.number(tiles[c])}</b>'
+                f'<span class="dot"></span>{escape(colour_name(t, c))}</div>'
+                for c in (Colour.RED, Colour.YELLOW, Colour.GREEN)
+            ),
+            "</div>",
+            '<form method="get" id="filter">',
+            f'<input type="hidden" name="ky" value="{escape(query.period)}">',
+            f'<input type="hidden" name="sx" value="{escape(query.sort)}">',
+            f'<input type="search" name="q" value="{escape(query.text)}" placeholder="{escape(t._("Unit name or code"))}">',
+            f'<select name="mau">{options}</select>',
+            f'<button type="submit">{escape(t._("Filter"))}</button>',
+            f'<span id="count">{escape(t._("{shown} of {total} units", shown=t.number(len(shown)), total=t.number(len(rows))))}</span>',
+            "</form>",
+            f'<table id="units"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
+            f'<img class="chart" src="{home}/chart.svg" alt="{escape(t._("Trend over the last 6 months"))}">',
+        ],
+    )
+
+
+def _arrow(query: CityQuery, key: str) -> str:
+    if query.sort != key:
+        return ""
+    return " ▼" if query.descending else " ▲"
+
+
+def _period_nav(t: Translator, query: CityQuery) -> str:
+    links = []
+    for value, label in (("thang", t._("This month")), ("quy", t._("This quarter"))):
+        on = ' class="on"' if query.period == value else ""
+        links.append(f'<a{on} href="{escape(query.link(ky=value))}">{escape(label)}</a>')
+    return f"<nav>{' · '.join(links)}</nav>"
+
+
+def _unit_row(t: Translator, r: Ranked, c: Colour, home: str) -> str:
+    f = r.facts
+    cells = [
+        f'<td class="n">{t.number(r.rank)}</td>',
+        f'<td><span class="dot"></span><a href="{home}/u/{r.key}">{escape(r.name)}</a> ({escape(r.code)})</td>',
+        f'<td class="n score">{t.number(r.score)}</td>',
+        *(
+            f'<td class="n">{t.number(v)}</td>'
+            for v in (f.open, f.due_soon, f.overdue, f.done_on_time, f.done_late)
+        ),
+        f'<td class="n">{_percent(t, f.on_time_rate)}</td>',
+    ]
+    return f'<tr class="{c.value}" data-colour="{c.value}" data-code="{escape(r.code)}">{"".join(cells)}</tr>'
+
+
+def unit_page(
+    t: Translator,
+    row: Ranked | None,
+    unit_name: str,
+    tasks: list[TaskRow],
+    formula: Formula,
+    *,
+    home: str,
+    city: bool,
+    period: str,
+    units: int,
+    expires: datetime,
+) -> str:
+    body = []
+    if city:
+        body.append(f'<nav><a href="{home}/">{escape(t._("← The whole city"))}</a></nav>')
+    if row is not None:
+        c = colour(row.facts, formula.colours)
+        f = row.facts
+        body.append(
+            f'<p class="rule {c.value}" id="summary"><span class="dot"></span>'
+            + escape(
+                t._(
+                    "Place {rank} of {units}, {score} points ({period}; formula {version}). "
+                    "Open {open} · due soon {soon} · overdue {overdue} · done on time {on_time} · done late {late}.",
+                    rank=t.number(row.rank),
+                    units=t.number(units),
+                    score=t.number(row.score),
+                    period=period,
+                    version=formula.version,
+                    open=t.number(f.open),
+                    soon=t.number(f.due_soon),
+                    overdue=t.number(f.overdue),
+                    on_time=t.number(f.done_on_time),
+                    late=t.number(f.done_late),
+                )
+            )
+            + "</p>"
+        )
+        body.append(f'<p class="rule">{escape(colour_rule(t, formula.colours))}</p>')
+    heads = (
+        t._("Task"),
+        t._("Content"),
+        t._("Status"),
+        t._("Deadline"),
+        t._("Last update"),
+        t._("Times urged"),
+        t._("Specialist"),
+    )
+    rows = "".join(_task_row(t, task, home) for task in tasks)
+    body += [
+        f'<table id="tasks"><thead><tr>{"".join(f"<th>{escape(h)}</th>" for h in heads)}</tr></thead>',
+        f"<tbody>{rows}</tbody></table>",
+        f'<img class="chart" src="{home}/u/{row.key if row else 0}/chart.svg" alt="{escape(t._("Trend over the last 6 months"))}">'
+        if row
+        else "",
+    ]
+    subtitle = t._("Read-only; this link works until {expires}.", expires=t.datetime(expires))
+    return _page(t, t._("Dashboard — {unit}", unit=unit_name), subtitle, body)
+
+
+def _task_row(t: Translator, task: TaskRow, home: str) -> str:
+    css = {
+        DerivedStatus.OVERDUE: "red",
+        DerivedStatus.DUE_SOON: "yellow",
+    }.get(task.status, "")
+    cells = (
+        f'<td><a href="{home}/t/{task.id}">#{task.id}</a></td>',
+        f"<td>{escape(task.content)}</td>",
+        f'<td class="{css}"><span class="dot {css}"></span>{escape(status_label(t, task.status))}'
+        f"{f' · {task.progress}%' if not task.status.is_open or task.progress else ''}</td>",
+        f"<td>{escape(t.date(task.deadline)) if task.deadline else escape(t._('ongoing'))}</td>",
+        f"<td>{escape(t.datetime(task.updated_at))}</td>",
+        f'<td class="n">{t.number(task.urgings)}</td>',
+        f"<td>{escape(task.specialist or '—')}</td>",
+    )
+    return f'<tr data-task="{task.id}" data-status="{task.status.value}">{"".join(cells)}</tr>'
+
+
+def task_page(
+    t: Translator, task: Task, status: DerivedStatus, *, home: str, expires: datetime
+) -> str:
+    facts = [
+        (
+            t._("Lead unit"),
+            f'<a href="{home}/u/{task.lead_unit_id}">{escape(task.lead_unit.name)}</a>',
+        ),
+        (
+            t._("Coordinating units"),
+            escape(", ".join(u.name for u in task.coordinating_units) or "—"),
+        ),
+        (t._("Leader in charge"), escape(task.leader.full_name if task.leader else "—")),
+        (t._("Specialist"), escape(task.specialist.full_name if task.specialist else "—")),
+        (t._("Document"), escape(task.document.number if task.document else "—")),
+        (t._("Assigned"), escape(t.date(task.assigned_date))),
+        (t._("Deadline"), escape(_deadline(t, task.deadline, task.original_deadline))),
+        (t._("Status"), escape(f"{status_label(t, status)} · {task.progress}%")),
+        (t._("Result"), escape(task.result or "—")),
+    ]
+    card = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in facts)
+    events = "".join(
+        "<tr>"
+        f"<td>{escape(t.datetime(e.at))}</td>"
+        f"<td>{escape(e.actor.full_name if e.actor else t._('the system'))}</td>"
+        f"<td>{escape(e.channel.value)}</td>"
+        f"<td>{escape(e.action)}{' · ' + escape(e.field) if e.field else ''}</td>"
+        f"<td>{escape(e.old_value or '')} → {escape(e.new_value or '')}</td>"
+        f"<td>{escape(e.note)}</td>"
+        "</tr>"
+        for e in task.events
+    )
+    heads = (t._("When"), t._("Who"), t._("Channel"), t._("Change"), t._("From → to"), t._("Note"))
+    body = [
+        f'<nav><a href="{home}/u/{task.lead_unit_id}">{escape(t._("← The unit"))}</a></nav>',
+        f"<p>{escape(task.content)}</p>",
+        f'<table id="card">{card}</table>',
+        f"<h2>{escape(t._('History'))}</h2>",
+        f'<table id="history"><thead><tr>{"".join(f"<th>{escape(h)}</th>" for h in heads)}</tr></thead>',
+        f"<tbody>{events}</tbody></table>",
+    ]
+    subtitle = t._("Read-only; this link works until {expires}.", expires=t.datetime(expires))
+    return _page(t, t._("Task #{id}", id=task.id), subtitle, body)
+
+
+def _deadline(t: Translator, deadline: date | None, original: date | None) -> str:
+    if deadline is None:
+        return t._("ongoing")
+    if original and original != deadline:
+        return t._(
+            "{deadline} (first {original})", deadline=t.date(deadline), original=t.date(original)
+        )
+    return t.date(deadline)
+
+
+def refused_page(t: Translator, reason: str) -> str:
+    messages = {
+        "invalid": t._("This link is not valid: it may have been copied incompletely or changed."),
+        "expired": t._("This link has expired: a dashboard link works for 12 hours."),
+        "revoked": t._(
+            "This link no longer works: the chat account it was given to has been unlinked, "
+            "or the account is no longer active."
+        ),
+        "not_allowed": t._("This page is not open to the holder of this link."),
+    }
+    return _page(
+        t,
+        t._("The dashboard cannot be opened"),
+        t._("Task tracking and urging system"),
+        [
+            f'<div class="refused" id="refused"><p>{escape(messages[reason])}</p>',
+            f"<p>{escape(t._('Send /bangdieukhien to the bot for a new link.'))}</p></div>",
+        ],
+    )
