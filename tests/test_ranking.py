@@ -35,7 +35,9 @@ async def test_the_task_force_sees_the_whole_city_ranked_with_the_formula(sessio
     assert "quý 4/2026" in english
 
 
-async def test_a_city_leader_sees_the_city_and_a_unit_leader_only_their_unit(sessions, city) -> None:
+async def test_a_city_leader_sees_the_city_and_a_unit_leader_only_their_unit(
+    sessions, city
+) -> None:
     chat = CoreChat(sessions)
     [city_view] = await chat.say(await chat.link("CT"), "/xephang thang")
     assert "3. Sở Xây dựng" in city_view
@@ -101,7 +103,9 @@ async def test_a_leader_gets_a_dashboard_link_in_private_not_in_a_group(sessions
     assert "http" not in grouped and "trò chuyện riêng" in grouped
     async with sessions() as session:
         sent = await session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.text.contains("http"))
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.text.contains("http"))
         )
     assert sent == 1
 
