@@ -62,10 +62,12 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
         *five_headers(t),
         t._("Overdue, previous period"),
         t._("Change in overdue"),
+        *score_headers(t, report),
     ]
     rows: list[Row] = []
     for unit in report.units:
         c, before = unit.columns, report.previous.get(unit.code, FiveColumns())
+        scored = report.unit_scores.get(unit.code)
         rows.append(
             [
                 unit.code,
@@ -78,6 +80,8 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
                 _rate(c),
                 before.overdue,
                 c.overdue - before.overdue,
+                scored.score if scored else None,
+                scored.rank if scored else None,
             ]
         )
     c, before = report.total, report.previous_total
@@ -93,9 +97,16 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
             _rate(c),
             before.overdue,
             c.overdue - before.overdue,
+            None,
+            None,
         ]
     )
     return header, rows
+
+
+def score_headers(t: Translator, report: Report) -> list[str]:
+    """The score, with the formula's version so a disputed number can be recomputed, and the place."""
+    return [t._("Score (formula {version})", version=report.formula_version), t._("Place")]
 
 
 @dataclass(frozen=True)
@@ -198,7 +209,14 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
         ),
         TableName.OFFICIALS: Table(
             t._("By official"),
-            [t._("Code"), t._("Full name"), t._("Unit"), t._("Role"), *five_headers(t)],
+            [
+                t._("Code"),
+                t._("Full name"),
+                t._("Unit"),
+                t._("Role"),
+                *five_headers(t),
+                *score_headers(t, report),
+            ],
             [
                 [
                     p.code,
@@ -211,6 +229,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
                     p.columns.open_in_time,
                     p.columns.overdue,
                     _rate(p.columns),
+                    *_official_score(report, p.code, p.role),
                 ]
                 for p in report.officials
             ],
@@ -225,6 +244,11 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
             ],
         ),
     }
+
+
+def _official_score(report: Report, code: str, role: str) -> list[object]:
+    scored = report.official_scores.get((code, role))
+    return [scored.score, scored.rank] if scored else [None, None]
 
 
 def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:

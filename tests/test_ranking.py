@@ -3,7 +3,7 @@ and the formula's version with every score. Scores are worked out in tests/test_
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
@@ -114,3 +114,42 @@ async def test_without_the_web_server_the_dashboard_command_says_so(sessions, ci
     chat = CoreChat(sessions)
     [reply] = await chat.say(await chat.link("TCT"), "/bangdieukhien")
     assert "chưa được thiết lập" in reply
+
+
+async def test_the_monthly_report_and_its_workbook_carry_scores_and_places(session, city) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from locales import translator
+    from messages.reports import summary_text
+    from models.calendar import load_calendar
+    from models.reports import Period, build_report
+    from paperwork.report_files import write_xlsx
+
+    report = await build_report(
+        session,
+        Period.MONTHLY,
+        date(2026, 11, 25),
+        await load_calendar(session),
+        due_soon_days=3,
+        past=False,
+    )
+    t = translator("vi")
+    summary = summary_text(t, report).split("\n")
+    at = summary.index("🏆 Điểm thấp nhất (công thức 2026.1):")
+    assert summary[at + 1 : at + 4] == [
+        "1. Quận Trung Tâm — 100 điểm",
+        "2. Sở Tư pháp — 99,3 điểm",
+        "3. Sở Xây dựng — 97 điểm",
+    ]
+    book = BytesIO()
+    write_xlsx(book, report, t)
+    sheet = load_workbook(BytesIO(book.getvalue()))["Tổng hợp"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][-2:] == ["Điểm (công thức 2026.1)", "Hạng"]
+    by_code = {row[0]: row[-2:] for row in rows[1:]}
+    assert by_code["SXD"] == [97, 3] and by_code["STP"] == [99.3, 2] and by_code["Q1"] == [100, 1]
+    officials = load_workbook(BytesIO(book.getvalue()))["Theo cán bộ"]
+    specialists = {row[0].value: row[-2].value for row in officials.iter_rows(min_row=2)}
+    assert specialists["SXD-CV"] == 97
