@@ -65,6 +65,7 @@ class Board:
         self._snapshots: dict[Period, tuple[float, Snapshot]] = {}
         self._building: dict[Period, asyncio.Task[Snapshot]] = {}
         self._charts: dict[tuple[int | None, date, str], bytes] = {}
+        self._warming: asyncio.Task[bytes] | None = None
 
     async def window(self, session: AsyncSession) -> StatusWindow:
         calendar = await load_calendar(session)
@@ -101,6 +102,8 @@ class Board:
         """The latest snapshot; a stale one is served while a fresh one is built."""
         kept = self._snapshots.get(period)
         if kept is None:
+            if self._warming is None:  # the city's chart, which the page asks for next
+                self._warming = asyncio.create_task(self.chart(None, translator("vi")))
             return await asyncio.shield(self._start_build(period))
         built, snapshot = kept
         if time.monotonic() - built > REFRESH_SECONDS or local_date(snapshot.as_of) != local_date(
@@ -109,7 +112,9 @@ class Board:
             self._start_build(period)
         return snapshot
 
-    async def chart(self, unit_id: int | None, t: Translator, title: str) -> bytes:
+    async def chart(self, unit_id: int | None, t: Translator) -> bytes:
+        """Drawn once a day per unit (and language): the past weeks do not change."""
+        title = t._("On-time rate and overdue tasks per week, last 6 months")
         today = local_date(self.clock.now())
         key = (unit_id, today, t.language)
         if key not in self._charts:
@@ -125,7 +130,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the link is the key: it must not leak to anyone
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 }
 
@@ -271,9 +276,8 @@ class _Chart(_Page):
         if unit is not None and not self.may_see_unit(unit):
             self.refuse(Refused.NOT_ALLOWED)
             return
-        title = self.t._("On-time rate and overdue tasks per week, last 6 months")
         self.set_header("Content-Type", "image/svg+xml")
-        self.finish(await self.board.chart(unit, self.t, title))
+        self.finish(await self.board.chart(unit, self.t))
 
 
 def dashboard_routes(board: Board) -> list[Rule]:

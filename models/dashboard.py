@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -141,56 +141,43 @@ class Week:
 async def weekly_trend(
     session: AsyncSession, today: date, weeks: int = 26, unit_id: int | None = None
 ) -> list[Week]:
-    """The last `weeks` weeks ending today (by the tasks' lead unit now).
+    """The last `weeks` weeks ending today (by the tasks' lead unit and deadline now).
 
-    Overdue on a day W: tasks late by then (deadline before W) and not done by W. Read as
-    two histograms: the tasks ever late by deadline, less those done late by completion day.
+    Overdue on a day W: tasks with a deadline before W not done by W — the open ones (read
+    from the open-task index) and those done late after W (read from the tasks done since
+    the first week began, as are the weeks' on-time shares).
     """
     ends = [today - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
+    first = ends[0] - timedelta(days=7)
     unit = [Task.lead_unit_id == unit_id] if unit_id is not None else []
-    late_by_deadline = dict(
-        (
-            await session.execute(
-                select(Task.deadline, func.count())
-                .where(
-                    Task.deadline < today,
-                    or_(Task.status != TaskStatus.DONE, Task.completed_date > Task.deadline),
-                    *unit,
-                )
-                .group_by(Task.deadline)
-            )
-        )
-        .tuples()
-        .all()
-    )
-    done = (
+    open_by_deadline = (
         await session.execute(
-            select(
-                Task.completed_date,
-                func.count(),
-                func.sum(
-                    case(
-                        (or_(Task.deadline.is_(None), Task.completed_date <= Task.deadline), 1),
-                        else_=0,
-                    )
-                ),
-            )
-            .where(Task.status == TaskStatus.DONE, Task.completed_date <= today, *unit)
-            .group_by(Task.completed_date)
+            select(Task.deadline, func.count())
+            .where(Task.status != TaskStatus.DONE, Task.deadline < today, *unit)
+            .group_by(Task.deadline)
         )
     ).tuples()
-    by_day = {day: (n, int(on_time or 0)) for day, n, on_time in done}
+    open_late = sorted(open_by_deadline)
+    done = (
+        await session.execute(
+            select(Task.completed_date, Task.deadline, func.count())
+            .where(Task.status == TaskStatus.DONE, Task.completed_date > first, *unit)
+            .group_by(Task.completed_date, Task.deadline)
+        )
+    ).tuples()
+    done_rows = list(done)
     result = []
     for end in ends:
-        became_late = sum(n for d, n in late_by_deadline.items() if d < end)
-        caught_up = sum(n - on_time for d, (n, on_time) in by_day.items() if d <= end)
-        week = [v for d, v in by_day.items() if end - timedelta(days=7) < d <= end]
+        overdue = sum(n for deadline, n in open_late if deadline < end)
+        overdue += sum(
+            n for completed, deadline, n in done_rows if deadline and deadline < end < completed
+        )
+        week = [
+            (n, deadline is None or completed <= deadline)
+            for completed, deadline, n in done_rows
+            if end - timedelta(days=7) < completed <= end
+        ]
         result.append(
-            Week(
-                end,
-                became_late - caught_up,
-                sum(n for n, _ in week),
-                sum(on_time for _, on_time in week),
-            )
+            Week(end, overdue, sum(n for n, _ in week), sum(n for n, on_time in week if on_time))
         )
     return result

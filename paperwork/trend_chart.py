@@ -7,6 +7,7 @@ from io import BytesIO
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from locales import Translator
 from models.dashboard import Week
@@ -37,6 +38,7 @@ def trend_svg(weeks: list[Week], t: Translator, title: str) -> bytes:
     top.set_title(title, fontsize=11)
     bottom.bar(range(len(weeks)), [w.overdue for w in weeks], color=RED)
     bottom.set_ylabel(t._("Overdue"))
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     step = max(1, len(weeks) // 9)
     bottom.set_xticks(range(0, len(weeks), step), labels[::step], fontsize=8)
     bottom.set_xlabel(t._("Week ending"))

@@ -189,3 +189,18 @@ async def test_nothing_on_the_dashboard_changes_data(board: Board) -> None:
     async with board.bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(TaskEvent)) == before
     assert "<form" in filtered.text and 'method="get"' in filtered.text
+
+
+async def test_the_weekly_trend_counts_overdue_and_on_time_by_hand(session, city: City) -> None:
+    from datetime import date
+
+    from models.dashboard import weekly_trend
+
+    weeks = await weekly_trend(session, date(2026, 11, 25), weeks=3)
+    assert [w.end for w in weeks] == [date(2026, 11, 11), date(2026, 11, 18), date(2026, 11, 25)]
+    # 25/11: #4103 (deadline 20/11) is overdue; #4105 was done late on 20/11.
+    assert (weeks[2].overdue, weeks[2].done, weeks[2].done_on_time) == (1, 1, 0)
+    # 18/11: #4105 (deadline 18/11) not yet late; nothing done in 12–18/11.
+    assert (weeks[1].overdue, weeks[1].done) == (0, 0)
+    # 11/11: #4104 done on 10/11, 6 days early.
+    assert (weeks[0].done, weeks[0].done_on_time, weeks[0].on_time_rate) == (1, 1, 1.0)
