@@ -31,7 +31,8 @@ from models.reports import Period, period_bounds
 from models.scores import Scope, unit_ranking
 from models.scoring import Formula, Ranked
 from models.status import StatusWindow, task_status
-from paperwork.dashboard_page import SORTS, CityQuery, city_page, refused_page, task_page, unit_page
+from paperwork.dashboard_page import SORTS, CityQuery, city_page, refused_page
+from paperwork.dashboard_unit import task_page, unit_page
 from paperwork.trend_chart import trend_svg
 
 log = logging.getLogger(__name__)
