@@ -109,7 +109,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+        settings = cls._read(dict(os.environ if env is None else env))
+        settings.formula  # noqa: B018 — a wrong formula file stops the start here, named
+        return settings
+
+    @classmethod
+    def _read(cls, env: dict[str, str]) -> Settings:
         reminder_days = env.get("DONDOC_REMINDER_DAYS")
         return cls(
             database_url=env.get("DONDOC_DATABASE_URL") or DEFAULT_DATABASE_URL,

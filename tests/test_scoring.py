@@ -173,3 +173,14 @@ def test_long_overdue_counts_working_days() -> None:
             last = long_overdue_before(today, calendar, n)
             assert calendar.working_days_between(last, today) > n
             assert calendar.working_days_between(last + timedelta(days=1), today) <= n
+
+
+def test_a_wrong_formula_file_stops_the_command_line_naming_it(
+    dondoc, monkeypatch, tmp_path
+) -> None:
+    path = tmp_path / "cong-thuc.toml"
+    path.write_text('version = "x"\n[overdue]\nper_dya = 1\n', encoding="utf-8")
+    monkeypatch.setenv("DONDOC_SCORING_FILE", str(path))
+    code, _, err = dondoc("overdue")
+    assert code == 2
+    assert "cong-thuc.toml [overdue]: unknown key per_dya" in err
