@@ -32,7 +32,7 @@ tr.red td:first-child{border-left:6px solid #c62828}
 .tile b{font-size:22px;display:block}form{margin:0 0 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 nav{margin:0 0 12px;font-size:14px}nav a.on{font-weight:bold;text-decoration:none;color:#1b1b1b}
 img.chart{max-width:100%;background:#fff;border:1px solid #ddd;margin:12px 0}
-.refused{background:#fff;border:1px solid #ddd;padding:20px;max-width:640px}
+#card th{width:220px}.refused{background:#fff;border:1px solid #ddd;padding:20px;max-width:640px}
 """
 
 SORTS = (

@@ -110,23 +110,27 @@ def task_page(
         (t._("Leader in charge"), escape(task.leader.full_name if task.leader else "—")),
         (t._("Specialist"), escape(task.specialist.full_name if task.specialist else "—")),
         (t._("Document"), escape(task.document.number if task.document else "—")),
-        (t._("Assigned"), escape(t.date(task.assigned_date))),
+        (t._("Assigned on"), escape(t.date(task.assigned_date))),
         (t._("Deadline"), escape(_deadline(t, task.deadline, task.original_deadline))),
         (t._("Status"), escape(f"{status_label(t, status)} · {task.progress}%")),
         (t._("Result"), escape(task.result or "—")),
     ]
     card = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in facts)
     system, back, history = t._("the system"), t._("← The unit"), t._("History")
-    events = "".join(
-        "<tr>"
-        f"<td>{escape(t.datetime(e.at))}</td>"
-        f"<td>{escape(e.actor.full_name if e.actor else system)}</td>"
-        f"<td>{escape(e.channel.value)}</td>"
-        f"<td>{escape(e.action)}{' · ' + escape(e.field) if e.field else ''}</td>"
-        f"<td>{escape(e.old_value or '')} → {escape(e.new_value or '')}</td>"
-        f"<td>{escape(e.note)}</td>"
-        "</tr>"
-        for e in task.events
+    nothing = t._("No change recorded yet.")
+    events = (
+        "".join(
+            "<tr>"
+            f"<td>{escape(t.datetime(e.at))}</td>"
+            f"<td>{escape(e.actor.full_name if e.actor else system)}</td>"
+            f"<td>{escape(e.channel.value)}</td>"
+            f"<td>{escape(e.action)}{' · ' + escape(e.field) if e.field else ''}</td>"
+            f"<td>{escape(e.old_value or '')} → {escape(e.new_value or '')}</td>"
+            f"<td>{escape(e.note)}</td>"
+            "</tr>"
+            for e in task.events
+        )
+        or f'<tr><td colspan="6">{escape(nothing)}</td></tr>'
     )
     heads = (t._("When"), t._("Who"), t._("Channel"), t._("Change"), t._("From → to"), t._("Note"))
     body = [

@@ -95,6 +95,8 @@ async def test_a_unit_page_lists_its_tasks_and_a_task_page_its_history(board: Bo
         assert f'data-task="{task}"' in unit
     assert unit.index('data-task="4103"') < unit.index('data-task="4102"')  # overdue first
     assert "4107" not in unit
+    chart = await _get(f"{url}u/{sxd}/chart.svg")
+    assert chart.status_code == 200 and b"<svg" in chart.content
     task = (await _get(f"{url}t/4107")).text
     assert "Nhiệm vụ #4107" in task and "Chờ ý kiến thẩm định của Sở Tài chính" in task
     assert "10/12/2026 (hạn ban đầu 10/11/2026)" in task

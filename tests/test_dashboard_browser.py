@@ -118,9 +118,15 @@ async def test_a_unit_page_shows_its_tasks(board: Board, page: Page) -> None:
         "rows => rows.map(r => [r.dataset.task, r.dataset.status])"
     )
     assert tasks == [["4103", "overdue"], ["4102", "due_soon"], ["4101", "in_time"]]
+    await page.wait_for_load_state("load")  # the unit's chart too
+    chart = page.locator("img.chart")
+    assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")
+    ARTEFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTEFACTS / "dashboard-unit.png"), full_page=True)
     await page.click("text=#4103")
     assert await page.title() == "Nhiệm vụ #4103"
     assert "Kiểm tra, xử lý vi phạm trật tự xây dựng" in await page.inner_text("main")
+    await page.screenshot(path=str(ARTEFACTS / "dashboard-task.png"), full_page=True)
 
 
 async def test_a_tampered_link_is_refused_in_the_browser(board: Board, page: Page) -> None:
