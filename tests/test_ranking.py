@@ -153,3 +153,12 @@ async def test_the_monthly_report_and_its_workbook_carry_scores_and_places(sessi
     officials = load_workbook(BytesIO(book.getvalue()))["Theo cán bộ"]
     specialists = {row[0].value: row[-2].value for row in officials.iter_rows(min_row=2)}
     assert specialists["SXD-CV"] == 97
+
+
+async def test_help_lists_the_ranking_and_the_dashboard_to_leaders_only(sessions, city) -> None:
+    chat = CoreChat(sessions)
+    [leader] = await chat.say(await chat.link("SXD-LD"), "/trogiup")
+    assert "/xephang — xếp hạng đơn vị theo điểm" in leader
+    assert "/bangdieukhien — liên kết 12 giờ tới bảng điều khiển" in leader
+    [specialist] = await chat.say(await chat.link("SXD-CV"), "/trogiup")
+    assert "/xephang" not in specialist and "/bangdieukhien" not in specialist

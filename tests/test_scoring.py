@@ -9,6 +9,7 @@ Q1  — #4106 ongoing, #4107 in time (extended to 10/12).
 
 from __future__ import annotations
 
+import csv
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -184,3 +185,23 @@ def test_a_wrong_formula_file_stops_the_command_line_naming_it(
     code, _, err = dondoc("overdue")
     assert code == 2
     assert "cong-thuc.toml [overdue]: unknown key per_dya" in err
+
+
+def test_the_operators_formula_file_reorders_the_reports_ranking(
+    dondoc, city: City, monkeypatch, tmp_path
+) -> None:
+    def places() -> dict[str, str]:
+        path = tmp_path / "summary.csv"
+        assert dondoc("report", "monthly", "--format", "csv", "-o", str(path))[0] == 0
+        with path.open(encoding="utf-8-sig") as file:
+            rows = list(csv.reader(file))
+        assert rows[0][-2:] == [f"Điểm (công thức {version})", "Hạng"]
+        return {row[0]: row[-1] for row in rows[1:] if row[0]}
+
+    version = "2026.1"
+    assert places() == {"Q1": "1", "STP": "2", "SXD": "3"}
+    path = tmp_path / "cong-thuc.toml"
+    path.write_text('version = "HP-2027"\n[done_late]\npoints = 10\n', encoding="utf-8")
+    monkeypatch.setenv("DONDOC_SCORING_FILE", str(path))
+    version = "HP-2027"
+    assert places() == {"Q1": "1", "SXD": "2", "STP": "3"}
