@@ -96,8 +96,16 @@ class Board:
         task = self._building.get(period)
         if task is None or task.done():
             task = asyncio.create_task(self._build(period))
+            task.add_done_callback(_log_failure)
             self._building[period] = task
         return task
+
+    async def close(self) -> None:
+        """Stop the snapshots and charts still being built (the server is stopping)."""
+        waiting = [t for t in (*self._building.values(), self._warming) if t and not t.done()]
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
 
     async def city(self, period: Period) -> Snapshot:
         """The latest snapshot; a stale one is served while a fresh one is built."""
@@ -105,6 +113,7 @@ class Board:
         if kept is None:
             if self._warming is None:  # the city's chart, which the page asks for next
                 self._warming = asyncio.create_task(self.chart(None, translator("vi")))
+                self._warming.add_done_callback(_log_failure)
             return await asyncio.shield(self._start_build(period))
         built, snapshot = kept
         if time.monotonic() - built > REFRESH_SECONDS or local_date(snapshot.as_of) != local_date(
@@ -125,6 +134,12 @@ class Board:
                 self._charts.clear()
             self._charts[key] = await asyncio.to_thread(trend_svg, weeks, t, title)
         return self._charts[key]
+
+
+def _log_failure(task: asyncio.Task[object]) -> None:
+    """A snapshot or chart built in the background failed: the stale one is still served."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("dashboard: building in the background failed", exc_info=error)
 
 
 SECURITY_HEADERS = {

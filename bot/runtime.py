@@ -18,6 +18,7 @@ from tornado.httpserver import HTTPServer
 from bot.backoff import FIRST_RETRY_SECONDS
 from bot.channels import configured_channels, dashboard_board, file_links, outbox_sender
 from bot.config import Settings
+from bot.dashboard import Board
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
 from bot.supervisor import ChannelKeeper, State
 from bot.web import start_web_server
@@ -42,6 +43,7 @@ class Running:
     keepers: list[ChannelKeeper]
     scheduler: AsyncIOScheduler | None = None
     web: HTTPServer | None = None
+    board: Board | None = None  # the dashboard, served by `web`
     # Set when every configured channel has been disabled: nothing is left to serve.
     all_disabled: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -68,6 +70,8 @@ class Running:
             await keeper.stop()
         if self.web is not None:
             self.web.stop()
+        if self.board is not None:
+            await self.board.close()
 
 
 async def start_bot(
@@ -116,7 +120,7 @@ async def start_bot(
     if cadence is not None:
         scheduler = schedule_jobs(sessions, clock, cadence, sender)
         scheduler.start()
-    return Running(core, sender, task, keepers, scheduler, web, all_disabled)
+    return Running(core, sender, task, keepers, scheduler, web, board, all_disabled)
 
 
 def schedule_jobs(
