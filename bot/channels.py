@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backoff import FIRST_RETRY_SECONDS
 from bot.config import Settings
+from bot.dashboard import Board
+from bot.dashboard_links import DashboardLinks, dashboard_base
 from bot.delivery import ChannelSender, OutboxSender, RateLimiter
 from bot.files import FileLinks
 from bot.telegram import TelegramChannel
@@ -50,6 +52,14 @@ def file_links(settings: Settings, clock: Clock) -> FileLinks | None:
     if not settings.files_secret:
         raise ConfigError("DONDOC_FILES_URL needs DONDOC_FILES_SECRET to sign the links")
     return FileLinks(settings.files_url, settings.files_secret, clock)
+
+
+def dashboard_board(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> Board:
+    """The read-only dashboard, beside the file links on the same web server."""
+    links = DashboardLinks(dashboard_base(settings.files_url), settings.files_secret, clock)
+    return Board(links, sessions, clock, settings.formula, settings.due_soon_days)
 
 
 def configured_channels(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import time
+from functools import cached_property
 from pathlib import Path
 
 from bot.files import VALID_DAYS
@@ -17,6 +18,7 @@ from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_S
 from models.nagging import Nagging
 from models.recurrence import Shift
 from models.retention import Retention
+from models.scoring import Formula
 from models.status import DEFAULT_DUE_SOON_DAYS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,12 @@ class Settings:
     nagging: Nagging = field(default_factory=Nagging)  # DONDOC_STALE_DAYS, DONDOC_RISK_*, …
     recurrence_lead_days: int = 10
     recurrence_shift: Shift = Shift.PREVIOUS
+    scoring_file: str = ""  # the operator's scoring formula; empty: the one shipped
+
+    @cached_property
+    def formula(self) -> Formula:
+        """The published scoring formula, read once (a wrong file stops the start)."""
+        return Formula.load(Path(self.scoring_file) if self.scoring_file else None)
 
     @property
     def retention(self) -> Retention:
@@ -105,11 +113,17 @@ class Settings:
             nagging=self.nagging,
             recurrence_lead_days=self.recurrence_lead_days,
             recurrence_shift=self.recurrence_shift,
+            formula=self.formula,
         )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+        settings = cls._read(dict(os.environ if env is None else env))
+        settings.formula  # noqa: B018 — a wrong formula file stops the start here, named
+        return settings
+
+    @classmethod
+    def _read(cls, env: dict[str, str]) -> Settings:
         reminder_days = env.get("DONDOC_REMINDER_DAYS")
         return cls(
             database_url=env.get("DONDOC_DATABASE_URL") or DEFAULT_DATABASE_URL,
@@ -176,6 +190,7 @@ class Settings:
             recurrence_shift=Shift(
                 _choice(env, "DONDOC_RECURRENCE_SHIFT", ("PREVIOUS", "NEXT"), "PREVIOUS").lower()
             ),
+            scoring_file=env.get("DONDOC_SCORING_FILE", ""),
         )
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
 
 from bot.backoff import FIRST_RETRY_SECONDS
-from bot.channels import configured_channels, file_links, outbox_sender
+from bot.channels import configured_channels, dashboard_board, file_links, outbox_sender
 from bot.config import Settings
+from bot.dashboard import Board
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
 from bot.supervisor import ChannelKeeper, State
 from bot.web import start_web_server
@@ -42,6 +43,7 @@ class Running:
     keepers: list[ChannelKeeper]
     scheduler: AsyncIOScheduler | None = None
     web: HTTPServer | None = None
+    board: Board | None = None  # the dashboard, served by `web`
     # Set when every configured channel has been disabled: nothing is left to serve.
     all_disabled: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -68,6 +70,8 @@ class Running:
             await keeper.stop()
         if self.web is not None:
             self.web.stop()
+        if self.board is not None:
+            await self.board.close()
 
 
 async def start_bot(
@@ -83,6 +87,7 @@ async def start_bot(
     """Start the outbox sender, the web server and the jobs, and bring every configured
     channel up in the background: one that is down is retried while the others serve."""
     links = file_links(settings, clock)
+    board = dashboard_board(settings, sessions, clock) if links else None
     sender = outbox_sender(sessions, clock, [], idle_seconds=idle_seconds)
     core = Core(
         sessions,
@@ -93,6 +98,8 @@ async def start_bot(
             nagging=settings.nagging,
             work_start=settings.work_start,
             work_end=settings.work_end,
+            formula=settings.formula,
+            dashboard_link=board.links.url if board else None,
         ),
         sender.send_now,
     )
@@ -110,13 +117,13 @@ async def start_bot(
         keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry))
     for keeper in keepers:
         keeper.begin()
-    web = await start_web_server(links, sessions, settings.files_listen) if links else None
+    web = await start_web_server(links, sessions, settings.files_listen, board) if links else None
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     scheduler = None
     if cadence is not None:
         scheduler = schedule_jobs(sessions, clock, cadence, sender)
         scheduler.start()
-    return Running(core, sender, task, keepers, scheduler, web, all_disabled)
+    return Running(core, sender, task, keepers, scheduler, web, board, all_disabled)
 
 
 def schedule_jobs(

@@ -1,6 +1,6 @@
 """The product's one web server: everything it serves over HTTP besides the channels' webhooks.
 
-Today the signed file links and a health check; configured by DONDOC_FILES_URL (the public
+The signed file links, the read-only dashboard and a health check; configured by DONDOC_FILES_URL (the public
 base of the links), DONDOC_FILES_LISTEN and DONDOC_FILES_SECRET.
 """
 
@@ -13,6 +13,7 @@ from tornado.httpserver import HTTPServer
 from tornado.routing import PathMatches, Rule
 from tornado.web import Application, RequestHandler
 
+from bot.dashboard import Board, dashboard_routes
 from bot.files import FileLinks
 from bot.webhook import MAX_BODY
 from models.attachments import attachment
@@ -52,11 +53,16 @@ def file_routes(links: FileLinks, sessions: async_sessionmaker[AsyncSession]) ->
 
 
 async def start_web_server(
-    links: FileLinks, sessions: async_sessionmaker[AsyncSession], listen: str
+    links: FileLinks,
+    sessions: async_sessionmaker[AsyncSession],
+    listen: str,
+    board: Board | None = None,
 ) -> HTTPServer:
     """Serve the routes on `listen` (host:port), behind the operator's TLS proxy."""
     host, _, port = listen.rpartition(":")
     rules = [Rule(PathMatches(r"/health"), _Health), *file_routes(links, sessions)]
+    if board is not None:
+        rules += dashboard_routes(board)
     # Nothing here takes a body: one over the webhooks' cap is refused before it is read.
     server = HTTPServer(Application(rules), max_body_size=MAX_BODY)
     server.listen(int(port), host or "127.0.0.1")

@@ -20,7 +20,12 @@ from models.accounts import (
 )
 from models.conversations import finish
 from models.organization import Unit
-from models.permissions import may_decide_extensions, may_reassign, may_see_unit_lists
+from models.permissions import (
+    board_scope,
+    may_decide_extensions,
+    may_reassign,
+    may_see_unit_lists,
+)
 from models.throttles import give_back, refused_until, take
 
 log = logging.getLogger(__name__)
@@ -207,6 +212,11 @@ async def help_(req: Request) -> list[Reply]:
         lines.append(t._("/giaitrinh 4103 — ask the lead unit to explain why task 4103 is late"))
     elif req.viewer.is_unit_leader:
         lines.append(t._("/giaitrinh 4103 Reason — answer the task force's request to explain"))
+    if board_scope(req.viewer) is not None:
+        lines += [
+            t._("/xephang — units ranked by score this month (quy: this quarter)"),
+            t._("/bangdieukhien — a 12-hour link to the read-only dashboard"),
+        ]
     if may_decide_extensions(req.viewer):
         lines += [
             t._("/duyet 4102 — approve the pending extension of task 4102"),

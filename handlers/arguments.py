@@ -47,6 +47,7 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
             t._("/explain 4103 The land survey came three weeks late"),
         ),
         "nguyco": (t._("/atrisk [unit code]"), t._("/atrisk SXD")),
+        "xephang": (t._("/ranking [month|quarter]"), t._("/ranking quarter")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
         "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),
         "huylienket": (t._("/unlink [confirm]"), t._("/unlink confirm")),

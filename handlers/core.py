@@ -21,6 +21,7 @@ from models.notices import Message, Notifier, Outgoing
 from models.organization import Official
 from models.outbox import Priority
 from models.permissions import Viewer
+from models.scoring import Formula
 from models.status import StatusWindow
 from models.task_changes import Actor
 from models.tasks import Channel
@@ -75,6 +76,11 @@ class CoreSettings:
     nagging: Nagging = field(default_factory=Nagging)  # silence, risk, explanations
     work_start: time = time(7, 30)  # messages to officials wait for working hours
     work_end: time = time(17, 0)
+    # The published scoring formula (DONDOC_SCORING_FILE) for /xephang and the reports.
+    formula: Formula = field(default_factory=Formula.load)
+    # (chat account id, official id) → (signed dashboard link, when it expires); None when
+    # the web server is not configured.
+    dashboard_link: Callable[[int, int], tuple[str, datetime]] | None = None
 
 
 @dataclass

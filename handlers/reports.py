@@ -132,6 +132,7 @@ async def report(req: Request) -> list[Reply]:
                 past=past,
                 unit_id=unit_id,
                 nagging=req.settings.nagging,
+                formula=req.settings.formula,
             )
             files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
             title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")

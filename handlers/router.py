@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import accounts, extensions, handover, nagging, overview, reports, tasks
+from handlers import accounts, extensions, handover, nagging, overview, ranking, reports, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from handlers.limits import Limits
 from locales import Translator, translator
@@ -54,6 +54,8 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "chuyen": (handover.reassign, True),
     "phoihop": (handover.contribute, True),
     "dungdinhky": (handover.end_recurrence, True),
+    "xephang": (ranking.ranking, True),
+    "bangdieukhien": (ranking.dashboard, True),
 }
 ALIASES = {
     "help": "trogiup",
@@ -78,6 +80,8 @@ ALIASES = {
     "reassign": "chuyen",
     "contribute": "phoihop",
     "endseries": "dungdinhky",
+    "ranking": "xephang",
+    "dashboard": "bangdieukhien",
 }
 REFERENCE_TTL_SECONDS = 300
 

@@ -11,6 +11,7 @@ from models.clock import local_date
 from models.nagging import Nagging
 from models.recurrence import Shift
 from models.retention import Retention
+from models.scoring import Formula
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Cadence:
     # deadline (or as soon as the previous one is done); one due on a day off moves.
     recurrence_lead_days: int = 10
     recurrence_shift: Shift = Shift.PREVIOUS
+    formula: Formula | None = None  # the scoring formula of the reports; None: the one shipped
 
     def at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=TIMEZONE)

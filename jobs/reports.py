@@ -51,6 +51,7 @@ async def _send(
         due_soon_days=ctx.cadence.due_soon_days,
         past=end < ctx.today,
         nagging=ctx.cadence.nagging,
+        formula=ctx.cadence.formula,
     )
     files = await ctx.attach(key, (o.language for o in recipients), lambda t: make_files(t, report))
 

@@ -11,11 +11,12 @@ from locales import Translator
 from messages.cards import five_columns, total_line
 from models.attachments import File, FileKind
 from models.organization import Unit
-from models.reports import Report
+from models.reports import Period, Report
 from paperwork.report_chart import write_chart
 from paperwork.report_files import period_title, write_xlsx
 
 REPORT_UNITS = 10
+SCORED_UNITS = 3  # the lowest scores named in a monthly or quarterly summary
 
 
 def _change(t: Translator, now: int, before: int) -> str:
@@ -42,6 +43,7 @@ def summary_text(t: Translator, report: Report, title: str | None = None) -> str
         lines += [
             f"{n}. {u.name}: {five_columns(t, u.columns)}" for n, u in enumerate(worst, start=1)
         ]
+    lines += score_lines(t, report)
     if report.errors:
         lines.append(
             t.ngettext(
@@ -51,6 +53,36 @@ def summary_text(t: Translator, report: Report, title: str | None = None) -> str
             )
         )
     return "\n".join(lines)
+
+
+def score_lines(t: Translator, report: Report) -> list[str]:
+    """Monthly and quarterly: the lowest scores (or the one unit's place), with the formula."""
+    if report.kind not in (Period.MONTHLY, Period.QUARTERLY) or not report.unit_scores:
+        return []
+    ranked = sorted(report.unit_scores.values(), key=lambda r: r.rank)
+    codes = {u.code for u in report.units}
+    if len(codes) == 1 and len(ranked) > 1:
+        mine = next(r for r in ranked if r.code in codes)
+        return [
+            t._(
+                "🏆 Score {score}, place {rank} of {units} (formula {version})",
+                score=t.number(mine.score),
+                rank=t.number(mine.rank),
+                units=t.number(len(ranked)),
+                version=report.formula_version,
+            )
+        ]
+    lines = [t._("🏆 Lowest scores (formula {version}):", version=report.formula_version)]
+    lines += [
+        t._(
+            "{rank}. {name} — {score} points",
+            rank=t.number(r.rank),
+            name=r.name,
+            score=t.number(r.score),
+        )
+        for r in ranked[-SCORED_UNITS:]
+    ]
+    return lines
 
 
 def report_files(t: Translator, report: Report, name: str) -> list[File]:

@@ -156,3 +156,20 @@ def may_contribute(viewer: Viewer, task: Task) -> bool:
     if Role.CITY_LEADER in viewer.roles and not viewer.roles & {Role.LEADER, Role.SPECIALIST}:
         return False
     return any(unit.id in viewer.unit_chain for unit in task.coordinating_units)
+
+
+class BoardScope(StrEnum):
+    """What a ranking or the dashboard shows someone: the whole city, or their own unit."""
+
+    CITY = "city"
+    UNIT = "unit"
+
+
+def board_scope(viewer: Viewer) -> BoardScope | None:
+    """/xephang and /bangdieukhien: the task force and city leaders see the city, a unit
+    leader their unit; a specialist (or anyone else) neither."""
+    if viewer.is_task_force or Role.CITY_LEADER in viewer.roles:
+        return BoardScope.CITY
+    if viewer.is_unit_leader:
+        return BoardScope.UNIT
+    return None

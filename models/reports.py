@@ -18,6 +18,8 @@ from models.documents import Document
 from models.explanations import ExplanationRow, explanation_rows
 from models.nagging import Nagging, quiet_before, risk_by_unit, silent_by_unit
 from models.organization import Official, Unit
+from models.scores import Scope, official_scores, unit_ranking
+from models.scoring import Formula, Ranked
 from models.statistics import (
     FiveColumns,
     OfficialRow,
@@ -184,6 +186,10 @@ class Report:
     explanations: list[ExplanationRow] = field(default_factory=list)
     # What the coordinating units reported in the period, by unit (their own sheet).
     contributions: list[ContributionLine] = field(default_factory=list)
+    # Scores and places by the published formula (models/scoring.py), printed with its version.
+    formula_version: str = ""
+    unit_scores: dict[str, Ranked] = field(default_factory=dict)  # by unit code
+    official_scores: dict[tuple[str, str], Ranked] = field(default_factory=dict)  # (code, role)
 
 
 async def build_report(
@@ -196,10 +202,13 @@ async def build_report(
     past: bool,
     unit_id: int | None = None,
     nagging: Nagging | None = None,
+    formula: Formula | None = None,
 ) -> Report:
     rules = nagging or Nagging()
     window = StatusWindow.at(end, calendar, due_soon_days, past=past)
     start, _ = period_bounds(kind, end)
+    formula = formula or Formula.load()
+    scope = Scope(window, start, formula, calendar)
     units = await five_columns_by_unit(session, window, start, unit_id)
     before_start, before_end = previous_period(kind, start)
     before_window = StatusWindow.at(before_end, calendar, due_soon_days, past=True)
@@ -225,6 +234,10 @@ async def build_report(
             session, _local_midnight(start), _local_midnight(end + timedelta(days=1)), unit_id
         ),
         contributions=await contributions_between(session, start, end, unit_id),
+        formula_version=formula.version,
+        # A unit's place is among all the city's units, even in a report on one unit.
+        unit_scores={r.code: r for r in await unit_ranking(session, scope)},
+        official_scores=await official_scores(session, scope, unit_id),
     )
 
 

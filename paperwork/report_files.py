@@ -66,10 +66,12 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
         t._("Change in overdue"),
         t._("Not updated"),
         t._("At risk"),
+        *score_headers(t, report),
     ]
     rows: list[Row] = []
     for unit in report.units:
         c, before = unit.columns, report.previous.get(unit.code, FiveColumns())
+        scored = report.unit_scores.get(unit.code)
         rows.append(
             [
                 unit.code,
@@ -84,6 +86,8 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
                 c.overdue - before.overdue,
                 report.not_updated.get(unit.code, 0),
                 report.at_risk.get(unit.code, 0),
+                scored.score if scored else None,
+                scored.rank if scored else None,
             ]
         )
     c, before = report.total, report.previous_total
@@ -101,6 +105,8 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
             c.overdue - before.overdue,
             sum(report.not_updated.values()),
             sum(report.at_risk.values()),
+            None,
+            None,
         ]
     )
     return header, rows
@@ -146,6 +152,11 @@ def explanations_table(t: Translator, report: Report) -> Table:
         ],
         dates=frozenset({3, 4, 5, 7}),
     )
+
+
+def score_headers(t: Translator, report: Report) -> list[str]:
+    """The score, with the formula's version so a disputed number can be recomputed, and the place."""
+    return [t._("Score (formula {version})", version=report.formula_version), t._("Place")]
 
 
 @dataclass(frozen=True)
@@ -248,7 +259,14 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
         ),
         TableName.OFFICIALS: Table(
             t._("By official"),
-            [t._("Code"), t._("Full name"), t._("Unit"), t._("Role"), *five_headers(t)],
+            [
+                t._("Code"),
+                t._("Full name"),
+                t._("Unit"),
+                t._("Role"),
+                *five_headers(t),
+                *score_headers(t, report),
+            ],
             [
                 [
                     p.code,
@@ -261,6 +279,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
                     p.columns.open_in_time,
                     p.columns.overdue,
                     _rate(p.columns),
+                    *_official_score(report, p.code, p.role),
                 ]
                 for p in report.officials
             ],
@@ -301,6 +320,11 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
             dates=frozenset({3}),
         ),
     }
+
+
+def _official_score(report: Report, code: str, role: str) -> list[object]:
+    scored = report.official_scores.get((code, role))
+    return [scored.score, scored.rank] if scored else [None, None]
 
 
 def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:

@@ -311,6 +311,8 @@ def test_dondoc_report_writes_each_table_as_csv(
         "2",
         "1",
         "",
+        "97.0",  # the score by the shipped formula, 100 − (2 + 0.2 × 5)
+        "3",  # the last of the three leaders in charge
     ] in officials
     errors = table("errors")
     assert errors[1][0] == "4106" and errors[1][3] == "không có thời hạn (thường xuyên)"

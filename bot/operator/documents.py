@@ -33,6 +33,7 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
             past=end < local_date(ctx.clock.now()),
             unit_id=unit_id,
             nagging=ctx.settings.nagging,
+            formula=ctx.settings.formula,
         )
     try:
         writers = {
