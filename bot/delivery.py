@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -198,8 +197,8 @@ class RateLimiter:
             return 0.0
         sent = self._groups.get(chat_id)
         need = self.per_group_minute - self._flying.get(chat_id, 0)
-        if need <= 0:
-            return math.inf  # cannot happen while a chat's sends go one at a time
+        if need <= 0:  # a minute's worth on their way at once: wait that minute out
+            return time.monotonic() + 60.0
         if sent is None or len(sent) < need:
             return 0.0
         return sent[-need] + 60.0
