@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -130,6 +129,7 @@ class RateLimiter:
         self._chats: dict[str, float] = {}
         self._groups: dict[str, deque[float]] = {}  # a group's sends answered in the last minute
         self._flying: dict[str, int] = {}  # a chat's sends on their way
+        self._left: deque[float] = deque()  # when the sends of the last second left
         self.paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
@@ -150,9 +150,28 @@ class RateLimiter:
                 self._chats = {c: t for c, t in self._chats.items() if t > now}
             if start > now:
                 await asyncio.sleep(start - now)
-            if self.paused_until <= time.monotonic():
-                break  # else a 429 came while waiting: wait for it to pass, then a new slot
+            if self.paused_until > time.monotonic():
+                continue  # a 429 came while waiting: wait for it to pass, then a new slot
+            # Woken late (the process was busy), slots reserved meanwhile would all go at
+            # once: bulk also keeps to the limit over the last second of real sends.
+            late = 0.0 if reply else self._second_full()
+            if late <= 0:
+                break
+            await asyncio.sleep(late)
         self._flying[chat_id] = self._flying.get(chat_id, 0) + 1
+        if self.interval:
+            self._left.append(time.monotonic())
+
+    def _second_full(self) -> float:
+        """How long until the sends of the last second leave room for one more (0: now)."""
+        if not self.interval:
+            return 0.0
+        now = time.monotonic()
+        while self._left and self._left[0] <= now - 1.0:
+            self._left.popleft()
+        if len(self._left) < round(1.0 / self.interval):
+            return 0.0
+        return self._left[0] + 1.0 - now
 
     def done(self, chat_id: str) -> None:
         """The send to `chat_id` was answered (or failed): its chat's spacing counts from now."""
@@ -178,8 +197,8 @@ class RateLimiter:
             return 0.0
         sent = self._groups.get(chat_id)
         need = self.per_group_minute - self._flying.get(chat_id, 0)
-        if need <= 0:
-            return math.inf  # cannot happen while a chat's sends go one at a time
+        if need <= 0:  # a minute's worth on their way at once: wait that minute out
+            return time.monotonic() + 60.0
         if sent is None or len(sent) < need:
             return 0.0
         return sent[-need] + 60.0

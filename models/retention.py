@@ -2,7 +2,8 @@
 
 Deleted, each after its own number of days: delivered outbox rows with their delivery
 attempts, stored files once no link to them is still valid and no message waiting to leave
-carries them, and link codes that were used, revoked or have expired.
+carries them, and link codes that were used, revoked or have expired; and the per-person
+throttles whose schedule has passed (such a key counts as one never seen).
 
 Never deleted: tasks, their events (the history), deadline changes, and the notices and
 urgings — the records of what was already sent and how often a task was urged, which keep
@@ -25,6 +26,7 @@ from models.accounts import LinkCode
 from models.attachments import Attachment
 from models.db import write_gate
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
+from models.throttles import forget_passed
 
 BATCH = 5000
 # Files are few but large: fewer to a transaction.
@@ -49,10 +51,11 @@ class Pruned:
     attempts: int = 0
     attachments: int = 0
     link_codes: int = 0
+    throttles: int = 0
 
     @property
     def total(self) -> int:
-        return self.outbox + self.attempts + self.attachments + self.link_codes
+        return self.outbox + self.attempts + self.attachments + self.link_codes + self.throttles
 
 
 async def _in_batches(
@@ -183,4 +186,8 @@ async def prune(
         codes, _ = await _in_batches(
             sessions, lambda s, after, n: _link_code_batch(s, after, n, cutoff), batch
         )
-    return Pruned(outbox=outbox, attempts=attempts, attachments=files, link_codes=codes)
+    async with sessions() as session, write_gate(session.bind).bulk(), session.begin():
+        throttles = await forget_passed(session, now)
+    return Pruned(
+        outbox=outbox, attempts=attempts, attachments=files, link_codes=codes, throttles=throttles
+    )

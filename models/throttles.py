@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Float, String, Update, case, select, update
+from sqlalchemy import ColumnElement, Float, String, Update, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,3 +99,11 @@ async def refused_until(
     if due_at is None or due_at <= now.timestamp() + rate.burst:
         return None
     return datetime.fromtimestamp(due_at - rate.burst, UTC)
+
+
+async def forget_passed(session: AsyncSession, now: datetime) -> int:
+    """Delete the keys whose schedule has passed: a missing key counts the same."""
+    deleted = await session.execute(
+        delete(ThrottleState).where(ThrottleState.due_at < now.timestamp())
+    )
+    return deleted.rowcount  # type: ignore[attr-defined]

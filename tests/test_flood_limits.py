@@ -4,6 +4,7 @@ against them: Telegram's 30 a second, one a second per chat, 20 a minute per gro
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 
 import httpx
@@ -109,6 +110,16 @@ def test_a_group_gets_a_new_slot_a_minute_after_its_earliest_of_the_last_twenty(
         limiter.done("telegram:-200")
     limiter._flying["telegram:-200"] = 1  # one on its way counts too
     assert limiter._group_slot("telegram:-200") == limiter._groups["telegram:-200"][0] + 60
+
+
+def test_a_sender_woken_late_keeps_to_the_limit_over_the_last_second() -> None:
+    """A busy process wakes its waiting sends late, their reserved slots all past: they must
+    not all go at once."""
+    limiter = RateLimiter(5, 0)
+    assert limiter._second_full() == 0.0
+    limiter._left.extend([time.monotonic()] * 5)  # five left just now
+    assert 0.9 < limiter._second_full() <= 1.0
+    assert RateLimiter(0, 0)._second_full() == 0.0  # no limit, no wait
 
 
 async def test_our_sender_earns_no_429_from_a_fake_that_enforces_telegrams_limits(

@@ -87,3 +87,14 @@ async def test_reports_asked_count_across_bot_processes(sessions, city: City) ->
         assert replies[0].startswith("⏳"), replies
     [refused] = await second.say(user, "/baocao thang 01/10/2026")
     assert refused.startswith("Đồng chí đã yêu cầu nhiều báo cáo"), refused
+
+
+async def test_prune_forgets_the_keys_whose_schedule_has_passed(sessions) -> None:
+    from models.retention import Retention, prune
+
+    await takes(sessions, "old", NOW - timedelta(hours=1))
+    await takes(sessions, "busy", NOW, 5)
+    pruned = await prune(sessions, NOW, Retention())
+    assert pruned.throttles == 1
+    assert await takes(sessions, "busy", NOW) == [False]  # still counted
+    assert await takes(sessions, "old", NOW, 5) == [True] * 5
