@@ -256,3 +256,20 @@ async def test_the_export_writes_the_rule_and_imports_back_unchanged(
     async with sessions() as session:
         again = await import_tasks(session, exported, translator("vi"), now=IMPORTED)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 8)
+
+
+def test_an_old_series_starts_again_from_the_first_date_still_ahead() -> None:
+    from models.recurrence import next_due
+
+    series = Series(rule="monthly:8")
+    old = Task(series_date=date(2026, 6, 8), status=TaskStatus.DONE)
+    old.series = series
+    today = date(2026, 11, 25)
+    assert next_due(old, today, WorkingCalendar(), Shift.PREVIOUS, 10) == (
+        date(2026, 12, 8),
+        date(2026, 12, 8),
+    )
+    # Not done, and its next date still far: nothing yet.
+    recent = Task(series_date=date(2026, 11, 8), status=TaskStatus.IN_PROGRESS)
+    recent.series = series
+    assert next_due(recent, today, WorkingCalendar(), Shift.PREVIOUS, 5) is None
