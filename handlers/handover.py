@@ -13,7 +13,7 @@ from models.clock import local_date
 from models.contributions import contribute as record_contribution
 from models.contributions import coordinating_unit_of
 from models.notices import Notifier, Outgoing
-from models.organization import Official, official_by_code
+from models.organization import Official, Role, official_by_code
 from models.outbox import Priority
 from models.permissions import (
     in_lead_unit,
@@ -22,6 +22,7 @@ from models.permissions import (
     may_reassign,
     unit_parents,
 )
+from models.recipients import with_role
 from models.recurrence import end_series, series_of
 from models.task_changes import record, update_fields
 from models.task_queries import unit_by_code
@@ -48,7 +49,8 @@ def _action_key(req: Request) -> str:
 
 async def reassign(req: Request) -> list[Reply]:
     """/chuyen N MÃ_ĐƠN_VỊ [lãnh đạo] [chuyên viên]: the task force hands the task to another
-    unit (or other people); the history keeps both, the new people are told."""
+    unit (or other people); the history keeps both, the new people are told (with no leader
+    named, the new unit's leaders, who name them)."""
     t = req.t
     if not may_reassign(req.me):
         return _task_force_only(t, t._("hands a task over to another unit or person"))
@@ -131,10 +133,16 @@ async def reassign(req: Request) -> list[Reply]:
     task.leader, task.specialist = leader, specialist
     await req.session.flush()
     handed_from = old_unit.name if unit.id != old_unit.id else None
+    told = newly_named(task, before)
+    if leader is None and handed_from:  # nobody named yet: the unit's leaders name someone
+        named = {person.id for person in told}
+        told += [
+            o for o in await with_role(req.session, Role.LEADER, [unit.id]) if o.id not in named
+        ]
     await announce(
         Notifier(req.session, req.now),
         f"assigned:task {task.id}:{_action_key(req)}",
-        [(person, task) for person in newly_named(task, before)],
+        [(person, task) for person in told],
         new_tasks(handed_from),
         not_before=req.for_officials,
     )

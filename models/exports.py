@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from models.documents import Document
 from models.organization import Official, Unit
+from models.recurrence import Series
 from models.tasks import Task, task_coordinators
 
 
@@ -26,6 +27,7 @@ class ExportRow:
     specialist_code: str
     specialist_name: str
     coordinating_unit_codes: list[str]  # sorted
+    recurrence: str = ""  # the series' rule (`monthly:20`), "" for a one-off task
 
 
 async def export_rows(session: AsyncSession) -> Sequence[ExportRow]:
@@ -50,8 +52,10 @@ async def export_rows(session: AsyncSession) -> Sequence[ExportRow]:
             leader.full_name,
             specialist.code,
             specialist.full_name,
+            Series.rule,
         )
         .join(lead, lead.id == Task.lead_unit_id)
+        .outerjoin(Series, Series.id == Task.series_id)
         .outerjoin(Document, Document.id == Task.document_id)
         .outerjoin(leader, leader.id == Task.leader_id)
         .outerjoin(specialist, specialist.id == Task.specialist_id)
@@ -68,8 +72,9 @@ async def export_rows(session: AsyncSession) -> Sequence[ExportRow]:
             specialist_code=s_code or "",
             specialist_name=s_name or "",
             coordinating_unit_codes=coordinators.get(task.id, []),
+            recurrence=rule or "",
         )
-        for task, document, lead_code, lead_name, l_code, l_name, s_code, s_name in (
+        for task, document, lead_code, lead_name, l_code, l_name, s_code, s_name, rule in (
             await session.execute(query)
         ).tuples()
     ]

@@ -295,10 +295,19 @@ def next_due(
     previous: Task, today: date, calendar: WorkingCalendar, shift: Shift, lead_days: int
 ) -> tuple[date, date] | None:
     """(nominal date, deadline) of the occurrence after `previous`, if it is time to create it:
-    the previous one is done, or the new deadline is `lead_days` working days away or less."""
+    the previous one is done, or the new deadline is `lead_days` working days away or less.
+
+    Dates whose deadline is already past are passed over (a series imported from an old
+    sheet, a bot stopped for weeks): the next occurrence is the first still ahead, never a
+    string of tasks born overdue."""
     assert previous.series is not None and previous.series_date is not None
-    nominal = previous.series.parsed.after(previous.series_date)
+    rule = previous.series.parsed
+    nominal = rule.after(previous.series_date)
     deadline = shifted(nominal, calendar, shift)
+    if deadline < today:
+        nominal = rule.first_on_or_after(today)
+        while (deadline := shifted(nominal, calendar, shift)) < today:
+            nominal = rule.after(nominal)
     if previous.status is TaskStatus.DONE:
         return nominal, deadline
     if calendar.working_days_between(today, deadline) <= lead_days:

@@ -37,6 +37,7 @@ TASK_EXPORT_COLUMNS = [
     "completed_date",
     "result",
     "derived_status",
+    "recurrence",
 ]
 
 
@@ -111,6 +112,7 @@ async def export_tasks(
                 status_label(
                     t, derived_status(task.status, task.deadline, task.completed_date, window)
                 ),
+                row.recurrence,
             ]
 
     write_table(path, TASK_EXPORT_COLUMNS, lines())

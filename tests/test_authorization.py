@@ -88,6 +88,22 @@ EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
         }
         for command in ("quahan", "baocao", "nguyco")
     },
+    # README: /phoihop — officials of a coordinating unit of N (the lead unit uses /tiendo;
+    # city leaders' views are read-only). /chuyen — the task force (SPEC: only it reassigns).
+    "phoihop": {
+        "specialist": (N, N, Y),
+        "leader": (N, N, Y),
+        "task_force": (N, N, Y),  # the office itself coordinating: its officials speak for it
+        "city_leader": (N, N, N),
+        "unlinked": (N, N, N),
+    },
+    "chuyen": {
+        "specialist": (N, N, N),
+        "leader": (N, N, N),
+        "task_force": (Y, Y, Y),
+        "city_leader": (N, N, N),
+        "unlinked": (N, N, N),
+    },
 }
 # README: task force, leaders; SPEC: city leaders have the read-only views.
 STATS = {"specialist": N, "leader": Y, "task_force": Y, "city_leader": Y, "unlinked": N}
@@ -123,6 +139,8 @@ class Case:
             "quahan": f"/quahan {self.unit_code}",
             "baocao": f"/baocao thang 11/2026 {self.unit_code}",
             "nguyco": f"/nguyco {self.unit_code}",
+            "phoihop": f"/phoihop {n} 40 Đã gửi ý kiến",
+            "chuyen": f"/chuyen {n} STP",
         }[self.command]
 
 
@@ -243,6 +261,12 @@ def refusal_for(case: Case) -> tuple[str, ...]:
         "quahan": ("Danh sách theo đơn vị", "Đồng chí chỉ được xem danh sách của đơn vị mình."),
         "nguyco": ("Danh sách theo đơn vị", "Đồng chí chỉ được xem danh sách của đơn vị mình."),
         "baocao": ("Báo cáo dành cho", "Đồng chí chỉ được xem báo cáo của đơn vị mình."),
+        "phoihop": (
+            f"Không có nhiệm vụ #{n} trong các nhiệm vụ đồng chí được xem.",
+            f"Nhiệm vụ #{n} do",
+            f"Đơn vị của đồng chí không phối hợp thực hiện nhiệm vụ #{n}",
+        ),
+        "chuyen": ("Chỉ Tổ công tác mới chuyển nhiệm vụ",),
     }.get(
         {"tiendo": "xong", "vuongmac": "xong", "giahan": "xong", "tuchoi": "duyet"}.get(
             case.command, case.command
@@ -283,6 +307,13 @@ async def check_allowed(chat: CoreChat, case: Case, replies: list[str], before, 
     elif case.command == "nguyco":
         assert first.startswith(("⚠️ Nguy cơ chậm", "✅ Không có nhiệm vụ nào có nguy cơ")), first
         assert after == before
+    elif case.command == "phoihop":
+        assert first.startswith("Đã ghi nhận phần phối hợp"), first
+        assert after[1][-1].task_id == n and after[1][-1].action == "contribution"
+        assert tasks_after == tasks_before
+    elif case.command == "chuyen":
+        assert first.startswith(f"Nhiệm vụ #{n} nay do Sở Tư pháp chủ trì"), first
+        assert len(after[1]) > len(before[1]) and after[1][-1].task_id == n
     elif case.command == "baocao":
         assert first.startswith("⏳ Đang lập báo cáo tháng"), replies
         assert after[0] == before[0] and after[1] == before[1] and after[2] == before[2]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from jobs.cadence import Cadence
 from jobs.run import run_due
 from locales import TIMEZONE, translator
-from models import Contribution, OutboxMessage, Task, TaskEvent, Unit
+from models import Contribution, Notice, OutboxMessage, Task, TaskEvent, Unit
 from models.accounts import ChatAccount, ChatChannel
 from models.calendar import WorkingCalendar
 from models.clock import FixedClock
@@ -22,6 +22,7 @@ from paperwork.report_files import TableName, tables
 from tests import harness
 from tests.city import City
 from tests.conftest import NOW
+from tests.core_chat import CoreChat
 from tests.files import TASK_HEADER, write_csv
 from tests.test_bot import snapshot
 
@@ -232,3 +233,17 @@ async def test_an_import_after_hours_tells_people_the_next_working_morning(
 async def _task(sessions, task_id: int) -> Task:
     async with sessions() as session:
         return await session.get_one(Task, task_id)
+
+
+async def test_a_task_handed_to_a_unit_without_names_goes_to_its_leaders(sessions, city) -> None:
+    chat = CoreChat(sessions)
+    tct = await chat.link("TCT")
+    [reply] = await chat.say(tct, "/reassign 4103 Q1")
+    assert reply.endswith(
+        "Đề nghị phân công người phụ trách: /chuyen 4103 Q1 <mã lãnh đạo> <mã chuyên viên>"
+    )
+    async with sessions() as session:  # Q1-LD is not linked: the notice is kept all the same
+        notices = (
+            await session.scalars(select(Notice.key).where(Notice.key.like("assigned:task 4103:%")))
+        ).all()
+    assert [key.rsplit(":", 1)[1] for key in notices] == [f"to {city.officials['Q1-LD'].id}"]

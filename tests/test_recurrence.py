@@ -237,3 +237,39 @@ async def test_an_unreadable_recurrence_refuses_the_file(sessions, city, tmp_pat
     assert [e.row for e in result.errors] == [2, 3]
     assert "nhiệm vụ định kỳ cần có thời hạn" in result.errors[0].message
     assert "không đọc được định kỳ 'mỗi khi'" in result.errors[1].message
+
+
+async def test_the_export_writes_the_rule_and_imports_back_unchanged(
+    sessions, city, tmp_path: Path
+) -> None:
+    from models.status import StatusWindow
+    from paperwork.exporting import export_tasks
+    from paperwork.tabular import read_table
+
+    first = await import_duty(sessions, tmp_path, "Hằng tháng, trước ngày 8")
+    exported = tmp_path / "xuat.csv"
+    window = StatusWindow.at(IMPORTED.date(), WorkingCalendar(), 3)
+    async with sessions() as session:
+        assert await export_tasks(session, exported, window, translator("vi")) == 8
+    rules = {r["id"]: r["recurrence"] for _, r in read_table(exported).records()}
+    assert rules[str(first)] == "monthly:8" and rules["4101"] == ""
+    async with sessions() as session:
+        again = await import_tasks(session, exported, translator("vi"), now=IMPORTED)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 8)
+
+
+def test_an_old_series_starts_again_from_the_first_date_still_ahead() -> None:
+    from models.recurrence import next_due
+
+    series = Series(rule="monthly:8")
+    old = Task(series_date=date(2026, 6, 8), status=TaskStatus.DONE)
+    old.series = series
+    today = date(2026, 11, 25)
+    assert next_due(old, today, WorkingCalendar(), Shift.PREVIOUS, 10) == (
+        date(2026, 12, 8),
+        date(2026, 12, 8),
+    )
+    # Not done, and its next date still far: nothing yet.
+    recent = Task(series_date=date(2026, 11, 8), status=TaskStatus.IN_PROGRESS)
+    recent.series = series
+    assert next_due(recent, today, WorkingCalendar(), Shift.PREVIOUS, 5) is None

@@ -79,8 +79,12 @@ async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
         "stale": t._("not-updated nudges"),
         "risk": t._("at-risk flags"),
         "explain-missed": t._("explanations not given"),
+        "recurrence": t._("new occurrences of recurring duties announced"),
     }
-    queued = ", ".join(f"{labels[name]} {t.number(n)}" for name, n in counts.items())
+    # In the labels' order: the reminders first, as an operator reads them.
+    names = [name for name in labels if name in counts]
+    names += [name for name in counts if name not in labels]
+    queued = ", ".join(f"{labels.get(name, name)} {t.number(counts[name])}" for name in names)
     print(t._("Jobs due at {moment}: {queued}.", moment=t.datetime(moment), queued=queued))
     if not (ctx.settings.telegram_token or ctx.settings.zalo_token or ctx.settings.matrix):
         print(t._("No channel is configured: the messages stay in the outbox until the bot runs."))
