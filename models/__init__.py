@@ -11,6 +11,7 @@ from models.matrix_state import MatrixState
 from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
+from models.tallies import task_tallies
 from models.tasks import Channel, Task, TaskEvent, TaskStatus
 from models.urgings import Urging
 
@@ -40,4 +41,5 @@ __all__ = [
     "Unit",
     "UnitKind",
     "Urging",
+    "task_tallies",
 ]

@@ -124,7 +124,11 @@ class TaskEvent(Base):
     """One change to a task: who, when, through which channel, what went from old to new."""
 
     __tablename__ = "task_events"
-    __table_args__ = (Index("ix_task_events_task", "task_id", "id"),)
+    __table_args__ = (
+        Index("ix_task_events_task", "task_id", "id"),
+        # The units tasks were handed from since a past moment (reports of past periods).
+        Index("ix_task_events_field_at", "field", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))

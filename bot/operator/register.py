@@ -169,7 +169,7 @@ async def overdue_summary(ctx: Context, session: AsyncSession, moment: datetime)
                 unit.count,
                 name=unit.unit_name,
                 code=unit.unit_code,
-                days=t.number(unit.worst_days),
+                days=t.number(unit.worst_days or 0),
             )
         )
 
