@@ -121,6 +121,15 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
         help=t._("delete delivered messages, files and link codes past their retention"),
     )
     prune.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
+
+    stats = commands.add_parser(
+        "stats", help=t._("check the kept task counts against the tasks (exit 1 if they differ)")
+    )
+    stats.add_argument(
+        "action",
+        choices=["verify", "rebuild"],
+        help=t._("verify: compare; rebuild: count them again from the tasks"),
+    )
     return parser
 
 
@@ -140,6 +149,7 @@ COMMANDS: dict[str, str] = {
     "backup": "bot.operator.upkeep:cmd_backup",
     "restore": "bot.operator.upkeep:cmd_restore",
     "prune": "bot.operator.upkeep:cmd_prune",
+    "stats": "bot.operator.tallies:cmd_stats",
 }
 
 

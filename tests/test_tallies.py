@@ -3,11 +3,14 @@ and every figure read from them equal to the same figure read from every task.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,7 +18,8 @@ from models import Task, TaskEvent, TaskStatus
 from models.overdue import overdue_by_unit
 from models.statistics import five_columns_by_unit, scanned_by_unit
 from models.status import StatusWindow, days_overdue, overdue_clause
-from models.tallies import cover, rebuild, task_tallies, verify
+from models.tallies import cover, task_tallies
+from models.tally_checks import rebuild, verify
 from models.tasks import Channel
 from tests.city import City
 
@@ -207,3 +211,20 @@ async def test_verify_finds_a_count_put_wrong(city: City, session: AsyncSession)
     assert await verify(session)
     await rebuild(session)
     assert await verify(session) == []
+
+
+async def test_dondoc_stats_verify_and_rebuild(city: City, session: AsyncSession, dondoc) -> None:
+    def cli(*argv: str) -> Any:
+        return asyncio.to_thread(dondoc, *argv)  # `dondoc` runs its own event loop
+
+    assert (await cli("stats", "verify"))[0] == 0
+    await session.execute(
+        update(task_tallies).where(task_tallies.c.grain == "d").values(n=task_tallies.c.n + 2)
+    )
+    await session.commit()
+    code, out, _ = await cli("stats", "verify")
+    assert code == 1 and "dondoc stats rebuild" in out
+    assert (await cli("stats", "rebuild"))[0] == 0
+    assert (await cli("stats", "verify"))[0] == 0
+    with pytest.raises(SystemExit):  # argparse refuses a wrong action; nothing is changed
+        await cli("stats", "nonsense")
