@@ -87,7 +87,7 @@ async def run(url: str, n: int, synchronous: str) -> None:
     }
     print(f"{n} calls each, database {url}, synchronous={synchronous}")
     for name, make in cases.items():
-        calls = n if "city" not in name else max(10, n // 20)
+        calls = n
         samples = [await ask(*make(i)) for i in range(calls)]
         print(
             f"{name:30} {percentiles(samples)}   (mean {statistics.mean(samples) * 1000:.1f} ms, {calls} calls)"

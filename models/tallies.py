@@ -35,7 +35,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
     select,
     union_all,
 )
@@ -244,26 +243,41 @@ async def _exceptions(
     """What the counts get wrong at this moment, as (unit, column) → correction: the tasks
     assigned after it, done after it or handed to another unit since."""
     today = window.today
-    odd = [Task.assigned_date > today, Task.completed_date > today]
-    if window.past:
-        moved = select(TaskEvent.task_id).where(
-            TaskEvent.field == "lead_unit_id", TaskEvent.at >= _after(window)
-        )
-        odd.append(Task.id.in_(moved))
-    query = select(
+    # Both read a covering index (migration 0011): no row of the table is visited.
+    columns = (
+        Task.id,
         Task.lead_unit_id,
-        lead_unit_at(window),
         Task.assigned_date,
         Task.deadline,
         Task.status,
         Task.completed_date,
-    ).where(or_(*odd))
-    if unit_id is not None and not window.past:
-        query = query.where(Task.lead_unit_id == unit_id)
+    )
+    queries = [
+        select(*columns).where(Task.assigned_date > today),
+        select(*columns).where(Task.completed_date > today),
+    ]
+    then: dict[int, int | None] = {}  # the unit before the first hand-over after the moment
+    if window.past:
+        events = (
+            select(TaskEvent.task_id, TaskEvent.old_value)
+            .where(TaskEvent.field == "lead_unit_id", TaskEvent.at >= _after(window))
+            .order_by(TaskEvent.id)
+        )
+        for task_id, old in (await session.execute(events)).tuples():
+            then.setdefault(task_id, int(old) if old is not None else None)
+        moved = sorted(then)
+        queries += [
+            select(*columns).where(Task.id.in_(moved[i : i + 500]))
+            for i in range(0, len(moved), 500)
+        ]
+    elif unit_id is not None:
+        queries = [q.where(Task.lead_unit_id == unit_id) for q in queries]
+    odd: dict[int, tuple[Any, ...]] = {}
+    for query in queries:
+        for task_id, *row in (await session.execute(query)).tuples():
+            odd[task_id] = (row[0], then.get(task_id) or row[0], *row[1:])
     fix: Counter[tuple[int, str]] = Counter()
-    for unit_now, unit_then, assigned, deadline, status, completed in (
-        await session.execute(query)
-    ).tuples():
+    for unit_now, unit_then, assigned, deadline, status, completed in odd.values():
         done = status == TaskStatus.DONE
         # As the counts have it: under today's unit, whenever assigned.
         if not done:

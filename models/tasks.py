@@ -75,6 +75,26 @@ class Task(Base):
         Index("ix_tasks_assigned_date", "assigned_date"),
         # Reports count the tasks done in a period beside the open ones.
         Index("ix_tasks_completed_date", "completed_date"),
+        # What the kept counts (models/tallies.py) put right at a past moment, read from the
+        # index alone: the tasks assigned, or done, after it.
+        Index(
+            "ix_tasks_assigned_tally",
+            "assigned_date",
+            "lead_unit_id",
+            "deadline",
+            "status",
+            "completed_date",
+            "id",
+        ),
+        Index(
+            "ix_tasks_completed_tally",
+            "completed_date",
+            "lead_unit_id",
+            "deadline",
+            "status",
+            "assigned_date",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -160,6 +160,17 @@ def upgrade() -> None:
     )
     # The units a task was handed from since a past moment, for reports of past periods.
     op.create_index("ix_task_events_field_at", "task_events", ["field", "at"])
+    # What the counts put right at a past moment, read from the index alone.
+    op.create_index(
+        "ix_tasks_assigned_tally",
+        "tasks",
+        ["assigned_date", "lead_unit_id", "deadline", "status", "completed_date", "id"],
+    )
+    op.create_index(
+        "ix_tasks_completed_tally",
+        "tasks",
+        ["completed_date", "lead_unit_id", "deadline", "status", "assigned_date", "id"],
+    )
     _fill()
     create_triggers()
 
@@ -173,6 +184,8 @@ def downgrade() -> None:
     else:
         for name in ("task_tally_insert", "task_tally_delete", "task_tally_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_index("ix_tasks_completed_tally", table_name="tasks")
+    op.drop_index("ix_tasks_assigned_tally", table_name="tasks")
     op.drop_index("ix_task_events_field_at", table_name="task_events")
     op.drop_index("ix_task_tallies_day", table_name="task_tallies")
     op.drop_table("task_tallies")
