@@ -10,12 +10,19 @@ import os
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.files import VALID_DAYS
-from jobs.cadence import Cadence
-from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
-from models.retention import Retention
-from models.status import DEFAULT_DUE_SOON_DAYS
+from models.defaults import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_DUE_SOON_DAYS,
+    DEFAULT_SQLITE_SYNCHRONOUS,
+    SQLITE_SYNCHRONOUS,
+)
+
+if TYPE_CHECKING:  # loaded when asked for: reading the settings needs no SQLAlchemy
+    from jobs.cadence import Cadence
+    from models.retention import Retention
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -69,6 +76,8 @@ class Settings:
 
     @property
     def retention(self) -> Retention:
+        from models.retention import Retention
+
         return Retention(
             sent_days=self.keep_sent_days,
             attachment_days=self.keep_attachment_days,
@@ -87,6 +96,8 @@ class Settings:
     @property
     def cadence(self) -> Cadence:
         """When the jobs send what, as the jobs read it."""
+        from jobs.cadence import Cadence
+
         return Cadence(
             work_start=self.work_start,
             work_end=self.work_end,
