@@ -272,8 +272,16 @@ async def _exceptions(
         )
         for task_id, old in (await session.execute(events)).tuples():
             then.setdefault(task_id, int(old) if old is not None else None)
-    kept, actual = _labels_sql(window, period_start)
     moved = sorted(then)
+    # Most days nothing was assigned or done after the moment: two index seeks say so.
+    latest = select(
+        select(func.max(Task.assigned_date)).scalar_subquery(),
+        select(func.max(Task.completed_date)).scalar_subquery(),
+    )
+    assigned, completed = (await session.execute(latest)).one()
+    if not moved and all(day is None or _day(day) <= today for day in (assigned, completed)):
+        return Counter()
+    kept, actual = _labels_sql(window, period_start)
     fix: Counter[tuple[int, str]] = Counter()
 
     def put(unit_now: int, unit_then: int, kept: str | None, actual: str | None, n: int) -> None:
@@ -377,3 +385,7 @@ async def oldest_deadlines(
                 if deadline is not None and (unit not in found or deadline < found[unit]):
                     found[unit] = deadline
     return found
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
