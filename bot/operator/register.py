@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.operator.context import CliError, Context, parse_at, unit_named
+from bot.operator.progress import steps
 from locales import Translator
 from messages.cards import stored_status
 from models.accounts import LINK_CODE_VALIDITY, issue_link_code, issue_link_codes, unlink
@@ -18,12 +19,15 @@ from models.overdue import overdue_by_unit
 from models.tasks import TaskStatus
 from paperwork.exporting import export_tasks
 from paperwork.importing import (
+    STEPS,
     Conflict,
     ImportResult,
+    Step,
     import_calendar,
     import_officials,
     import_tasks,
     import_units,
+    no_step,
 )
 from paperwork.link_codes import CodeRow, write_link_codes
 from paperwork.tabular import TableError
@@ -121,15 +125,18 @@ async def import_file(
     now: datetime,
     dry_run: bool,
     overwrite: bool = False,
+    step: Step = no_step,
 ) -> ImportResult:
     try:
         if kind == "units":
-            return await import_units(session, path, t, dry_run=dry_run)
+            return await import_units(session, path, t, dry_run=dry_run, step=step)
         if kind == "officials":
-            return await import_officials(session, path, t, dry_run=dry_run)
+            return await import_officials(session, path, t, dry_run=dry_run, step=step)
         if kind == "calendar":
-            return await import_calendar(session, path, t, dry_run=dry_run)
-        return await import_tasks(session, path, t, now=now, dry_run=dry_run, overwrite=overwrite)
+            return await import_calendar(session, path, t, dry_run=dry_run, step=step)
+        return await import_tasks(
+            session, path, t, now=now, dry_run=dry_run, overwrite=overwrite, step=step
+        )
     except TableError as error:
         messages = {
             "suffix": t._("{path}: only .csv and .xlsx files can be read", path=error.path),
@@ -175,10 +182,20 @@ async def overdue_summary(ctx: Context, session: AsyncSession, moment: datetime)
 
 
 async def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.sessions() as session:
-        result = await import_file(
-            session, args.kind, args.file, ctx.t, ctx.clock.now(), args.dry_run, args.overwrite
-        )
+    t = ctx.t
+    names = [t._("reading and checking the rows"), t._("writing"), t._("committing")]
+    with steps(t._("Import"), names) as step:
+        async with ctx.sessions() as session:
+            result = await import_file(
+                session,
+                args.kind,
+                args.file,
+                t,
+                ctx.clock.now(),
+                args.dry_run,
+                args.overwrite,
+                step=lambda name: step(dict(zip(STEPS, names, strict=True))[name]),
+            )
     print_import(ctx.t, args.kind, result, args.dry_run)
     return result.exit_code
 
