@@ -10,11 +10,14 @@ import argparse
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.operator.progress import counted
 from models import ChatAccount, Official, OfficialRole, Task, Unit
 from models.db import create_engine, upgrade
 
@@ -23,6 +26,53 @@ TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 UNITS, OFFICIALS = 1_000, 30_000
 TASK_FORCE = 14
+
+
+async def _tasks(
+    engine: AsyncEngine,
+    rng: random.Random,
+    tasks: int,
+    by_unit: dict[int, list[int]],
+    leaders: dict[int, int],
+    advance: Callable[[int], None],
+) -> None:
+    """The tasks, 20,000 to a transaction (the triggers count them as they go in)."""
+    batch: list[dict[str, object]] = []
+    for task_id in range(1, tasks + 1):
+        unit = rng.randint(2, UNITS)
+        assigned = TODAY - timedelta(days=rng.randint(0, 730))
+        deadline = assigned + timedelta(days=rng.randint(10, 120))
+        done = (deadline < TODAY - timedelta(days=30) and rng.random() < 0.9) or rng.random() < 0.3
+        completed = min(TODAY, deadline + timedelta(days=rng.randint(-20, 15))) if done else None
+        if completed is not None and completed < assigned:
+            completed = assigned
+        batch.append(
+            {
+                "id": task_id,
+                "content": f"Nhiệm vụ số {task_id}: rà soát, báo cáo tình hình thực hiện",
+                "lead_unit_id": unit,
+                "leader_id": leaders[unit],
+                "specialist_id": rng.choice(by_unit[unit]),
+                "assigned_date": assigned,
+                "original_deadline": deadline,
+                "deadline": deadline,
+                "status": "done" if done else rng.choice(["not_started", "in_progress"]),
+                "progress": 100 if done else rng.choice([0, 20, 50, 80]),
+                "completed_date": completed,
+                "result": "",
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+        if len(batch) == 20_000:
+            async with engine.begin() as connection:
+                await connection.execute(insert(Task), batch)
+            batch.clear()
+            advance(20_000)
+    if batch:
+        async with engine.begin() as connection:
+            await connection.execute(insert(Task), batch)
+        advance(len(batch))
 
 
 async def build(url: str, tasks: int, seed: int = 847) -> None:
@@ -84,40 +134,8 @@ async def build(url: str, tasks: int, seed: int = 847) -> None:
     for o in range(TASK_FORCE + 1, OFFICIALS + 1):
         by_unit.setdefault((o % UNITS) + 1, []).append(o)
     leaders = {u: people[0] for u, people in by_unit.items()}
-    batch: list[dict[str, object]] = []
-    for task_id in range(1, tasks + 1):
-        unit = rng.randint(2, UNITS)
-        assigned = TODAY - timedelta(days=rng.randint(0, 730))
-        deadline = assigned + timedelta(days=rng.randint(10, 120))
-        done = (deadline < TODAY - timedelta(days=30) and rng.random() < 0.9) or rng.random() < 0.3
-        completed = min(TODAY, deadline + timedelta(days=rng.randint(-20, 15))) if done else None
-        if completed is not None and completed < assigned:
-            completed = assigned
-        batch.append(
-            {
-                "id": task_id,
-                "content": f"Nhiệm vụ số {task_id}: rà soát, báo cáo tình hình thực hiện",
-                "lead_unit_id": unit,
-                "leader_id": leaders[unit],
-                "specialist_id": rng.choice(by_unit[unit]),
-                "assigned_date": assigned,
-                "original_deadline": deadline,
-                "deadline": deadline,
-                "status": "done" if done else rng.choice(["not_started", "in_progress"]),
-                "progress": 100 if done else rng.choice([0, 20, 50, 80]),
-                "completed_date": completed,
-                "result": "",
-                "created_at": NOW,
-                "updated_at": NOW,
-            }
-        )
-        if len(batch) == 20_000:
-            async with engine.begin() as connection:
-                await connection.execute(insert(Task), batch)
-            batch.clear()
-    if batch:
-        async with engine.begin() as connection:
-            await connection.execute(insert(Task), batch)
+    with counted("tasks", tasks, "task") as advance:
+        await _tasks(engine, rng, tasks, by_unit, leaders, advance)
     async with engine.begin() as connection:
         if url.startswith("sqlite"):
             await connection.execute(text("ANALYZE"))

@@ -34,7 +34,7 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {pick(0.5):6.1f} ms   p95 {pick(0.95):6.1f} ms   p99 {pick(0.99):6.1f} ms   max {ordered[-1] * 1000:6.1f} ms"
 
 
-async def run(url: str, n: int, synchronous: str) -> None:
+async def run(url: str, n: int, synchronous: str) -> dict[str, list[float]]:
     engine = create_engine(url, synchronous=synchronous)
     sessions = session_factory(engine)
     core = Core(sessions, FixedClock(MOMENT), CoreSettings())
@@ -86,13 +86,21 @@ async def run(url: str, n: int, synchronous: str) -> None:
         "/thongke (task force, city)": lambda i: (1 + i % TASK_FORCE, "/thongke"),
     }
     print(f"{n} calls each, database {url}, synchronous={synchronous}")
+    measured: dict[str, list[float]] = {}
     for name, make in cases.items():
-        calls = n if "city" not in name else max(10, n // 20)
+        calls = n
         samples = [await ask(*make(i)) for i in range(calls)]
+        measured[name] = samples
         print(
             f"{name:30} {percentiles(samples)}   (mean {statistics.mean(samples) * 1000:.1f} ms, {calls} calls)"
         )
     await engine.dispose()
+    return measured
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def run(url: str, rows: int, seconds: float) -> None:
+async def run(url: str, rows: int, seconds: float) -> float:
     source = Path(url.split("///", 1)[1])
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "idle.db"
@@ -96,6 +96,7 @@ async def run(url: str, rows: int, seconds: float) -> None:
             f"median {sorted(claims)[2] * 1000:.0f} ms, max {max(claims) * 1000:.0f} ms"
         )
         await engine.dispose()
+        return 100 * spent / elapsed
 
 
 def main() -> None:

@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from bot.config import SAMPLE_DIR, Settings
-from bot.operator.context import CliError, Context
 from locales import Translator, translator
 from models.clock import Clock, SystemClock
-from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
-from models.reports import Period, TableName
+
+if TYPE_CHECKING:
+    from bot.operator.context import Context
+
+# `dondoc --help` loads none of SQLAlchemy, the models or the commands' modules: the choices
+# are written out here (tests/test_cli_startup.py holds them equal to Period and TableName).
+PERIODS = ["weekly", "biweekly", "monthly", "quarterly"]
+TABLES = ["summary", "overdue", "officials", "errors", "explanations", "contributions"]
 
 
 def _parser(t: Translator) -> argparse.ArgumentParser:
@@ -72,7 +75,7 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     commands.add_parser("run", help=t._("run the bot (Telegram polling or webhook)"))
 
     report = commands.add_parser("report", help=t._("write a periodic report as a file"))
-    report.add_argument("kind", choices=[p.value for p in Period])
+    report.add_argument("kind", choices=PERIODS)
     report.add_argument("--at", help=t._("the last day of the period, e.g. 2026-11-30"))
     report.add_argument("--unit", help=t._("one unit's report, by its code"))
     report.add_argument("--format", choices=["xlsx", "csv", "png", "html"], default="xlsx")
@@ -83,8 +86,8 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--table",
-        choices=[name.value for name in TableName],
-        default=TableName.SUMMARY.value,
+        choices=TABLES,
+        default=TABLES[0],
         help=t._("with --format csv: which table (the workbook has all four)"),
     )
     report.add_argument("-o", "--output", type=Path, help=t._("the file to write"))
@@ -121,6 +124,15 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
         help=t._("delete delivered messages, files and link codes past their retention"),
     )
     prune.add_argument("--at", help=t._("the moment, e.g. 2026-11-24T08:00"))
+
+    stats = commands.add_parser(
+        "stats", help=t._("check the kept task counts against the tasks (exit 1 if they differ)")
+    )
+    stats.add_argument(
+        "action",
+        choices=["verify", "rebuild"],
+        help=t._("verify: compare; rebuild: count them again from the tasks"),
+    )
     return parser
 
 
@@ -140,6 +152,7 @@ COMMANDS: dict[str, str] = {
     "backup": "bot.operator.upkeep:cmd_backup",
     "restore": "bot.operator.upkeep:cmd_restore",
     "prune": "bot.operator.upkeep:cmd_prune",
+    "stats": "bot.operator.tallies:cmd_stats",
 }
 
 
@@ -153,6 +166,9 @@ ANY_SCHEMA = {"backup", "restore"}
 
 
 async def _run(args: argparse.Namespace, settings: Settings, t: Translator, clock: Clock) -> int:
+    from bot.operator.context import CliError, Context
+    from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
+
     engine = create_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     try:
         if args.command == "db":
@@ -206,6 +222,12 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     _configure_logging(settings.log_level)
     t = translator(settings.language)
     args = _parser(t).parse_args(argv)
+    import asyncio
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.operator.context import CliError
+
     try:
         return asyncio.run(_run(args, settings, t, clock or SystemClock()))
     except CliError as error:

@@ -11,15 +11,22 @@ from dataclasses import dataclass, field
 from datetime import time
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.files import VALID_DAYS
-from jobs.cadence import Cadence
-from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
-from models.nagging import Nagging
-from models.recurrence import Shift
-from models.retention import Retention
-from models.scoring import Formula
-from models.status import DEFAULT_DUE_SOON_DAYS
+from models.defaults import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_DUE_SOON_DAYS,
+    DEFAULT_SQLITE_SYNCHRONOUS,
+    SQLITE_SYNCHRONOUS,
+    Nagging,
+    Shift,
+)
+
+if TYPE_CHECKING:  # loaded when asked for: reading the settings needs no SQLAlchemy
+    from jobs.cadence import Cadence
+    from models.retention import Retention
+    from models.scoring import Formula
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -79,10 +86,14 @@ class Settings:
     @cached_property
     def formula(self) -> Formula:
         """The published scoring formula, read once (a wrong file stops the start)."""
+        from models.scoring import Formula
+
         return Formula.load(Path(self.scoring_file) if self.scoring_file else None)
 
     @property
     def retention(self) -> Retention:
+        from models.retention import Retention
+
         return Retention(
             sent_days=self.keep_sent_days,
             attachment_days=self.keep_attachment_days,
@@ -101,6 +112,8 @@ class Settings:
     @property
     def cadence(self) -> Cadence:
         """When the jobs send what, as the jobs read it."""
+        from jobs.cadence import Cadence
+
         return Cadence(
             work_start=self.work_start,
             work_end=self.work_end,

@@ -59,7 +59,9 @@ async def overdue(req: Request) -> list[Reply]:
     if isinstance(scope, list):
         return scope
     window = req.window
-    units = await overdue_by_unit(req.session, window, scope)
+    units = await overdue_by_unit(
+        req.session, window, scope, first=CITY_UNITS if scope is None else None
+    )
     silent = await _silent_line(req, scope)
     if not units:
         text = t._("✅ No task is overdue ({date}).", date=t.date(req.today))
@@ -92,7 +94,7 @@ async def overdue(req: Request) -> list[Reply]:
                 unit.count,
                 name=unit.unit_name,
                 code=unit.unit_code,
-                days=t.number(unit.worst_days),
+                days=t.number(unit.worst_days or 0),
             )
         )
         for row in by_unit.get(unit.unit_code, []):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -103,20 +104,26 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def backup_sqlite(source: Path, target: Path) -> Copied:
-    """Copy the live database `source` to the new file `target`, checked and on the disk."""
+def backup_sqlite(
+    source: Path, target: Path, step: Callable[[str], None] = lambda _name: None
+) -> Copied:
+    """Copy the live database `source` to the new file `target`, checked and on the disk;
+    `step` hears "copy", "check" and "sync" as each begins (a progress bar)."""
     if not source.is_file():
         raise Refused(Problem.MISSING, str(source))
     part = target.with_name(target.name + ".part")
     part.unlink(missing_ok=True)
     try:
+        step("copy")
         with (
             contextlib.closing(_connect(source)) as live,
             contextlib.closing(sqlite3.connect(part)) as copy,
         ):
             live.backup(copy)  # one step: one snapshot, writers in WAL mode are not held up
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        step("check")
         revision = check_sqlite(part)
+        step("sync")
         _fsync(part)
         os.replace(part, target)
         _fsync(target.parent)

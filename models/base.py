@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapper
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -21,6 +21,15 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+@event.listens_for(Mapper, "before_configured")
+def _every_model_first() -> None:
+    """A relationship may name a model by string that nobody has imported yet (the package
+    loads its modules lazily): load them all before SQLAlchemy resolves the names."""
+    import models
+
+    models.load_all()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

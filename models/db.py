@@ -6,12 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Select, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,14 +20,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.defaults import (  # noqa: F401  (re-exported: where callers look for them)
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SQLITE_SYNCHRONOUS,
+    SQLITE_SYNCHRONOUS,
+)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 T = TypeVar("T")
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///dondoc.db"
 LOAD_PARTITION = 2000
 SQLITE_BUSY_TIMEOUT_MS = 5000
-# FULL: a commit is on the disk before the user is told it is recorded, even across a power
-# cut (NORMAL in WAL mode may lose the last commits). See the README for what each costs.
-SQLITE_SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
-DEFAULT_SQLITE_SYNCHRONOUS = "FULL"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -155,6 +156,8 @@ async def transaction(
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # alembic loads only when the schema is looked at
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -162,6 +165,8 @@ def alembic_config(url: str) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     config = alembic_config(str(connection.engine.url))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
@@ -175,6 +180,8 @@ async def upgrade(engine: AsyncEngine) -> None:
 
 def head_revision() -> str | None:
     """The newest migration this code knows."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

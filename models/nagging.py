@@ -13,23 +13,11 @@ from sqlalchemy.orm import selectinload
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
 from models.db import load_all
+from models.defaults import Nagging
 from models.notices import task_notice_not_done
 from models.organization import Unit
 from models.status import StatusWindow, open_clause
 from models.tasks import Task
-
-
-@dataclass(frozen=True)
-class Nagging:
-    """The thresholds (DONDOC_STALE_DAYS, DONDOC_RISK_*, DONDOC_EXPLAIN_*): README defaults."""
-
-    stale_days: int = 10  # working days without an update before the specialist is nudged
-    risk_elapsed_percent: int = 70  # at risk: this share of the working days gone …
-    risk_progress_percent: int = 30  # … and progress at most this
-    risk_days_left: int = 3  # or at most this many working days left …
-    risk_days_left_progress_percent: int = 50  # … and progress below this
-    explain_after_days: int = 10  # working days overdue before an explanation may be asked
-    explain_days: int = 5  # working days the lead unit has to answer
 
 
 class WorkingDays:

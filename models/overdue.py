@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -13,6 +13,7 @@ from models.db import load_all
 from models.notices import task_notice_not_done
 from models.organization import Unit
 from models.status import StatusWindow, days_overdue, overdue_clause
+from models.tallies import oldest_deadlines, overdue_counts
 from models.tasks import Task
 
 
@@ -22,27 +23,43 @@ class UnitOverdue:
     unit_code: str
     unit_name: str
     count: int
-    worst_days: int
+    worst_days: int | None  # None past the units asked for in `overdue_by_unit(first=…)`
 
 
 async def overdue_by_unit(
-    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+    session: AsyncSession,
+    window: StatusWindow,
+    unit_id: int | None = None,
+    *,
+    first: int | None = None,
 ) -> list[UnitOverdue]:
-    """Per lead unit, how many tasks are overdue and by how long the oldest; worst first."""
-    oldest = func.min(Task.deadline)
-    query = (
-        select(Unit.id, Unit.code, Unit.name, func.count(Task.id), oldest)
-        .join(Unit, Unit.id == Task.lead_unit_id)
-        .where(overdue_clause(window))
-        .group_by(Unit.id, Unit.code, Unit.name)
-        .order_by(func.count(Task.id).desc(), oldest, Unit.code)
+    """Per lead unit, how many tasks are overdue and by how long the oldest; worst first
+    (most overdue, then the oldest, then by code).
+
+    The counts are sums over the kept counts (`models/tallies.py`); the oldest deadline is an
+    index seek per unit, for every unit or, given `first`, for the first units only (and those
+    tied with the last of them): the others follow by count and code, without it."""
+    counts = await overdue_counts(session, window, unit_id)
+    ranked = sorted(counts, key=lambda u: -counts[u])
+    if first is not None and len(ranked) > first:
+        cut = counts[ranked[first - 1]] if first > 0 else None
+        ranked = [u for u in ranked if cut is not None and counts[u] >= cut]
+    oldest = await oldest_deadlines(session, window, ranked)
+    units = await session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(sorted(counts)))
     )
-    if unit_id is not None:
-        query = query.where(Task.lead_unit_id == unit_id)
-    return [
-        UnitOverdue(unit_id, code, name, count, days_overdue(deadline, window.today))
-        for unit_id, code, name, count, deadline in (await session.execute(query)).tuples()
+    found = [
+        UnitOverdue(
+            uid,
+            code,
+            name,
+            counts[uid],
+            days_overdue(oldest[uid], window.today) if uid in oldest else None,
+        )
+        for uid, code, name in units.tuples()
     ]
+    found.sort(key=lambda u: (-u.count, u.worst_days is None, -(u.worst_days or 0), u.unit_code))
+    return found
 
 
 async def newly_overdue(

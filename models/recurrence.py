@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, selectinload
 from models.base import Base, UTCDateTime
 from models.calendar import WorkingCalendar
 from models.clock import local_date
+from models.defaults import Shift
 from models.task_changes import Actor, record
 from models.tasks import Task, TaskStatus
 
@@ -34,13 +35,6 @@ class Kind(StrEnum):
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
     YEARLY = "yearly"
-
-
-class Shift(StrEnum):
-    """Where an occurrence due on a non-working day goes (DONDOC_RECURRENCE_SHIFT)."""
-
-    PREVIOUS = "previous"
-    NEXT = "next"
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

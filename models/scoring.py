@@ -14,9 +14,10 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from models.calendar import WorkingCalendar
+if TYPE_CHECKING:  # the formula is read with the settings, before SQLAlchemy is loaded
+    from models.calendar import WorkingCalendar
 
 DEFAULT_FORMULA_FILE = Path(__file__).with_name("scoring.toml")
 

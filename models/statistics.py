@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Integer, cast, func, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import TIMEZONE
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status_sql
-from models.tasks import Task, TaskEvent, TaskStatus
+from models.tallies import counts_by_unit, lead_unit_at
+from models.tasks import Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -87,26 +87,6 @@ def in_period(
     )
 
 
-def lead_unit_at(window: StatusWindow) -> ColumnElement[int]:
-    """The unit in charge at the window's moment: a task handed to another unit since then
-    counts for the unit that had it, read from the first change recorded after the moment."""
-    if not window.past:
-        return Task.lead_unit_id  # type: ignore[return-value]
-    after = datetime.combine(window.today + timedelta(days=1), time(), TIMEZONE)
-    earlier = (
-        select(cast(TaskEvent.old_value, Integer))
-        .where(
-            TaskEvent.task_id == Task.id,
-            TaskEvent.field == "lead_unit_id",
-            TaskEvent.at >= after,
-        )
-        .order_by(TaskEvent.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return func.coalesce(earlier, Task.lead_unit_id)
-
-
 async def _grouped(
     session: AsyncSession,
     window: StatusWindow,
@@ -137,8 +117,10 @@ async def _grouped(
 async def five_columns_by_unit(
     session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None = None
 ) -> list[UnitRow]:
-    """Per lead unit, worst first (most overdue, then most done late)."""
-    grouped = await _grouped(session, window, period_start, lead_unit_at(window), unit_id)
+    """Per lead unit, worst first (most overdue, then most done late): sums over the kept
+    counts (`models/tallies.py`), equal to `scanned_by_unit`, which reads every task."""
+    counts = await counts_by_unit(session, window, period_start, unit_id)
+    grouped = {unit: _columns(c) for unit, c in counts.items()}
     units = await session.execute(
         select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(list(grouped)))
     )
@@ -146,6 +128,14 @@ async def five_columns_by_unit(
     result = [UnitRow(*names[uid], columns) for uid, columns in grouped.items()]
     result.sort(key=lambda r: (-r.columns.overdue, -r.columns.done_late, r.code))
     return result
+
+
+async def scanned_by_unit(
+    session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None = None
+) -> dict[int, FiveColumns]:
+    """The five columns per lead unit read from every task of the period: what the kept
+    counts must agree with (the tests compare them)."""
+    return await _grouped(session, window, period_start, lead_unit_at(window), unit_id)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, case, or_
 
 from models.calendar import WorkingCalendar
+from models.defaults import DEFAULT_DUE_SOON_DAYS
 from models.tasks import Task, TaskStatus
-
-DEFAULT_DUE_SOON_DAYS = 3
 
 
 class DerivedStatus(StrEnum):

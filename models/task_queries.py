@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, union
+from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, union, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -112,14 +112,43 @@ async def overdue_tasks(
 ) -> list[OverdueTask]:
     """Overdue tasks with their unit and people, the oldest first within each unit.
 
-    `per_unit` keeps only the oldest few of each unit: a window function over the named
-    units' overdue tasks, which the lead-unit index finds without reading the others.
+    `per_unit` keeps only the oldest few of each unit: per unit and open status, the first
+    few of the lead-unit index (unit, status, deadline), without reading the others.
     """
     leader, specialist = aliased(Official), aliased(Official)
+    statuses = [s for s in TaskStatus if s is not TaskStatus.DONE]
+    oldest = []
+    for unit_id in unit_ids:
+        for status in statuses:
+            first = (
+                select(Task.id)  # the lead-unit index: equal unit and status, then the deadline
+                .where(
+                    Task.lead_unit_id == unit_id,
+                    Task.status == status,
+                    Task.deadline < window.today,
+                )
+                .order_by(Task.deadline, Task.id)
+                .limit(per_unit)
+                .subquery()
+            )
+            oldest.append(select(first.c.id))
+        if window.past:  # done since the moment: still open then
+            first = (
+                select(Task.id)
+                .where(Task.lead_unit_id == unit_id, Task.status == TaskStatus.DONE)
+                .where(Task.deadline < window.today, Task.completed_date > window.today)
+                .order_by(Task.deadline, Task.id)
+                .limit(per_unit)
+                .subquery()
+            )
+            oldest.append(select(first.c.id))
+    if not oldest:
+        return []
+    candidates = union_all(*oldest).subquery()
     rank = func.row_number().over(partition_by=Task.lead_unit_id, order_by=(Task.deadline, Task.id))
     ranked = (
         select(Task.id.label("task_id"), rank.label("rank"))
-        .where(overdue_clause(window), Task.lead_unit_id.in_(unit_ids))
+        .where(Task.id.in_(select(candidates.c.id)))
         .subquery()
     )
     query = (

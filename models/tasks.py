@@ -78,6 +78,26 @@ class Task(Base):
         Index("ix_tasks_completed_date", "completed_date"),
         # A recurring duty's occurrence exists once per nominal date, whoever sweeps.
         Index("ix_tasks_series_date", "series_id", "series_date", unique=True),
+        # What the kept counts (models/tallies.py) put right at a past moment, read from the
+        # index alone: the tasks assigned, or done, after it.
+        Index(
+            "ix_tasks_assigned_tally",
+            "assigned_date",
+            "lead_unit_id",
+            "deadline",
+            "status",
+            "completed_date",
+            "id",
+        ),
+        Index(
+            "ix_tasks_completed_tally",
+            "completed_date",
+            "lead_unit_id",
+            "deadline",
+            "status",
+            "assigned_date",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -132,7 +152,11 @@ class TaskEvent(Base):
     """One change to a task: who, when, through which channel, what went from old to new."""
 
     __tablename__ = "task_events"
-    __table_args__ = (Index("ix_task_events_task", "task_id", "id"),)
+    __table_args__ = (
+        Index("ix_task_events_task", "task_id", "id"),
+        # The units tasks were handed from since a past moment (reports of past periods).
+        Index("ix_task_events_field_at", "field", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))

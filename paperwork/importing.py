@@ -8,6 +8,7 @@ as the bot has it and listed, the other rows imported (models/import_history.py)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -80,6 +81,15 @@ class ImportResult:
         self.conflicts += written.conflicts
 
 
+# The steps of an import, for a progress bar: reading and checking, writing, committing.
+STEPS = ("read", "write", "commit")
+Step = Callable[[str], None]
+
+
+def no_step(_name: str) -> None:
+    """No progress shown."""
+
+
 def _load(
     path: Path, columns: dict[str, frozenset[str]], t: Translator, *required: str
 ) -> MappedRows:
@@ -89,8 +99,9 @@ def _load(
 
 
 async def _finish(
-    session: AsyncSession, result: ImportResult, rows: MappedRows, dry_run: bool
+    session: AsyncSession, result: ImportResult, rows: MappedRows, dry_run: bool, step: Step
 ) -> ImportResult:
+    step("commit")
     result.ignored_columns = rows.ignored
     if result.errors or dry_run:
         await session.rollback()
@@ -104,39 +115,45 @@ async def _finish(
 
 
 async def import_units(
-    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False
+    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False, step: Step = no_step
 ) -> ImportResult:
+    step("read")
     rows = _load(path, UNIT_COLUMNS, t, "code", "name")
     result = ImportResult(errors=list(rows.errors))
     if not result.errors:
         units, result.errors = check_units(rows, await all_units(session), t)
         if not result.errors:
+            step("write")
             result.add(await write_units(session, units))
-    return await _finish(session, result, rows, dry_run)
+    return await _finish(session, result, rows, dry_run, step)
 
 
 async def import_officials(
-    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False
+    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False, step: Step = no_step
 ) -> ImportResult:
+    step("read")
     rows = _load(path, OFFICIAL_COLUMNS, t, "code", "full_name", "unit_code")
     result = ImportResult(errors=list(rows.errors))
     if not result.errors:
         officials, result.errors = check_officials(rows, await all_units(session), t)
         if not result.errors:
+            step("write")
             result.add(await write_officials(session, officials))
-    return await _finish(session, result, rows, dry_run)
+    return await _finish(session, result, rows, dry_run, step)
 
 
 async def import_calendar(
-    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False
+    session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False, step: Step = no_step
 ) -> ImportResult:
+    step("read")
     rows = _load(path, CALENDAR_COLUMNS, t, "date", "working")
     result = ImportResult(errors=list(rows.errors))
     if not result.errors:
         days, result.errors = check_calendar(rows, t)
         if not result.errors:
+            step("write")
             result.add(await write_calendar(session, days))
-    return await _finish(session, result, rows, dry_run)
+    return await _finish(session, result, rows, dry_run, step)
 
 
 async def import_tasks(
@@ -148,9 +165,11 @@ async def import_tasks(
     dry_run: bool = False,
     overwrite: bool = False,
     office_hours: tuple[time, time] = (time(7, 30), time(17, 0)),
+    step: Step = no_step,
 ) -> ImportResult:
     """The tasks of a file; each official newly named on open tasks gets one message listing
     them, in office hours (`office_hours`: DONDOC_WORK_START, DONDOC_WORK_END)."""
+    step("read")
     rows = _load(path, TASK_COLUMNS, t, "content", "lead_unit_code")
     result = ImportResult(errors=list(rows.errors))
     if not result.errors:
@@ -158,6 +177,7 @@ async def import_tasks(
             rows, await all_units(session), await all_officials(session), t, now=now
         )
         if not result.errors:
+            step("write")
             written = await write_tasks(session, documents, tasks, at=now, overwrite=overwrite)
             result.add(written)
             if written.assigned and not dry_run:
@@ -169,4 +189,4 @@ async def import_tasks(
                     new_tasks(),
                     not_before=next_working_moment(now, calendar, *office_hours),
                 )
-    return await _finish(session, result, rows, dry_run)
+    return await _finish(session, result, rows, dry_run, step)

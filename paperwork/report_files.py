@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
 
 from locales import Translator
 from models.clock import local_date
@@ -22,8 +21,6 @@ from paperwork.exporting import document_name
 from paperwork.tabular import write_csv_rows
 
 Row = Sequence[object]
-BOLD = Font(bold=True)
-HEADING = Alignment(wrap_text=True, vertical="center")
 
 
 def period_title(t: Translator, report: Report) -> str:
@@ -172,50 +169,53 @@ class Table:
 
 
 def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
-    """One printable sheet, streamed (write-only): 77,000 overdue rows take seconds, not a minute."""
+    """One printable sheet, streamed row by row (XlsxWriter's constant-memory mode)."""
     header, rows, dates, percents = table.header, table.rows, table.dates, table.percents
-    sheet = workbook.create_sheet(table.name[:31])
+    sheet = workbook.add_worksheet(table.name[:31])
     widths = [len(h) for h in header]
     for row in rows:
         for i, value in enumerate(row):
             widths[i] = max(widths[i], min(60, len(str(value if value is not None else ""))))
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width + 2
-    sheet.freeze_panes = "A2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "1:1"
+    for i, width in enumerate(widths):
+        sheet.set_column(i, i, width + 2)
+    sheet.freeze_panes(1, 0)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
     if page_title:
-        sheet.oddHeader.center.text = page_title
-
-    def cell(value: object, column: int, bold: bool = False) -> WriteOnlyCell:
-        written = WriteOnlyCell(sheet, value=neutralise(value))
-        if bold:
-            written.font = BOLD
-        if column in dates:
-            written.number_format = "DD/MM/YYYY"
-        elif column in percents:
-            written.number_format = "0.0%"
-        return written
-
-    heading = []
-    for title_text in header:
-        written = WriteOnlyCell(sheet, value=neutralise(title_text))
-        written.font = BOLD
-        written.alignment = HEADING
-        heading.append(written)
-    sheet.append(heading)
-    styled = dates | percents
+        sheet.set_header("&C" + page_title.replace("&", "&&"))
+    formats = _formats(workbook)
+    sheet.write_row(0, 0, [neutralise(h) for h in header], formats["heading"])
+    total = len(rows) if table.total_last else -1
     for number, row in enumerate(rows, start=1):
-        bold = table.total_last and number == len(rows)
-        if bold:
-            sheet.append([cell(value, i, bold) for i, value in enumerate(row)])
-        elif styled:
-            sheet.append([cell(v, i) if i in styled else neutralise(v) for i, v in enumerate(row)])
+        values = [neutralise(v) for v in row]
+        if number == total:
+            sheet.write_row(number, 0, values, formats["bold"])
+            bold = True
         else:
-            sheet.append([neutralise(v) for v in row])
+            sheet.write_row(number, 0, values)
+            bold = False
+        for i in dates:
+            if isinstance(values[i], date):
+                sheet.write_datetime(number, i, values[i], formats["bold date" if bold else "date"])
+        for i in percents:
+            if values[i] is not None:
+                sheet.write_number(
+                    number, i, values[i], formats["bold percent" if bold else "percent"]
+                )
+
+
+def _formats(workbook: Workbook) -> dict[str, Format]:
+    if not hasattr(workbook, "dondoc_formats"):
+        workbook.dondoc_formats = {  # type: ignore[attr-defined]
+            "heading": workbook.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"}),
+            "bold": workbook.add_format({"bold": True}),
+            "date": workbook.add_format({"num_format": "DD/MM/YYYY"}),
+            "bold date": workbook.add_format({"bold": True, "num_format": "DD/MM/YYYY"}),
+            "percent": workbook.add_format({"num_format": "0.0%"}),
+            "bold percent": workbook.add_format({"bold": True, "num_format": "0.0%"}),
+        }
+    return workbook.dondoc_formats  # type: ignore[attr-defined,no-any-return]
 
 
 def tables(t: Translator, report: Report) -> dict[TableName, Table]:
@@ -328,12 +328,22 @@ def _official_score(report: Report, code: str, role: str) -> list[object]:
 
 
 def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
-    workbook = Workbook(write_only=True)
-    for name, table in tables(t, report).items():
-        _sheet(workbook, table, period_title(t, report) if name is TableName.SUMMARY else "")
+    """The four sheets. XlsxWriter writes the 90,000-row city in about a fifth of the time
+    openpyxl's write-only mode took (README, Reports); text is never read as a formula."""
     if isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(target)
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        # rows go to a temporary file as they are written; a stream is built in memory
+        "constant_memory": isinstance(target, Path),
+        "in_memory": not isinstance(target, Path),
+    }
+    workbook = Workbook(target, options)
+    for name, table in tables(t, report).items():
+        _sheet(workbook, table, period_title(t, report) if name is TableName.SUMMARY else "")
+    workbook.close()
 
 
 def write_csv(

@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 
 from bot.operator.context import CliError, Context, parse_at, unit_named
+from bot.operator.progress import steps
+from locales import Translator
 from models.calendar import load_calendar
 from models.clock import local_date
-from models.reports import Period, TableName, build_report
+from models.reports import Period, Report, TableName, build_report
 from paperwork.public_list import write_public_csv, write_public_html
 from paperwork.report_chart import write_chart
 from paperwork.report_files import period_title, write_xlsx
@@ -16,25 +18,7 @@ from paperwork.report_files import write_csv as write_report_csv
 from paperwork.urging_letter import letter_filename, urging_letter, write_docx
 
 
-async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
-    t = ctx.t
-    moment = parse_at(args.at, ctx.clock, t)
-    end = local_date(moment)
-    kind = Period(args.kind)
-    output = args.output or Path(f"bao-cao-{kind.value}-{end.isoformat()}.{args.format}")
-    async with ctx.sessions() as session:
-        unit_id = (await unit_named(ctx, session, args.unit)).id if args.unit else None
-        report = await build_report(
-            session,
-            kind,
-            end,
-            await load_calendar(session),
-            due_soon_days=ctx.settings.due_soon_days,
-            past=end < local_date(ctx.clock.now()),
-            unit_id=unit_id,
-            nagging=ctx.settings.nagging,
-            formula=ctx.settings.formula,
-        )
+def _write(t: Translator, args: argparse.Namespace, output: Path, report: Report) -> None:
     try:
         writers = {
             "xlsx": write_xlsx,
@@ -52,6 +36,31 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
         raise CliError(
             t._("{path}: cannot write the file ({reason})", path=output, reason=error.strerror)
         ) from None
+
+
+async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
+    t = ctx.t
+    moment = parse_at(args.at, ctx.clock, t)
+    end = local_date(moment)
+    kind = Period(args.kind)
+    output = args.output or Path(f"bao-cao-{kind.value}-{end.isoformat()}.{args.format}")
+    with steps(t._("Report"), [t._("counting"), t._("writing the file")]) as step:
+        step(t._("counting"))
+        async with ctx.sessions() as session:
+            unit_id = (await unit_named(ctx, session, args.unit)).id if args.unit else None
+            report = await build_report(
+                session,
+                kind,
+                end,
+                await load_calendar(session),
+                due_soon_days=ctx.settings.due_soon_days,
+                past=end < local_date(ctx.clock.now()),
+                unit_id=unit_id,
+                nagging=ctx.settings.nagging,
+                formula=ctx.settings.formula,
+            )
+        step(t._("writing the file"))
+        _write(t, args, output, report)
     total = report.total
     print(
         t._(

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.operator.context import CliError, Context, parse_at, unit_named
+from bot.operator.progress import steps
 from locales import Translator
 from messages.cards import stored_status
 from models.accounts import LINK_CODE_VALIDITY, issue_link_code, issue_link_codes, unlink
@@ -18,12 +19,15 @@ from models.overdue import overdue_by_unit
 from models.tasks import TaskStatus
 from paperwork.exporting import export_tasks
 from paperwork.importing import (
+    STEPS,
     Conflict,
     ImportResult,
+    Step,
     import_calendar,
     import_officials,
     import_tasks,
     import_units,
+    no_step,
 )
 from paperwork.link_codes import CodeRow, write_link_codes
 from paperwork.tabular import TableError
@@ -122,14 +126,15 @@ async def import_file(
     dry_run: bool,
     overwrite: bool = False,
     office_hours: tuple[time, time] = (time(7, 30), time(17, 0)),
+    step: Step = no_step,
 ) -> ImportResult:
     try:
         if kind == "units":
-            return await import_units(session, path, t, dry_run=dry_run)
+            return await import_units(session, path, t, dry_run=dry_run, step=step)
         if kind == "officials":
-            return await import_officials(session, path, t, dry_run=dry_run)
+            return await import_officials(session, path, t, dry_run=dry_run, step=step)
         if kind == "calendar":
-            return await import_calendar(session, path, t, dry_run=dry_run)
+            return await import_calendar(session, path, t, dry_run=dry_run, step=step)
         return await import_tasks(
             session,
             path,
@@ -138,6 +143,7 @@ async def import_file(
             dry_run=dry_run,
             overwrite=overwrite,
             office_hours=office_hours,
+            step=step,
         )
     except TableError as error:
         messages = {
@@ -178,23 +184,27 @@ async def overdue_summary(ctx: Context, session: AsyncSession, moment: datetime)
                 unit.count,
                 name=unit.unit_name,
                 code=unit.unit_code,
-                days=t.number(unit.worst_days),
+                days=t.number(unit.worst_days or 0),
             )
         )
 
 
 async def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.sessions() as session:
-        result = await import_file(
-            session,
-            args.kind,
-            args.file,
-            ctx.t,
-            ctx.clock.now(),
-            args.dry_run,
-            args.overwrite,
-            office_hours=(ctx.settings.work_start, ctx.settings.work_end),
-        )
+    t = ctx.t
+    names = [t._("reading and checking the rows"), t._("writing"), t._("committing")]
+    with steps(t._("Import"), names) as step:
+        async with ctx.sessions() as session:
+            result = await import_file(
+                session,
+                args.kind,
+                args.file,
+                t,
+                ctx.clock.now(),
+                args.dry_run,
+                args.overwrite,
+                office_hours=(ctx.settings.work_start, ctx.settings.work_end),
+                step=lambda name: step(dict(zip(STEPS, names, strict=True))[name]),
+            )
     print_import(ctx.t, args.kind, result, args.dry_run)
     return result.exit_code
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.operator.context import CliError, Context, parse_at
+from bot.operator.progress import steps
 from locales import Translator
 from models.backup import (
     Copied,
@@ -115,8 +116,16 @@ async def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     url = ctx.settings.database_url
     if is_sqlite(url):
         source = _sqlite_path(ctx)
+        names = {
+            "copy": t._("copying"),
+            "check": t._("checking the copy"),
+            "sync": t._("writing it to the disk"),
+        }
         try:
-            copied = await asyncio.to_thread(backup_sqlite, source, target)
+            with steps(t._("Backup"), list(names.values())) as step:
+                copied = await asyncio.to_thread(
+                    backup_sqlite, source, target, lambda name: step(names[name])
+                )
         except Refused as refused:
             raise _refusal(t, refused, source) from None
         _report(ctx, t._("Backed up {source} to {path}.", source=source, path=target), copied)

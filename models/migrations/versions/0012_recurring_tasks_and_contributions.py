@@ -1,19 +1,34 @@
 """Recurring duties (a series of tasks, each occurrence once) and coordinating units' reports
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-28
 """
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+def _tally_triggers_again() -> None:
+    """SQLite alters `tasks` by a copy, which drops its triggers: the kept counts' triggers
+    of 0011 are created again on the new table (PostgreSQL alters in place)."""
+    if op.get_context().dialect.name != "sqlite":
+        return
+    path = Path(__file__).with_name("0011_task_tallies.py")
+    spec = importlib.util.spec_from_file_location("tallies_0011", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.create_triggers()
 
 
 def upgrade() -> None:
@@ -31,6 +46,7 @@ def upgrade() -> None:
         table.create_foreign_key(
             "fk_tasks_series_id_task_series", "task_series", ["series_id"], ["id"]
         )
+    _tally_triggers_again()
     op.create_index("ix_tasks_series_date", "tasks", ["series_id", "series_date"], unique=True)
     op.create_table(
         "contributions",
@@ -57,4 +73,5 @@ def downgrade() -> None:
         table.drop_constraint("fk_tasks_series_id_task_series", type_="foreignkey")
         table.drop_column("series_date")
         table.drop_column("series_id")
+    _tally_triggers_again()
     op.drop_table("task_series")

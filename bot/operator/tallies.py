@@ -1,0 +1,42 @@
+"""`dondoc stats verify` and `rebuild`: the kept task counts checked against the tasks."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.operator.context import Context
+from models.tally_checks import rebuild, verify
+
+
+async def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
+    t = ctx.t
+    if args.action == "rebuild":
+        async with ctx.sessions() as session, session.begin():
+            rows = await rebuild(session)
+        print(
+            t._(
+                "The kept task counts were counted again from the tasks ({rows} rows).",
+                rows=t.number(rows),
+            )
+        )
+        return 0
+    async with ctx.sessions() as session, session.begin():
+        differences = await verify(session)
+    if not differences:
+        print(t._("The kept task counts agree with the tasks."))
+        return 0
+    print(t._("The kept task counts differ from the tasks, for example:"))
+    for d in differences:
+        print(
+            t._(
+                "  unit {unit}, {state} on {day} ({grain}): kept {kept}, counted {fresh}",
+                unit=d.unit_id,
+                state=t._("done late") if d.late else (t._("done") if d.done else t._("open")),
+                day=t.date(d.day),
+                grain={"d": t._("day"), "m": t._("month"), "y": t._("year")}[d.grain],
+                kept=t.number(d.kept),
+                fresh=t.number(d.fresh),
+            )
+        )
+    print(t._("Count them again from the tasks with `dondoc stats rebuild`."))
+    return 1

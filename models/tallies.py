@@ -1,0 +1,391 @@
+"""Kept task counts: how many tasks each lead unit has per day, open or done (and late).
+
+Nothing here depends on the clock. An open task is counted on its deadline (an ongoing one on
+`NO_DEADLINE`), a done task on its completion day with whether it was late. Each count is
+kept three times — by day, by month and by year — so that any range of days is a handful of
+rows per unit: "overdue at D" is the open tasks counted before D, "due soon" those from D to
+the due-soon bound, the done columns those done in the period. The triggers of migration 0011
+move a task's count in the same transaction as every change to it, whoever makes it.
+
+The counts are right for a task assigned by the moment, done by it if done, and still led by
+the unit that led it then; the few tasks that are not (assigned or done after a past moment,
+or handed to another unit since) are read from the tasks themselves and put right.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import TIMEZONE
+from models.base import Base
+from models.organization import Unit
+from models.status import DerivedStatus, StatusWindow
+from models.tasks import Task, TaskEvent, TaskStatus
+
+NO_DEADLINE = date(9999, 12, 31)
+FIRST_DAY = date(1, 1, 1)
+
+task_tallies = Table(
+    "task_tallies",
+    Base.metadata,
+    Column("done", Boolean, nullable=False),
+    Column("grain", String(1), nullable=False),  # d day, m month, y year: `day` is its start
+    Column("day", Date, nullable=False),
+    Column("unit_id", Integer, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("n", Integer, nullable=False),
+    # One unit's ranges read the table itself (clustered on SQLite); the city's, a covering index.
+    PrimaryKeyConstraint("unit_id", "done", "grain", "day", "late", name="pk_task_tallies"),
+    Index("ix_task_tallies_day", "done", "grain", "day", "unit_id", "late", "n"),
+    sqlite_with_rowid=False,
+)
+T = task_tallies.c
+
+
+def _month_end(day: date) -> date:
+    if day.month == 12:
+        return date(day.year, 12, 31)
+    return date(day.year, day.month + 1, 1) - timedelta(days=1)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _previous_month(day: date) -> date:
+    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class _Level:
+    """Fine buckets inside coarse ones: days in months, or months in years."""
+
+    grain: str
+    start: Callable[[date], date]  # the first fine bucket of x's coarse bucket
+    end: Callable[[date], date]  # the last one
+    following: Callable[[date], date]
+    preceding: Callable[[date], date]
+    count: Callable[[date, date], int]
+
+
+_DAYS = _Level(
+    "d",
+    lambda x: x.replace(day=1),
+    _month_end,
+    lambda x: x + timedelta(days=1),
+    lambda x: x - timedelta(days=1),
+    lambda a, b: (b - a).days + 1,
+)
+_MONTHS = _Level(
+    "m",
+    lambda x: date(x.year, 1, 1),
+    lambda x: date(x.year, 12, 1),
+    _next_month,
+    _previous_month,
+    lambda a, b: (b.year - a.year) * 12 + b.month - a.month + 1,
+)
+
+Piece = tuple[str, date, date, int]
+
+
+def _climb(level: _Level, first: date, last: date, pieces: list[Piece]) -> tuple[date, date] | None:
+    """Cover the fine buckets first..last with whole coarse ones where that reads fewer rows:
+    a coarse bucket less the few fine ones outside the range, or the fine ones inside. Adds
+    the fine pieces and returns the coarse range left to cover (None when there is none)."""
+    if level.start(first) == level.start(last):
+        start, end = level.start(first), level.end(first)
+        inside, whole = level.count(first, last), level.count(start, end)
+        if inside <= whole - inside + 1 and (first, last) != (start, end):
+            pieces.append((level.grain, first, last, 1))
+            return None
+        if first > start:
+            pieces.append((level.grain, start, level.preceding(first), -1))
+        if last < end:
+            pieces.append((level.grain, level.following(last), end, -1))
+        return start, start
+    low, high = level.start(first), level.start(last)
+    if first != low:
+        inside = level.count(first, level.end(first))
+        if level.count(low, level.preceding(first)) < inside:
+            pieces.append((level.grain, low, level.preceding(first), -1))
+        else:
+            pieces.append((level.grain, first, level.end(first), 1))
+            low = level.following(level.end(first))
+    if last != level.end(last):
+        if level.count(level.following(last), level.end(last)) < level.count(high, last):
+            pieces.append((level.grain, level.following(last), level.end(last), -1))
+        else:
+            pieces.append((level.grain, high, last, 1))
+            high = level.preceding(high)
+    return (low, high) if low <= high else None
+
+
+def cover(first: date, last: date) -> list[Piece]:
+    """The days first..last as (grain, first bucket, last bucket, sign): few rows to read
+    per unit, added or taken away, whose signed sum is every day of the range once."""
+    pieces: list[Piece] = []
+    if first > last:
+        return pieces
+    months = _climb(_DAYS, first, last, pieces)
+    if months is None:
+        return pieces
+    years = _climb(_MONTHS, months[0], months[1].replace(day=1), pieces)
+    if years is not None:
+        pieces.append(("y", years[0], date(years[1].year, 1, 1), 1))
+    return pieces
+
+
+@dataclass(frozen=True)
+class Span:
+    """One column read from the counts: open tasks counted on days first..last, or the done
+    ones (on time and late, told apart by `late`)."""
+
+    label: DerivedStatus
+    done: bool
+    first: date
+    last: date
+
+
+def spans(window: StatusWindow, period_start: date) -> list[Span]:
+    today, until = window.today, max(window.due_soon_until, window.today - timedelta(days=1))
+    return [
+        Span(DerivedStatus.OVERDUE, False, FIRST_DAY, today - timedelta(days=1)),
+        Span(DerivedStatus.DUE_SOON, False, today, until),
+        Span(DerivedStatus.IN_TIME, False, until + timedelta(days=1), NO_DEADLINE),
+        Span(DerivedStatus.DONE_ON_TIME, True, period_start, today),
+    ]
+
+
+def _pieces(wanted: list[Span], unit_id: int | None) -> Select[Any]:
+    parts = []
+    done_label = case(
+        (T.late, DerivedStatus.DONE_LATE.value), else_=DerivedStatus.DONE_ON_TIME.value
+    )
+    for span in wanted:
+        label = done_label if span.done else literal(span.label.value)
+        for grain, first, last, sign in cover(span.first, span.last):
+            conditions = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
+            if unit_id is not None:
+                conditions.append(T.unit_id == unit_id)
+            n = T.n if sign > 0 else -T.n
+            parts.append(select(T.unit_id, label.label("label"), n.label("n")).where(*conditions))
+    counted = union_all(*parts).subquery()
+    return select(counted.c.unit_id, counted.c.label, func.sum(counted.c.n)).group_by(
+        counted.c.unit_id, counted.c.label
+    )
+
+
+def lead_unit_at(window: StatusWindow) -> ColumnElement[int]:
+    """The unit in charge at the window's moment: a task handed to another unit since then
+    counts for the unit that had it, read from the first change recorded after the moment."""
+    if not window.past:
+        return Task.lead_unit_id  # type: ignore[return-value]
+    earlier = (
+        select(cast(TaskEvent.old_value, Integer))
+        .where(
+            TaskEvent.task_id == Task.id,
+            TaskEvent.field == "lead_unit_id",
+            TaskEvent.at >= _after(window),
+        )
+        .order_by(TaskEvent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(earlier, Task.lead_unit_id)
+
+
+def _after(window: StatusWindow) -> datetime:
+    return datetime.combine(window.today + timedelta(days=1), time(), TIMEZONE)
+
+
+def _open_label_sql(window: StatusWindow) -> ColumnElement[str]:
+    return case(
+        (Task.deadline.is_(None), DerivedStatus.IN_TIME.value),
+        (Task.deadline < window.today, DerivedStatus.OVERDUE.value),
+        (Task.deadline <= window.due_soon_until, DerivedStatus.DUE_SOON.value),
+        else_=DerivedStatus.IN_TIME.value,
+    )
+
+
+def _done_label_sql() -> ColumnElement[str]:
+    late = and_(Task.deadline.is_not(None), Task.completed_date > Task.deadline)
+    return case((late, DerivedStatus.DONE_LATE.value), else_=DerivedStatus.DONE_ON_TIME.value)
+
+
+def _labels_sql(window: StatusWindow, period_start: date) -> tuple[Any, Any]:
+    """A task's column as the counts have it (under today's unit, whenever assigned) and as
+    it is (assigned by the moment, not done before the period): `_exceptions` in SQL."""
+    today, done = window.today, Task.status == TaskStatus.DONE
+    kept = case(
+        (~done, _open_label_sql(window)),
+        (Task.completed_date.between(period_start, today), _done_label_sql()),
+        else_=None,
+    )
+    done_then = and_(done, Task.completed_date <= today) if window.past else done
+    actual = case(
+        (or_(Task.assigned_date > today, and_(done, Task.completed_date < period_start)), None),
+        (done_then, _done_label_sql()),
+        else_=_open_label_sql(window),
+    )
+    return kept, actual
+
+
+async def _exceptions(
+    session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None
+) -> Counter[tuple[int, str]]:
+    """What the counts get wrong at this moment, as (unit, column) → correction: the tasks
+    assigned after it, done after it or handed to another unit since. Counted in SQL over
+    two covering indexes (migration 0011); only the handed-over tasks come to Python."""
+    today = window.today
+    then: dict[int, int | None] = {}  # the unit before the first hand-over after the moment
+    if window.past:
+        events = (
+            select(TaskEvent.task_id, TaskEvent.old_value)
+            .where(TaskEvent.field == "lead_unit_id", TaskEvent.at >= _after(window))
+            .order_by(TaskEvent.id)
+        )
+        for task_id, old in (await session.execute(events)).tuples():
+            then.setdefault(task_id, int(old) if old is not None else None)
+    moved = sorted(then)
+    # Most days nothing was assigned or done after the moment: two index seeks say so.
+    latest = select(
+        select(func.max(Task.assigned_date)).scalar_subquery(),
+        select(func.max(Task.completed_date)).scalar_subquery(),
+    )
+    assigned, completed = (await session.execute(latest)).one()
+    if not moved and all(day is None or _day(day) <= today for day in (assigned, completed)):
+        return Counter()
+    kept, actual = _labels_sql(window, period_start)
+    fix: Counter[tuple[int, str]] = Counter()
+
+    def put(unit_now: int, unit_then: int, kept: str | None, actual: str | None, n: int) -> None:
+        if kept is not None:
+            fix[unit_now, kept] -= n
+        if actual is not None:
+            fix[unit_then, actual] += n
+
+    # Grouped by the labels first: by the unit first, SQLite would walk the lead-unit index
+    # (the whole table) to spare itself a sort of a few thousand rows.
+    grouped = select(Task.lead_unit_id, kept, actual, func.count()).group_by(
+        kept, actual, Task.lead_unit_id
+    )
+    for odd in (
+        Task.assigned_date > today,
+        and_(Task.completed_date > today, Task.assigned_date <= today),
+    ):
+        query = grouped.where(odd)
+        if moved:
+            query = query.where(Task.id.not_in(moved))
+        if unit_id is not None and not window.past:
+            query = query.where(Task.lead_unit_id == unit_id)
+        for unit, kept_label, actual_label, n in (await session.execute(query)).tuples():
+            put(unit, unit, kept_label, actual_label, n)
+    for start in range(0, len(moved), 500):
+        chunk = moved[start : start + 500]
+        query = select(Task.id, Task.lead_unit_id, kept, actual).where(Task.id.in_(chunk))
+        for task_id, unit, kept_label, actual_label in (await session.execute(query)).tuples():
+            put(unit, then[task_id] or unit, kept_label, actual_label, 1)
+    if unit_id is not None:
+        fix = Counter({key: n for key, n in fix.items() if key[0] == unit_id})
+    return fix
+
+
+async def counts_by_unit(
+    session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None = None
+) -> dict[int, dict[str, int]]:
+    """Per lead unit at the moment, the tasks of the period by derived status (see
+    `statistics.in_period`): sums over the kept counts, put right for the odd tasks."""
+    counts: dict[int, dict[str, int]] = {}
+    for unit, label, n in (
+        await session.execute(_pieces(spans(window, period_start), unit_id))
+    ).tuples():
+        counts.setdefault(unit, {})[label] = int(n)
+    for (unit, label), n in (await _exceptions(session, window, period_start, unit_id)).items():
+        per_unit = counts.setdefault(unit, {})
+        per_unit[label] = per_unit.get(label, 0) + n
+    return {
+        unit: {label: n for label, n in c.items() if n}
+        for unit, c in counts.items()
+        if any(c.values())
+    }
+
+
+async def overdue_counts(
+    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+) -> dict[int, int]:
+    """Per current lead unit, the tasks overdue at the moment (`status.overdue_clause`)."""
+    wanted = [spans(window, window.today)[0]]
+    counts = {
+        unit: int(n)
+        for unit, _, n in (await session.execute(_pieces(wanted, unit_id))).tuples()
+        if n
+    }
+    if window.past:  # done since the moment: still open then
+        late = select(Task.lead_unit_id, func.count()).where(
+            Task.completed_date > window.today, Task.deadline < window.today
+        )
+        if unit_id is not None:
+            late = late.where(Task.lead_unit_id == unit_id)
+        for unit, n in (await session.execute(late.group_by(Task.lead_unit_id))).tuples():
+            counts[unit] = counts.get(unit, 0) + n
+    return counts
+
+
+async def oldest_deadlines(
+    session: AsyncSession, window: StatusWindow, unit_ids: list[int]
+) -> dict[int, date]:
+    """The oldest deadline among each unit's open tasks: one index seek per unit and status."""
+    found: dict[int, date] = {}
+    statuses = [s for s in TaskStatus if s is not TaskStatus.DONE]
+    for start in range(0, len(unit_ids), 500):
+        chunk = unit_ids[start : start + 500]
+        oldest = [
+            select(func.min(Task.deadline))
+            .where(Task.lead_unit_id == Unit.id, Task.status == status)
+            .scalar_subquery()
+            for status in statuses
+        ]
+        query = select(Unit.id, *oldest).where(Unit.id.in_(chunk))
+        for unit, *deadlines in (await session.execute(query)).tuples():
+            if known := [d for d in deadlines if d is not None]:
+                found[unit] = min(known)
+        if window.past:  # done since the moment: still open then
+            done_since = (
+                select(Task.lead_unit_id, func.min(Task.deadline))
+                .where(Task.completed_date > window.today, Task.lead_unit_id.in_(chunk))
+                .group_by(Task.lead_unit_id)
+            )
+            for unit, deadline in (await session.execute(done_since)).tuples():
+                if deadline is not None and (unit not in found or deadline < found[unit]):
+                    found[unit] = deadline
+    return found
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

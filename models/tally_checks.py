@@ -1,0 +1,111 @@
+"""The kept task counts checked against the tasks, and counted again: `dondoc stats`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Select,
+    and_,
+    case,
+    cast,
+    delete,
+    except_,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tallies import NO_DEADLINE, T, task_tallies
+from models.tasks import Task, TaskStatus
+
+
+def _fresh(dialect: str) -> Select[Any]:
+    """The counts as the tasks give them now, every grain: what the triggers should hold."""
+    done = Task.status == TaskStatus.DONE
+    # Written out: asyncpg would send date.max as 'infinity'.
+    no_deadline = literal_column(
+        f"DATE '{NO_DEADLINE}'" if dialect == "postgresql" else f"'{NO_DEADLINE}'", Date
+    )
+    day = case((done, Task.completed_date), else_=func.coalesce(Task.deadline, no_deadline))
+    late = and_(done, Task.deadline.is_not(None), Task.completed_date > Task.deadline)
+    if dialect == "postgresql":
+        grains = {
+            "d": day,
+            "m": cast(func.date_trunc("month", day), Date),
+            "y": cast(func.date_trunc("year", day), Date),
+        }
+        done_value, late_value = done, late
+    else:
+        grains = {
+            "d": day,
+            "m": func.date(day, "start of month"),
+            "y": func.date(day, "start of year"),
+        }
+        done_value, late_value = case((done, 1), else_=0), case((late, 1), else_=0)
+    parts = [
+        select(
+            done_value.label("done"),
+            literal(grain).label("grain"),
+            bucket.label("day"),
+            Task.lead_unit_id.label("unit_id"),
+            late_value.label("late"),
+            func.count().label("n"),
+        ).group_by(done_value, bucket, Task.lead_unit_id, late_value)
+        for grain, bucket in grains.items()
+    ]
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Difference:
+    done: bool
+    grain: str
+    day: date
+    unit_id: int
+    late: bool
+    kept: int
+    fresh: int
+
+
+async def verify(session: AsyncSession, limit: int = 20) -> list[Difference]:
+    """The kept counts that differ from the tasks (at most `limit`): none when all is well."""
+    dialect = (await session.connection()).dialect.name
+    fresh = _fresh(dialect).subquery()
+    kept = select(T.done, T.grain, T.day, T.unit_id, T.late, T.n).where(T.n != 0)
+    columns = [fresh.c.done, fresh.c.grain, fresh.c.day, fresh.c.unit_id, fresh.c.late, fresh.c.n]
+    missing = except_(select(*columns), kept).subquery()
+    extra = except_(kept, select(*columns)).subquery()
+    differences: dict[tuple[Any, ...], list[int]] = {}
+    for rows, side in ((missing, 1), (extra, 0)):
+        found = await session.execute(select(rows).limit(limit))
+        for done, grain, day, unit, late, n in found.tuples():
+            key = (bool(done), grain, _day(day), unit, bool(late))
+            differences.setdefault(key, [0, 0])[side] = n
+    return [Difference(*key, kept, fresh) for key, (kept, fresh) in sorted(differences.items())][
+        :limit
+    ]
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+async def rebuild(session: AsyncSession) -> int:
+    """Count everything again from the tasks; the number of rows written."""
+    dialect = (await session.connection()).dialect.name
+    await session.execute(delete(task_tallies))
+    fresh = _fresh(dialect).subquery()
+    await session.execute(
+        insert(task_tallies).from_select(
+            ["done", "grain", "day", "unit_id", "late", "n"], select(fresh)
+        )
+    )
+    return int(await session.scalar(select(func.count()).select_from(task_tallies)) or 0)

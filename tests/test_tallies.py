@@ -1,0 +1,230 @@
+"""The kept task counts: equal to a fresh count after 10,000 random changes of every kind,
+and every figure read from them equal to the same figure read from every task."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Task, TaskEvent, TaskStatus
+from models.overdue import overdue_by_unit
+from models.statistics import five_columns_by_unit, scanned_by_unit
+from models.status import StatusWindow, days_overdue, overdue_clause
+from models.tallies import cover, task_tallies
+from models.tally_checks import rebuild, verify
+from models.tasks import Channel
+from tests.city import City
+
+CHANGES = int(os.environ.get("DONDOC_TALLY_CHANGES", "10000"))
+START = date(2026, 6, 1)
+
+
+def _bucket_days(grain: str, start: date) -> list[date]:
+    if grain == "d":
+        return [start]
+    end = (
+        date(start.year + 1, 1, 1)
+        if grain == "y"
+        else date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    )
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def test_cover_is_every_day_once() -> None:
+    rng = random.Random(3)
+    for _ in range(3000):
+        first = START + timedelta(days=rng.randint(-800, 800))
+        last = first + timedelta(days=rng.randint(-5, 900))
+        days: Counter[date] = Counter()
+        for grain, a, b, sign in cover(first, last):
+            start = a
+            while start <= b:
+                for day in _bucket_days(grain, start):
+                    days[day] += sign
+                start = _bucket_days(grain, start)[-1] + timedelta(days=1)
+        expected = Counter(first + timedelta(days=i) for i in range((last - first).days + 1))
+        assert +days == expected and not -days, (first, last, cover(first, last))
+    assert cover(date(1, 1, 1), date(9999, 12, 31)) == [("y", date(1, 1, 1), date(9999, 1, 1), 1)]
+    # the month less its last days, not 24 days; the days after today, not the month
+    assert cover(date(2026, 11, 1), date(2026, 11, 24)) == [
+        ("d", date(2026, 11, 25), date(2026, 11, 30), -1),
+        ("m", date(2026, 11, 1), date(2026, 11, 1), 1),
+    ]
+
+
+def _day(rng: random.Random) -> date:
+    return START + timedelta(days=rng.randint(0, 240))
+
+
+def _row(rng: random.Random, units: list[int], at: datetime) -> dict[str, object]:
+    assigned = _day(rng)
+    deadline = None if rng.random() < 0.1 else assigned + timedelta(days=rng.randint(-3, 60))
+    done = rng.random() < 0.4
+    return {
+        "content": "Nhiệm vụ thử",
+        "lead_unit_id": rng.choice(units),
+        "assigned_date": assigned,
+        "original_deadline": deadline,
+        "deadline": deadline,
+        "status": TaskStatus.DONE if done else rng.choice(list(TaskStatus)[:2]),
+        "progress": 100 if done else 0,
+        "completed_date": assigned + timedelta(days=rng.randint(-2, 70)) if done else None,
+        "result": "",
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+async def _change(
+    session: AsyncSession, rng: random.Random, units: list[int], ids: list[int], at: datetime
+) -> None:
+    kind = rng.random()
+    task_id = rng.choice(ids)
+    if kind < 0.15 or len(ids) < 20:
+        ids.append(
+            await session.scalar(insert(Task).values(_row(rng, units, at)).returning(Task.id))
+        )
+    elif kind < 0.35:
+        await session.execute(
+            update(Task)
+            .where(Task.id == task_id)
+            .values(status=TaskStatus.DONE, progress=100, completed_date=_day(rng))
+        )
+    elif kind < 0.5:
+        status = rng.choice([TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS])
+        await session.execute(
+            update(Task).where(Task.id == task_id).values(status=status, completed_date=None)
+        )
+    elif kind < 0.7:
+        deadline = None if rng.random() < 0.1 else _day(rng)
+        await session.execute(update(Task).where(Task.id == task_id).values(deadline=deadline))
+    elif kind < 0.85:
+        old = await session.scalar(select(Task.lead_unit_id).where(Task.id == task_id))
+        new = rng.choice(units)
+        await session.execute(update(Task).where(Task.id == task_id).values(lead_unit_id=new))
+        session.add(
+            TaskEvent(
+                task_id=task_id,
+                at=at,
+                channel=Channel.CLI,
+                action="reassign",
+                field="lead_unit_id",
+                old_value=str(old),
+                new_value=str(new),
+            )
+        )
+        await session.flush()
+    elif kind < 0.9:  # nothing the counts know moves
+        await session.execute(update(Task).where(Task.id == task_id).values(progress=50))
+    elif kind < 0.95 and task_id > 1000:  # a task the test made: nothing refers to it
+        ids.remove(task_id)
+        await session.execute(delete(Task).where(Task.id == task_id))
+    else:  # many rows in one statement
+        await session.execute(
+            update(Task)
+            .where(Task.lead_unit_id == rng.choice(units), Task.id % 3 == rng.randint(0, 2))
+            .values(lead_unit_id=rng.choice(units))
+        )
+
+
+async def _overdue_scanned(
+    session: AsyncSession, window: StatusWindow
+) -> dict[int, tuple[int, int]]:
+    query = (
+        select(Task.lead_unit_id, func.count(), func.min(Task.deadline))
+        .where(overdue_clause(window))
+        .group_by(Task.lead_unit_id)
+    )
+    return {
+        unit: (n, days_overdue(oldest, window.today))
+        for unit, n, oldest in (await session.execute(query)).tuples()
+    }
+
+
+async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, str]) -> None:
+    units = list(codes)
+    assert await verify(session) == []
+    for _ in range(6):
+        today = START + timedelta(days=rng.randint(-30, 300))
+        window = StatusWindow(
+            today, today + timedelta(days=rng.randint(0, 10)), past=rng.random() < 0.5
+        )
+        period_start = today - timedelta(days=rng.randint(0, 120))
+        unit = rng.choice([None, None, *units])
+        kept = {
+            row.code: row.columns
+            for row in await five_columns_by_unit(session, window, period_start, unit)
+        }
+        scanned = await scanned_by_unit(session, window, period_start, unit)
+        assert kept == {codes[u]: c for u, c in scanned.items() if c.assigned}, window
+        listed = {
+            u.unit_id: (u.count, u.worst_days) for u in await overdue_by_unit(session, window)
+        }
+        assert listed == await _overdue_scanned(session, window), window
+        worst = await overdue_by_unit(session, window, first=2)
+        ranked = [u.unit_id for u in worst if u.worst_days is not None]
+        assert ranked == list(listed)[: len(ranked)]
+        assert {u.unit_id: u.count for u in worst} == {u: n for u, (n, _) in listed.items()}
+
+
+async def test_random_changes_keep_the_counts(
+    city: City, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    rng = random.Random(14)
+    codes = {u.id: code for code, u in city.units.items()}
+    units = list(codes)
+    at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    async with sessions() as session, session.begin():
+        await session.execute(insert(Task), [_row(rng, units, at) for _ in range(200)])
+        ids = list((await session.scalars(select(Task.id))).all())
+        await _compare(session, rng, codes)
+    done = 0
+    while done < CHANGES:
+        async with sessions() as session, session.begin():
+            for _ in range(min(500, CHANGES - done)):
+                at += timedelta(minutes=rng.randint(1, 90))
+                await _change(session, rng, units, ids, at)
+                done += 1
+            if done % 2500 == 0 or done == CHANGES:
+                await _compare(session, rng, codes)
+    async with sessions() as session, session.begin():
+        kept = (await session.execute(select(task_tallies).where(task_tallies.c.n != 0))).all()
+        assert await rebuild(session) > 0
+        again = (await session.execute(select(task_tallies).where(task_tallies.c.n != 0))).all()
+        assert sorted(kept) == sorted(again)
+        assert await verify(session) == []
+
+
+async def test_verify_finds_a_count_put_wrong(city: City, session: AsyncSession) -> None:
+    assert await verify(session) == []
+    await session.execute(
+        update(task_tallies).where(task_tallies.c.grain == "m").values(n=task_tallies.c.n + 1)
+    )
+    assert await verify(session)
+    await rebuild(session)
+    assert await verify(session) == []
+
+
+async def test_dondoc_stats_verify_and_rebuild(city: City, session: AsyncSession, dondoc) -> None:
+    def cli(*argv: str) -> Any:
+        return asyncio.to_thread(dondoc, *argv)  # `dondoc` runs its own event loop
+
+    assert (await cli("stats", "verify"))[0] == 0
+    await session.execute(
+        update(task_tallies).where(task_tallies.c.grain == "d").values(n=task_tallies.c.n + 2)
+    )
+    await session.commit()
+    code, out, _ = await cli("stats", "verify")
+    assert code == 1 and "dondoc stats rebuild" in out
+    assert (await cli("stats", "rebuild"))[0] == 0
+    assert (await cli("stats", "verify"))[0] == 0
+    with pytest.raises(SystemExit):  # argparse refuses a wrong action; nothing is changed
+        await cli("stats", "nonsense")
