@@ -111,10 +111,11 @@ class Board:
         """The latest snapshot; a stale one is served while a fresh one is built."""
         kept = self._snapshots.get(period)
         if kept is None:
+            snapshot = await asyncio.shield(self._start_build(period))
             if self._warming is None:  # the city's chart, which the page asks for next
                 self._warming = asyncio.create_task(self.chart(None, translator("vi")))
                 self._warming.add_done_callback(_log_failure)
-            return await asyncio.shield(self._start_build(period))
+            return snapshot
         built, snapshot = kept
         if time.monotonic() - built > REFRESH_SECONDS or local_date(snapshot.as_of) != local_date(
             self.clock.now()

@@ -63,7 +63,8 @@ async def board(sessions, city: City) -> AsyncIterator[Board]:
 
 
 async def _get(url: str) -> httpx.Response:
-    async with httpx.AsyncClient() as client:
+    # Generous: the first page waits for the city's snapshot, on a machine shared with others.
+    async with httpx.AsyncClient(timeout=60) as client:
         return await client.get(url)
 
 
@@ -181,7 +182,7 @@ async def test_nothing_on_the_dashboard_changes_data(board: Board) -> None:
     url = await board.link("TCT")
     async with board.bot.sessions() as session:
         before = await session.scalar(select(func.count()).select_from(TaskEvent))
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         for path in ("", "t/4103", "u/1"):
             for method in ("POST", "PUT", "DELETE", "PATCH"):
                 answer = await client.request(method, url + path, content=b"status=done")

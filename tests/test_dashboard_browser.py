@@ -60,6 +60,7 @@ async def board(sessions, city: City) -> AsyncIterator[Board]:
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    context.set_default_timeout(90_000)  # a busy shared machine, never a speed goal
     yield await context.new_page()
     await context.close()
 
@@ -155,6 +156,7 @@ async def test_a_screenshot_of_the_sample_citys_dashboard(sessions, browser: Bro
     running = await start_board(sessions, FixedClock(NOW))
     try:
         context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.set_default_timeout(90_000)
         page = await context.new_page()
         await page.goto(await running.link(head))
         assert len(await _rows(page)) >= 30
