@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import textwrap
 from datetime import date, datetime
 from pathlib import Path
 
@@ -123,21 +122,19 @@ def write_docx(lines: list[str], out: Path) -> None:
 
 
 def write_pdf(lines: list[str], out: Path) -> None:
+    """A4, one text run per line as word processors write them (fpdf2, matplotlib's DejaVu)."""
     import matplotlib
+    from fpdf import FPDF
 
-    matplotlib.use("pdf")
-    matplotlib.rcParams["pdf.fonttype"] = 42
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    wrapped = [part for line in lines for part in textwrap.wrap(line, 95)]
-    per_page = 62
-    with PdfPages(out, metadata={"CreationDate": None, "Creator": None}) as pdf:
-        for start in range(0, len(wrapped), per_page):
-            figure = Figure(figsize=(8.27, 11.69))
-            for n, text in enumerate(wrapped[start : start + per_page]):
-                figure.text(0.08, 0.95 - n * 0.0145, text, fontsize=8.5)
-            pdf.savefig(figure)
+    font = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(datetime(2026, 1, 1))
+    pdf.add_font("DejaVu", fname=str(font))
+    pdf.set_font("DejaVu", size=10)
+    pdf.add_page()
+    for line in lines:
+        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(out))
 
 
 def build(source: Path, out_dir: Path) -> None:
