@@ -1,7 +1,7 @@
 """How well `dondoc extract` reads the labelled notices: `python -m bench.extract [--new]`.
 
-The labelled set is tests/data/extract/out/src (built by tests/data/extract/build.py); `--new`
-reads the notices of new wording in out/new, kept apart and checked last. A proposed task
+The labelled set is tests/data/extract/notices/src (built by tests/data/extract/build.py); `--new`
+reads the notices of new wording in notices/new, kept apart and checked last. A proposed task
 matches a gold task when its content is part of the gold line (or holds it) and holds the
 gold key when the line carries several tasks; matched tasks are then compared field by field.
 """
@@ -20,7 +20,7 @@ from paperwork.extract import UnitName, read_blocks, read_notice
 from paperwork.extract.names import fold
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "extract" / "out"
+DATA = ROOT / "tests" / "data" / "extract" / "notices"
 REPEAT = 5
 
 

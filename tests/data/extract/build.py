@@ -14,7 +14,8 @@ notice as written, one paragraph a line, with the gold between the lines:
                                    holds several)
     @no                            the line above looks like a directive and is not a task
 
-The notice is written as `out/NAME.EXT` and the gold as `out/NAME.json`. In a DOCX, lines
+The notice is written as `notices/src/NAME.EXT` (or `notices/new/…`) and the gold beside it
+as `NAME.json`. In a DOCX, lines
 starting `a)` or `- ` become Word list paragraphs (the marker is Word's numbering, not text).
 """
 
@@ -157,7 +158,7 @@ def build(source: Path, out_dir: Path) -> None:
 
 def main() -> None:
     for folder in ("src", "new"):
-        out_dir = HERE / "out" / folder
+        out_dir = HERE / "notices" / folder
         out_dir.mkdir(parents=True, exist_ok=True)
         for source in sorted((HERE / folder).glob("*.txt")):
             build(source, out_dir)
