@@ -116,6 +116,15 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
         "--force", action="store_true", help=t._("replace a database that holds data")
     )
 
+    extract = commands.add_parser(
+        "extract", help=t._("read the tasks a signed notice assigns (DOCX, PDF, TXT)")
+    )
+    extract.add_argument("file", type=Path, help=t._("the notice: .docx, .pdf or .txt"))
+    extract.add_argument("--format", choices=["json", "xlsx"], default="json")
+    extract.add_argument(
+        "-o", "--output", type=Path, help=t._("the file to write (JSON: standard output)")
+    )
+
     prune = commands.add_parser(
         "prune",
         help=t._("delete delivered messages, files and link codes past their retention"),
@@ -140,6 +149,7 @@ COMMANDS: dict[str, str] = {
     "backup": "bot.operator.upkeep:cmd_backup",
     "restore": "bot.operator.upkeep:cmd_restore",
     "prune": "bot.operator.upkeep:cmd_prune",
+    "extract": "bot.operator.extracting:cmd_extract",
 }
 
 
