@@ -20,7 +20,11 @@ from models.accounts import (
 )
 from models.conversations import finish
 from models.organization import Unit
-from models.permissions import may_decide_extensions, may_see_unit_lists
+from models.permissions import (
+    may_assign_from_notice,
+    may_decide_extensions,
+    may_see_unit_lists,
+)
 
 log = logging.getLogger(__name__)
 CONFIRM = {"xacnhan", "xac-nhan", "confirm", "yes", "co"}
@@ -199,6 +203,13 @@ async def help_(req: Request) -> list[Reply]:
         lines += [
             t._("/duyet 4102 — approve the pending extension of task 4102"),
             t._("/tuchoi 4102 Reason — refuse it"),
+        ]
+    if may_assign_from_notice(req.viewer):
+        lines += [
+            t._("Send a signed notice (DOCX, PDF) to the bot: it proposes the tasks it assigns"),
+            t._(
+                "/sua 3 chutri SXD, /sua 3 hanchot 31/12/2026, /bo 3 — fix or drop one; /giao — register them"
+            ),
         ]
     lines += [
         t._("/ngonngu en — switch language (vi, en)"),

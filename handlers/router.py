@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import accounts, extensions, overview, reports, tasks
+from handlers import accounts, extensions, overview, proposals, reports, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from handlers.limits import Limits
 from locales import Translator, translator
@@ -49,6 +49,9 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "quahan": (overview.overdue, True),
     "thongke": (overview.stats, True),
     "baocao": (reports.report, True),
+    "sua": (proposals.edit, True),
+    "bo": (proposals.drop, True),
+    "giao": (proposals.assign, True),
 }
 ALIASES = {
     "help": "trogiup",
@@ -68,6 +71,9 @@ ALIASES = {
     "overdue": "quahan",
     "stats": "thongke",
     "report": "baocao",
+    "edit": "sua",
+    "drop": "bo",
+    "assign": "giao",
 }
 REFERENCE_TTL_SECONDS = 300
 
@@ -208,6 +214,8 @@ class Core:
         t, incoming = req.t, req.incoming
         if incoming.opened:
             return await accounts.opened(req)
+        if incoming.file is not None:
+            return await self._file(req)
         text = (incoming.button or incoming.text or "").strip()
         if not text:
             return [
@@ -270,6 +278,22 @@ class Core:
             # Answered: the question is closed. A correctable mistake keeps it open.
             await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
         return replies
+
+    async def _file(self, req: Request) -> list[Reply]:
+        """A document sent to the bot: a notice for the task force to read into tasks."""
+        t = req.t
+        if req.official is None or not req.official.active:
+            return [
+                Reply(
+                    t._(
+                        "This account is not linked yet. Ask the Office of the People's Committee for "
+                        "a link code, then send: /start <code>"
+                    )
+                )
+            ]
+        await finish(req.session, req.incoming.channel, req.incoming.chat_id, req.incoming.user_id)
+        req.command = "file"
+        return await proposals.received(req)
 
     def _start_later(
         self, incoming: Incoming, official_id: int | None, t: Translator, work: Later

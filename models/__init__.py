@@ -11,6 +11,7 @@ from models.matrix_state import MatrixState
 from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
+from models.proposals import TaskProposal
 from models.tasks import Channel, Task, TaskEvent, TaskStatus
 from models.urgings import Urging
 
@@ -36,6 +37,7 @@ __all__ = [
     "Role",
     "Task",
     "TaskEvent",
+    "TaskProposal",
     "TaskStatus",
     "Unit",
     "UnitKind",

@@ -127,3 +127,8 @@ def may_decide_extensions(viewer: Viewer) -> bool:
 def may_see_unit_lists(viewer: Viewer) -> bool:
     """Overdue lists and statistics: oversight roles for all units, leaders for their own."""
     return viewer.sees_everything or viewer.is_unit_leader
+
+
+def may_assign_from_notice(viewer: Viewer) -> bool:
+    """Reading a signed notice into tasks and creating them (/giao) is the task force's work."""
+    return viewer.is_task_force

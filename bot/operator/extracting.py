@@ -12,22 +12,10 @@ from pathlib import Path
 from bot.operator.context import CliError, Context
 from models.calendar import load_calendar
 from models.imports import all_units
-from models.organization import Unit
-from paperwork.extract import ExtractError, Notice, UnitName, read_blocks, read_notice
+from paperwork.extract import ExtractError, Notice, read_blocks, read_notice
+from paperwork.extract.names import unit_names
 from paperwork.extract.reading import describe
 from paperwork.extract.sheet import write_sheet
-
-
-def unit_names(units: list[Unit]) -> list[UnitName]:
-    return [
-        UnitName(
-            u.code,
-            u.name,
-            str(u.kind),
-            tuple(a.strip() for a in (u.aliases or "").split(";") if a.strip()),
-        )
-        for u in units
-    ]
 
 
 async def read_file(ctx: Context, path: Path) -> Notice:
@@ -69,7 +57,7 @@ async def cmd_extract(ctx: Context, args: argparse.Namespace) -> int:
     try:
         if args.format == "xlsx":
             assert output is not None
-            _write_atomically(output, lambda p: write_sheet(p, notice, t))
+            _write_atomically(output, lambda p: write_sheet(p, notice.proposal(), t))
         elif output is not None:
             _write_atomically(output, lambda p: p.write_text(text, encoding="utf-8"))
         else:

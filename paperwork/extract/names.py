@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from models.organization import Unit
+
 # Old tone placement puts the mark on the last vowel of an open `oa`, `oe`, `uy`
 # (Hoà, Thuỷ, Uỷ); the new one on the first (Hòa, Thủy, Ủy). `quý` is `qu` + `ý`: left alone.
 _TONES = {
@@ -81,6 +83,19 @@ class UnitName:
     name: str
     kind: str = "other"
     aliases: tuple[str, ...] = ()
+
+
+def unit_names(units: Iterable[Unit]) -> list[UnitName]:
+    """The units of the register as the extractor reads them, with their aliases."""
+    return [
+        UnitName(
+            u.code,
+            u.name,
+            str(u.kind),
+            tuple(a.strip() for a in (u.aliases or "").split(";") if a.strip()),
+        )
+        for u in units
+    ]
 
 
 @dataclass(frozen=True)

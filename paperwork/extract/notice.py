@@ -64,6 +64,15 @@ class Notice:
             ],
         }
 
+    def proposal(self) -> dict:
+        """The JSON with what the chat keeps beside it: which deadlines are vague, which
+        tasks the task force dropped."""
+        content = self.as_json()
+        for task, row in zip(self.tasks, content["tasks"], strict=True):
+            row["vague"] = task.deadline.vague
+            row["dropped"] = False
+        return content
+
 
 def _is_name(text: str) -> bool:
     words = text.split()

@@ -52,6 +52,8 @@ def describe(error: ExtractError, t: Translator, name: str) -> str:
         return t._("{name}: this is not a DOCX file (it cannot be opened as one)", name=name)
     if reason == "bad_pdf":
         return t._("{name}: this is not a PDF file (it cannot be opened as one)", name=name)
+    if reason == "not_received":
+        return t._("{name}: the file did not arrive whole; please send it again", name=name)
     if reason == "not_utf8":
         return t._("{name}: the text file is not UTF-8; save it as UTF-8", name=name)
     return t._("{name}: the file holds no text", name=name)

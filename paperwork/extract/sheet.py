@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from locales import Translator
-from paperwork.extract.notice import Notice
-from paperwork.extract.tasks import ProposedTask
 from paperwork.headers import TASK_COLUMNS
 from paperwork.tabular import Cell, write_table
 
@@ -31,57 +30,66 @@ def has_recurrence_column() -> bool:
     return "recurrence" in TASK_COLUMNS
 
 
-def needs(task: ProposedTask, t: Translator) -> list[str]:
+def needs(task: dict[str, Any], t: Translator) -> list[str]:
     """What a person must decide before the task can be created."""
     notes = []
-    if task.lead_unit is None:
+    if task["lead_unit"] is None:
         notes.append(
-            t._("no lead unit ({written}): choose one", written=task.lead_unit_text or "?")
+            t._("no lead unit ({written}): choose one", written=task["lead_unit_text"] or "?")
         )
-    if task.deadline.vague:
+    if task.get("vague"):
         notes.append(
             t._(
                 "vague deadline ({written}): give a date or write 'thường xuyên'",
-                written=task.deadline.text,
+                written=task["deadline_text"],
             )
         )
     return notes
 
 
-def sheet_rows(notice: Notice, t: Translator) -> tuple[list[str], list[Sequence[Cell]]]:
+def template_rows(
+    content: dict[str, Any], t: Translator, *, notes: bool = True
+) -> tuple[list[str], list[list[Cell]]]:
+    """The rows of the import template for the tasks not dropped (`notes`: with Ghi chú)."""
     recurrence = has_recurrence_column()
     headers = [header for _, header in COLUMNS]
     if recurrence:
         headers.append("recurrence")
-    headers.append(NOTE)
-    rows: list[Sequence[Cell]] = []
-    for task in notice.tasks:
-        deadline: Cell = task.deadline.day
-        if deadline is None and task.deadline.vague:
-            deadline = task.deadline.text  # refused by the import until a person decides
+    if notes:
+        headers.append(NOTE)
+    document = content["document"]
+    issued = date.fromisoformat(document["date"]) if document["date"] else None
+    rows: list[list[Cell]] = []
+    for task in content["tasks"]:
+        if task.get("dropped"):
+            continue
+        deadline: Cell = date.fromisoformat(task["deadline"]) if task["deadline"] else None
+        if deadline is None and task.get("vague"):
+            deadline = task["deadline_text"]  # refused by the import until a person decides
         row: list[Cell] = [
-            notice.number,
-            notice.date,
-            notice.kind,
-            notice.signer,
-            notice.summary,
-            task.content,
-            task.lead_unit or task.lead_unit_text or "",
-            ", ".join(task.coordinating_units),
+            document["number"],
+            issued,
+            document["kind"],
+            document["signer"],
+            document["summary"],
+            task["content"],
+            task["lead_unit"] or task["lead_unit_text"] or "",
+            ", ".join(task["coordinating_units"]),
             deadline,
         ]
-        notes = needs(task, t)
+        remarks = needs(task, t)
         if recurrence:
-            row.append(task.recurrence or "")
-        elif task.recurrence:
-            notes.append(t._("recurring: {word}", word=task.recurrence))
-        if task.deadline.day is None and not task.deadline.vague and task.deadline.text:
-            notes.append(task.deadline.text)
-        row.append("; ".join(notes))
+            row.append(task["recurrence"] or "")
+        elif task["recurrence"]:
+            remarks.append(t._("recurring: {word}", word=task["recurrence"]))
+        if task["deadline"] is None and not task.get("vague") and task["deadline_text"]:
+            remarks.append(task["deadline_text"])
+        if notes:
+            row.append("; ".join(remarks))
         rows.append(row)
     return headers, rows
 
 
-def write_sheet(path: Path, notice: Notice, t: Translator) -> None:
-    headers, rows = sheet_rows(notice, t)
+def write_sheet(path: Path, content: dict[str, Any], t: Translator) -> None:
+    headers, rows = template_rows(content, t)
     write_table(path, headers, rows)
