@@ -179,3 +179,18 @@ def test_a_missing_or_huge_file_is_refused_before_it_is_read(tmp_path) -> None:
 def test_paths_are_not_needed_to_read(tmp_path: Path) -> None:
     blocks = read_bytes("Số: 1/TB-UBND\nSở Xây dựng khẩn trương rà soát.".encode(), ".txt")
     assert blocks[0].text == "Số: 1/TB-UBND"
+
+
+def test_a_following_sentence_or_paragraph_that_only_dates_the_task_gives_its_deadline() -> None:
+    text = (
+        "Số: 12/UBND-VX\nĐông Hải, ngày 20 tháng 4 năm 2026\n"
+        "UBND tỉnh yêu cầu các sở, ban, ngành rà soát, báo cáo kết quả phòng, chống dịch.\n"
+        "Báo cáo gửi về Sở Y tế chậm nhất 10h00 ngày 27/4/2026.\n"
+        "Giao Sở Tư pháp chủ trì thẩm định dự thảo quy chế. Yêu cầu hoàn thành trước ngày"
+        " 05/5/2026.\n"
+    )
+    notice = read_notice(read_bytes(text.encode(), ".txt"), sample_units(), WORKING)
+    assert [(t.lead_unit, t.deadline.day, t.deadline.text) for t in notice.tasks] == [
+        (None, date(2026, 4, 27), "chậm nhất 10h00 ngày 27/4/2026"),
+        ("STP", date(2026, 5, 5), "trước ngày 05/5/2026"),
+    ]

@@ -145,7 +145,7 @@ def find_deadline(
 
 
 _CUE = re.compile(
-    r"(?:trước ngày|trước|chậm nhất (?:là )?(?:ngày )?|đến hết ngày|đến ngày|trong)\s*$"
+    r"(?:(?:trước|chậm nhất(?: là)?|đến hết|đến)(?: \d{1,2}h\d{0,2}'?)?(?: ngày)?|trong)\s*$"
 )
 
 

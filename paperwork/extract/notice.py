@@ -77,7 +77,7 @@ class Notice:
 def _is_name(text: str) -> bool:
     words = text.split()
     return 2 <= len(words) <= 5 and all(
-        w[0].isupper() and w[1:].islower() and w.isalpha() for w in words
+        w[0].isupper() and (len(w) == 1 or w[1:].islower()) and w.isalpha() for w in words
     )
 
 

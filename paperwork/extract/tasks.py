@@ -58,7 +58,8 @@ _TITLES = [
     ("lãnh", "đạo"),
     ("đối", "với"),
 ]
-_CITY = ("ủy", "ban", "nhân", "dân", "thành", "phố")
+# The issuing People's Committee (of a city or a province) speaking: `UBND tỉnh yêu cầu …`.
+_ISSUERS = [("ủy", "ban", "nhân", "dân", "thành", "phố"), ("ủy", "ban", "nhân", "dân", "tỉnh")]
 _GROUP_WORDS = frozenset(
     [
         "các",
@@ -150,8 +151,8 @@ class Reader:
             pos += step
         leader = pos
         leader += _starts(words, leader, [("phó", "chủ", "tịch"), ("chủ", "tịch")])
-        if tuple(words[leader : leader + 6]) == _CITY:
-            after = leader + 6
+        if issuer := _starts(words, leader, _ISSUERS):
+            after = leader + issuer
             step = _starts(words, after, _DIRECTIVES)
             if step:
                 pos, directive = after + step, True
@@ -263,6 +264,17 @@ class Reader:
             return found if found.text else None
         return None
 
+    def trailing_deadline(self, sentence: str) -> Deadline | None:
+        """The deadline of a sentence that only continues the task before it."""
+        folded = " ".join(fold(sentence).split())
+        if _NOT_TASK_START.match(folded) or _NOT_TASK_WORDS.search(folded):
+            return None
+        subject, _, _, _ = self.subject(sentence)
+        if subject is not None:
+            return None
+        found = find_deadline(sentence, self.issued, self.working)
+        return found if found.day is not None else None
+
     def table_row(self, row: tuple[str, ...], columns: dict[str, int]) -> list[ProposedTask]:
         def cell(name: str) -> str:
             index = columns.get(name)
@@ -340,6 +352,7 @@ def find_tasks(
     counters: dict[int, int] = {}
     assessment: int | None = None
     columns: dict[str, int] | None = None
+    previous: list[ProposedTask] = []
     for block in blocks:
         if block.cells:
             header = table_columns(block.cells)
@@ -384,6 +397,21 @@ def find_tasks(
                     if task.deadline.day is None:
                         task.deadline = extra
                 continue
-            in_block += reader.sentence_tasks(sentence, item, inherited)
+            found = reader.sentence_tasks(sentence, item, inherited)
+            if not found and in_block:
+                # `Yêu cầu hoàn thành trước ngày …` after the task, with no subject of its own.
+                extra = reader.trailing_deadline(sentence)
+                for task in in_block:
+                    if extra is not None and task.deadline.day is None:
+                        task.deadline = extra
+            in_block += found
+        if not in_block and previous and level == PLAIN:
+            # `Báo cáo gửi về … chậm nhất ngày …`: a paragraph that only dates the task above.
+            for sentence in split_sentences(stripped):
+                extra = reader.trailing_deadline(sentence)
+                for task in previous:
+                    if extra is not None and task.deadline.day is None:
+                        task.deadline = extra
+        previous = in_block or previous
         tasks += in_block
     return tasks
