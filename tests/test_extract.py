@@ -194,3 +194,33 @@ def test_a_following_sentence_or_paragraph_that_only_dates_the_task_gives_its_de
         (None, date(2026, 4, 27), "chậm nhất 10h00 ngày 27/4/2026"),
         ("STP", date(2026, 5, 5), "trước ngày 05/5/2026"),
     ]
+
+
+def test_a_docx_whose_header_and_signature_are_tables_reads_its_fields(tmp_path) -> None:
+    from docx import Document as Docx
+
+    document = Docx()
+    header = document.add_table(rows=2, cols=2)
+    header.cell(0, 0).text = "ỦY BAN NHÂN DÂN\nTHÀNH PHỐ ĐÔNG HẢI"
+    header.cell(0, 1).text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc"
+    header.cell(1, 0).text = "Số: 77/TB-UBND"
+    header.cell(1, 1).text = "Đông Hải, ngày 02 tháng 12 năm 2026"
+    for line in (
+        "THÔNG BÁO",
+        "Kết luận về công tác phòng cháy",
+        "1. Sở Xây dựng rà soát các công trình cao tầng, báo cáo trước ngày 20/12/2026.",
+    ):
+        document.add_paragraph(line)
+    sign = document.add_table(rows=1, cols=2)
+    sign.cell(0, 0).text = "Nơi nhận:\n- Như trên;\n- Lưu: VT."
+    sign.cell(0, 1).text = "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nNguyễn Hoàng Long"
+    path = tmp_path / "tb77.docx"
+    document.save(path)
+    notice = read_notice(read_blocks(path), sample_units(), WORKING)
+    assert (notice.number, notice.date, notice.kind, notice.signer) == (
+        "77/TB-UBND",
+        date(2026, 12, 2),
+        "Thông báo",
+        "Nguyễn Hoàng Long",
+    )
+    assert [(t.lead_unit, t.deadline.day) for t in notice.tasks] == [("SXD", date(2026, 12, 20))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -98,22 +99,21 @@ def read_notice(blocks: list[Block], units: Iterable[UnitName], working: Working
     body_start = 0
     kind_at = None
     for i, block in enumerate(blocks[:HEADER_BLOCKS]):
-        text = block.text.strip()
-        if not notice.number and (m := _NUMBER.match(text)):
-            notice.number = m.group(1).rstrip(".")
-            body_start = max(body_start, i + 1)
-        elif notice.date is None and (m := _DATE_LONG.search(text) or _DATE_SHORT.search(text)):
-            try:
-                notice.date = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-            except ValueError:
-                continue
-            body_start = max(body_start, i + 1)
-        elif not notice.kind and (label := _kind_label(text)):
-            notice.kind, kind_at = label, i
-            body_start = max(body_start, i + 1)
-        elif text.lower().startswith(("v/v", "về việc")) and not notice.summary:
-            notice.summary = re.sub(r"^(v/v|về việc)\s*", "", text, flags=re.IGNORECASE)
-            body_start = max(body_start, i + 1)
+        # A DOCX header is often a table: `Số: …` beside `…, ngày … tháng … năm …`.
+        for text in (part.strip() for part in re.split(r"\n| \| ", block.text)):
+            if not notice.number and (m := _NUMBER.match(text)):
+                notice.number = m.group(1).rstrip(".")
+                body_start = max(body_start, i + 1)
+            if notice.date is None and (m := _DATE_LONG.search(text) or _DATE_SHORT.search(text)):
+                with contextlib.suppress(ValueError):
+                    notice.date = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+                    body_start = max(body_start, i + 1)
+            if not notice.kind and (label := _kind_label(text)):
+                notice.kind, kind_at = label, i
+                body_start = max(body_start, i + 1)
+            elif text.lower().startswith(("v/v", "về việc")) and not notice.summary:
+                notice.summary = re.sub(r"^(v/v|về việc)\s*", "", text, flags=re.IGNORECASE)
+                body_start = max(body_start, i + 1)
     if kind_at is not None and kind_at + 1 < len(blocks) and not notice.summary:
         notice.summary = blocks[kind_at + 1].text.strip()
         body_start = max(body_start, kind_at + 2)
@@ -129,6 +129,7 @@ def read_notice(blocks: list[Block], units: Iterable[UnitName], working: Working
         len(blocks),
     )
     tail = blocks[body_end:] if body_end < len(blocks) else blocks[-8:]
-    notice.signer = next((b.text.strip() for b in reversed(tail) if _is_name(b.text.strip())), "")
+    lines = [part.strip() for b in tail for part in re.split(r"\n| \| ", b.text)]
+    notice.signer = next((line for line in reversed(lines) if _is_name(line)), "")
     notice.tasks = find_tasks(blocks[body_start:body_end], UnitIndex(units), notice.date, working)
     return notice

@@ -108,12 +108,15 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _text(element) -> str:
-    """The words of a paragraph or a cell: its text runs, tabs and breaks as spaces."""
-    parts = [
-        node.text or "" if node.tag == f"{_W}t" else " "
-        for node in element.iter(f"{_W}t", f"{_W}tab", f"{_W}br")
-    ]
-    return " ".join("".join(parts).split())
+    """The words of a paragraph or a cell: its text runs, tabs as spaces, line breaks kept."""
+    parts = []
+    for node in element.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if node.tag == f"{_W}t":
+            parts.append(node.text or "")
+        else:
+            parts.append(" " if node.tag == f"{_W}tab" else "\n")
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def _docx(data: bytes) -> list[Block]:
@@ -129,7 +132,10 @@ def _docx(data: bytes) -> list[Block]:
     for child in body.iterchildren():
         if child.tag == f"{_W}tbl":
             for row in child.iter(f"{_W}tr"):
-                cells = tuple(_text(cell) for cell in row.iterchildren(f"{_W}tc"))
+                cells = tuple(
+                    "\n".join(t for p in cell.iter(f"{_W}p") if (t := _text(p)))
+                    for cell in row.iterchildren(f"{_W}tc")
+                )
                 blocks.append(Block(" | ".join(cells), cells=cells))
         elif child.tag == f"{_W}p":
             text = _text(child)

@@ -278,7 +278,7 @@ class Reader:
     def table_row(self, row: tuple[str, ...], columns: dict[str, int]) -> list[ProposedTask]:
         def cell(name: str) -> str:
             index = columns.get(name)
-            return row[index] if index is not None and index < len(row) else ""
+            return " ".join(row[index].split()) if index is not None and index < len(row) else ""
 
         content, lead_text, when = cell("content"), cell("lead"), cell("deadline")
         if not content or (not lead_text and not when):
@@ -362,7 +362,7 @@ def find_tasks(
                 tasks += reader.table_row(block.cells, columns)
             continue
         columns = None
-        level, label, text = marker(block)
+        level, label, text = marker(Block(" ".join(block.text.split()), block.list_item))
         if level != PLAIN:
             parents = [(lv, s) for lv, s in parents if lv < level]
             if assessment is not None and level <= assessment:
