@@ -28,7 +28,7 @@ from models.proposals import drop_proposal, keep_proposal, proposal_for, task_id
 from paperwork.extract import ExtractError, UnitIndex, read_bytes, read_notice
 from paperwork.extract.names import fold, unit_names
 from paperwork.extract.reading import MAX_BYTES, describe
-from paperwork.extract.sheet import template_rows
+from paperwork.extract.sheet import template_lines
 from paperwork.headers import TASK_COLUMNS, MappedRows
 from paperwork.tabular import table_of
 from paperwork.task_rows import check_tasks
@@ -257,14 +257,7 @@ async def assign(req: Request) -> list[Reply]:
                 first=unsure[0],
             )
         )
-    headers, rows = template_rows(content, t, notes=False)
-    lines = [headers] + [
-        [
-            "" if v is None else (v.strftime("%d/%m/%Y") if isinstance(v, date) else str(v))
-            for v in row
-        ]
-        for row in rows
-    ]
+    lines = template_lines(content, t)
     mapped = MappedRows(table_of(lines), TASK_COLUMNS, t)
     mapped.require(t, "content", "lead_unit_code")
     errors = list(mapped.errors)
@@ -284,7 +277,7 @@ async def assign(req: Request) -> list[Reply]:
             for e in errors
         ]
         return _refuse(t._("Nothing was created:") + "\n" + "\n".join(problems[:10]))
-    await write_tasks(req.session, documents, checked, at=req.now)
+    written = await write_tasks(req.session, documents, checked, at=req.now)
     await drop_proposal(req.session, proposal.official_id, proposal.channel, proposal.chat_id)
     document = content["document"]
     ids: list[int] = []
@@ -295,9 +288,15 @@ async def assign(req: Request) -> list[Reply]:
     text = t.ngettext(
         "✅ {n} task registered under {document}.",
         "✅ {n} tasks registered under {document}.",
-        len(checked),
+        written.created,
         document=document_title(t, document),
     )
+    if written.updated or written.unchanged:
+        text += " " + t.ngettext(
+            "{n} was registered already.",
+            "{n} were registered already.",
+            written.updated + written.unchanged,
+        )
     if ids:
         text += (
             "\n" + " ".join(f"#{i}" for i in ids[:60]) + "\n" + t._("Details: /xem {id}", id=ids[0])

@@ -214,3 +214,21 @@ async def test_help_tells_the_task_force_how_to_send_a_notice(bot) -> None:
     [specialist] = await bot.send("SXD-CV", "/trogiup")
     assert "/giao" in task_force and "Gửi văn bản đã ký (DOCX, PDF)" in task_force
     assert "/giao" not in specialist
+
+
+async def test_the_same_notice_assigned_twice_registers_its_tasks_once(bot, sessions) -> None:
+    await bot.link("TCT")
+    for _ in range(2):
+        await send_file(bot, "TCT", "tb520.docx", notice_docx())
+        await bot.send("TCT", "/sua 2 hanchot 31/12/2026")
+        [done] = await bot.send("TCT", "/giao")
+    assert done.startswith("✅ Đã đăng ký 0 nhiệm vụ theo Thông báo 520/TB-UBND")
+    assert done.split("\n")[0].endswith("3 nhiệm vụ đã được đăng ký từ trước.")
+    async with sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Task)
+            .join(Document, Task.document_id == Document.id)
+            .where(Document.number == "520/TB-UBND")
+        )
+    assert count == 3

@@ -93,3 +93,15 @@ def template_rows(
 def write_sheet(path: Path, content: dict[str, Any], t: Translator) -> None:
     headers, rows = template_rows(content, t)
     write_table(path, headers, rows)
+
+
+def template_lines(content: dict[str, Any], t: Translator) -> list[list[str]]:
+    """The template as the text of its cells, header first: what an import of it would read."""
+    headers, rows = template_rows(content, t, notes=False)
+    return [headers] + [
+        [
+            "" if v is None else v.strftime("%d/%m/%Y") if isinstance(v, date) else str(v)
+            for v in row
+        ]
+        for row in rows
+    ]
