@@ -15,7 +15,6 @@ from handlers.arguments import read_date, whole_number
 from handlers.core import Request
 from messages.proposals import (
     document_title,
-    needs_choice,
     open_tasks,
     proposal_text,
     status_line,
@@ -28,7 +27,7 @@ from models.proposals import drop_proposal, keep_proposal, proposal_for, task_id
 from paperwork.extract import ExtractError, UnitIndex, read_bytes, read_notice
 from paperwork.extract.names import fold, unit_names
 from paperwork.extract.reading import MAX_BYTES, describe
-from paperwork.extract.sheet import template_lines
+from paperwork.extract.sheet import needs_choice, template_lines
 from paperwork.headers import TASK_COLUMNS, MappedRows
 from paperwork.tabular import table_of
 from paperwork.task_rows import check_tasks

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from locales import Translator
+from paperwork.extract.sheet import needs_choice
 
 SHORT = 110
 
@@ -24,10 +25,6 @@ def document_title(t: Translator, document: dict[str, Any]) -> str:
             date=t.date(date.fromisoformat(document["date"])),
         ).strip()
     return document.get("number") or t._("the notice (no number found)")
-
-
-def needs_choice(task: dict[str, Any]) -> bool:
-    return task["lead_unit"] is None or bool(task.get("vague"))
 
 
 def task_line(t: Translator, number: int, task: dict[str, Any]) -> str:

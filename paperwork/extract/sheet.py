@@ -30,6 +30,16 @@ def has_recurrence_column() -> bool:
     return "recurrence" in TASK_COLUMNS
 
 
+def recurring_without_day(task: dict[str, Any]) -> bool:
+    """The import takes a series' day from its first deadline: a recurring task needs one."""
+    return bool(task["recurrence"]) and not task["deadline"] and has_recurrence_column()
+
+
+def needs_choice(task: dict[str, Any]) -> bool:
+    """A person must decide something before the task can be created."""
+    return task["lead_unit"] is None or bool(task.get("vague")) or recurring_without_day(task)
+
+
 def needs(task: dict[str, Any], t: Translator) -> list[str]:
     """What a person must decide before the task can be created."""
     notes = []
@@ -42,6 +52,13 @@ def needs(task: dict[str, Any], t: Translator) -> list[str]:
             t._(
                 "vague deadline ({written}): give a date or write 'thường xuyên'",
                 written=task["deadline_text"],
+            )
+        )
+    if recurring_without_day(task):
+        notes.append(
+            t._(
+                "recurring ({word}) with no first deadline: give the first date",
+                word=task["recurrence"],
             )
         )
     return notes
