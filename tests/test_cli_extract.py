@@ -93,3 +93,23 @@ def test_a_file_that_cannot_be_read_gets_one_line_and_nothing_is_written(
     assert words in err and len(err.strip().splitlines()) == 1 and not out
     assert not output.exists()
     assert sorted(tmp_path.iterdir()) == before
+
+
+def test_a_notice_that_assigns_nothing_is_said_so_and_nothing_is_written(
+    dondoc, city, tmp_path: Path
+) -> None:
+    path = tmp_path / "tb.txt"
+    path.write_text(
+        "Số: 9/TB-UBND\nĐông Hải, ngày 02 tháng 12 năm 2026\nTHÔNG BÁO\nLịch làm việc tuần\n"
+        "Thời gian qua, Sở Xây dựng đã hoàn thành tốt nhiệm vụ.\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "tb.xlsx"
+    code, _, err = dondoc("extract", str(path), "--format", "xlsx", "-o", str(output))
+    assert code == 2 and "không tìm thấy nhiệm vụ nào" in err and not output.exists()
+
+
+def test_a_pdf_and_a_text_notice_are_read_too(dondoc, city) -> None:
+    for name, tasks in (("tb03.pdf", 20), ("tb02.txt", 18)):
+        code, out, _ = dondoc("extract", str(DATA / "src" / name))
+        assert code == 0 and len(json.loads(out)["tasks"]) == tasks
