@@ -13,7 +13,7 @@ import statistics
 import time
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from telegram import Bot
 
 from bench.big_city import DEFAULT_URL
@@ -26,13 +26,56 @@ from handlers.router import Core
 from jobs.cadence import Cadence
 from jobs.run import run_due
 from locales import TIMEZONE
-from models import Attachment, Notice, OutboxMessage, OutboxState, Task, TaskStatus, Urging
+from models import (
+    Attachment,
+    Notice,
+    OfficialRole,
+    OutboxMessage,
+    OutboxState,
+    Role,
+    Task,
+    TaskStatus,
+    Urging,
+)
 from models.accounts import ChatChannel
 from models.clock import FixedClock
 from models.db import create_engine, session_factory
 
 MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=TIMEZONE)
 TOKEN = "123456:BENCH"
+
+
+async def task_force_messages(sessions) -> None:  # type: ignore[no-untyped-def]
+    """What the task force was sent by the jobs: outbox rows by kind, against the task
+    notices they stand for (one message per task before alerts were grouped)."""
+    async with sessions() as session:
+        members = list(
+            (
+                await session.scalars(
+                    select(OfficialRole.official_id).where(OfficialRole.role == Role.TASK_FORCE)
+                )
+            ).all()
+        )
+        keys = (
+            await session.scalars(
+                select(OutboxMessage.key).where(OutboxMessage.official_id.in_(members))
+            )
+        ).all()
+        alerts = await session.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(
+                Notice.key.like("overdue:task %"),
+                or_(*(Notice.key.like(f"%:to {m}") for m in members)),
+            )
+        )
+    kinds: dict[str, int] = {}
+    for key in keys:
+        kinds[key.split(":", 1)[0]] = kinds.get(key.split(":", 1)[0], 0) + 1
+    print(
+        f"task force ({len(members)} members): {len(keys)} outbox rows {kinds}; "
+        f"they carry {alerts} overdue alerts (one row per alert before grouping)"
+    )
 
 
 async def run(url: str, send: int) -> None:
@@ -89,6 +132,7 @@ async def run(url: str, send: int) -> None:
         f"jobs at {MONDAY:%a %d/%m %H:%M}: {counts} in {jobs_seconds:.1f} s; {queued} messages queued"
     )
     print(f"/xong during the jobs ({len(during_jobs)} calls): {percentiles(during_jobs)}")
+    await task_force_messages(sessions)
 
     # Deliver part of the digest (one message per official) through the loopback Bot API at
     # the flood limit; the rest is set aside so the run ends. Alerts to the same few chats of

@@ -7,13 +7,14 @@ tokens and limits, the web server its address.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
 from bot.files import VALID_DAYS
 from jobs.cadence import Cadence
 from models.db import DEFAULT_DATABASE_URL, DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
+from models.nagging import Nagging
 from models.retention import Retention
 from models.status import DEFAULT_DUE_SOON_DAYS
 
@@ -67,6 +68,7 @@ class Settings:
     keep_attachment_days: int = VALID_DAYS  # no shorter than the life of a file link
     keep_link_code_days: int = 30
     prune_at: time = time(2, 30)
+    nagging: Nagging = field(default_factory=Nagging)  # DONDOC_STALE_DAYS, DONDOC_RISK_*, …
 
     @property
     def retention(self) -> Retention:
@@ -97,6 +99,7 @@ class Settings:
             due_soon_days=self.due_soon_days,
             prune_at=self.prune_at,
             retention=self.retention,
+            nagging=self.nagging,
         )
 
     @classmethod
@@ -153,6 +156,17 @@ class Settings:
             prune_at=time.fromisoformat(env.get("DONDOC_PRUNE_AT") or "02:30"),
             extension_horizon_days=int(env.get("DONDOC_EXTENSION_HORIZON_DAYS") or 730),
             log_level=(env.get("DONDOC_LOG_LEVEL") or "INFO").upper(),
+            nagging=Nagging(
+                stale_days=int(env.get("DONDOC_STALE_DAYS") or 10),
+                risk_elapsed_percent=int(env.get("DONDOC_RISK_ELAPSED_PERCENT") or 70),
+                risk_progress_percent=int(env.get("DONDOC_RISK_PROGRESS_PERCENT") or 30),
+                risk_days_left=int(env.get("DONDOC_RISK_DAYS_LEFT") or 3),
+                risk_days_left_progress_percent=int(
+                    env.get("DONDOC_RISK_DAYS_LEFT_PROGRESS_PERCENT") or 50
+                ),
+                explain_after_days=int(env.get("DONDOC_EXPLAIN_AFTER_DAYS") or 10),
+                explain_days=int(env.get("DONDOC_EXPLAIN_DAYS") or 5),
+            ),
         )
 
 

@@ -90,6 +90,9 @@ async def start_bot(
         CoreSettings(
             due_soon_days=settings.due_soon_days,
             extension_horizon_days=settings.extension_horizon_days,
+            nagging=settings.nagging,
+            work_start=settings.work_start,
+            work_end=settings.work_end,
         ),
         sender.send_now,
     )

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -37,6 +38,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
 
 from bot.backoff import FIRST_RETRY_SECONDS, retry_delay
 from bot.config import Settings
@@ -48,6 +50,7 @@ from bot.delivery import (
     RetryLater,
     Unreachable,
 )
+from bot.webhook import serve_webhook
 from handlers.core import Incoming, SentFile
 from handlers.router import Core
 from locales import Translator, translator
@@ -57,6 +60,8 @@ from models.attachments import File, FileKind
 from paperwork.extract.reading import MAX_BYTES as MAX_FILE_BYTES
 
 log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def menu(t: Translator) -> list[BotCommand]:
@@ -223,6 +228,7 @@ class TelegramChannel:
             settings.send_per_group_minute,
         )
         self._menu: asyncio.Task[None] | None = None
+        self._webhook: HTTPServer | None = None
         self._polling_failed = False
 
     async def open(self) -> None:
@@ -244,14 +250,18 @@ class TelegramChannel:
             await application.start()
         assert application.updater is not None
         if settings.webhook_url:
-            host, _, port = settings.webhook_listen.rpartition(":")
+            self._webhook = serve_webhook(
+                "telegram",
+                settings.webhook_listen,
+                urlsplit(settings.webhook_url).path,
+                settings.webhook_secret,
+                SECRET_HEADER,
+                self._parse_update,
+                application.update_queue.put,  # the application handles it as a polled one
+            )
             with _starting("setWebhook"):
-                await application.updater.start_webhook(
-                    listen=host or "127.0.0.1",
-                    port=int(port),
-                    url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                    webhook_url=settings.webhook_url,
-                    secret_token=settings.webhook_secret or None,
+                await application.bot.set_webhook(
+                    settings.webhook_url, secret_token=settings.webhook_secret
                 )
         else:
             with _starting("deleteWebhook"):
@@ -275,6 +285,14 @@ class TelegramChannel:
                 log.warning("telegram: command menu not set (%s); retrying in %.0f s", error, delay)
                 await asyncio.sleep(delay)
 
+    def _parse_update(self, data: dict[str, Any]) -> Update | None:
+        """A webhook's JSON object as PTB's Update (raises when it is not one)."""
+        if not isinstance(data.get("update_id"), int):
+            raise ValueError("no update_id")
+        update = Update.de_json(data, self.application.bot)
+        self.application.bot.insert_callback_data(update)
+        return update
+
     def _polling_error(self, error: TelegramError) -> None:
         """One line when polling starts failing, not a traceback per retry."""
         if not self._polling_failed:
@@ -292,6 +310,9 @@ class TelegramChannel:
             self._menu.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._menu
+        if self._webhook is not None:
+            self._webhook.stop()
+            self._webhook = None
         with contextlib.suppress(TelegramError, RuntimeError):
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()

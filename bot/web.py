@@ -14,6 +14,7 @@ from tornado.routing import PathMatches, Rule
 from tornado.web import Application, RequestHandler
 
 from bot.files import FileLinks
+from bot.webhook import MAX_BODY
 from models.attachments import attachment
 
 
@@ -45,7 +46,8 @@ class _FileHandler(RequestHandler):
 def file_routes(links: FileLinks, sessions: async_sessionmaker[AsyncSession]) -> list[Rule]:
     """The links' route, under the path of the public base URL, for the web server."""
     path = urlsplit(links.base_url).path.rstrip("/")
-    route = rf"{path}/(\d+)/([0-9-]+)/([0-9a-f]+)/([^/]+)"
+    # ASCII digits, as many as an id can have: anything else is not a link (404), not a 500.
+    route = rf"{path}/([0-9]{{1,18}})/([0-9-]{{10}})/([0-9a-f]{{32}})/([^/]+)"
     return [Rule(PathMatches(route), _FileHandler, {"links": links, "sessions": sessions})]
 
 
@@ -55,6 +57,7 @@ async def start_web_server(
     """Serve the routes on `listen` (host:port), behind the operator's TLS proxy."""
     host, _, port = listen.rpartition(":")
     rules = [Rule(PathMatches(r"/health"), _Health), *file_routes(links, sessions)]
-    server = HTTPServer(Application(rules))
+    # Nothing here takes a body: one over the webhooks' cap is refused before it is read.
+    server = HTTPServer(Application(rules), max_body_size=MAX_BODY)
     server.listen(int(port), host or "127.0.0.1")
     return server

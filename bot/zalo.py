@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from tornado.httpserver import HTTPServer
-from tornado.web import Application, RequestHandler
 
 from bot.config import Settings
 from bot.delivery import (
@@ -34,6 +32,7 @@ from bot.delivery import (
 )
 from bot.files import VALID_DAYS, FileLinks
 from bot.typed_commands import with_typed_commands
+from bot.webhook import MAX_BODY, serve_webhook
 from handlers.core import Incoming
 from handlers.router import Core
 from locales import translator
@@ -48,7 +47,7 @@ MAX_TEXT = 2000
 POLL_SECONDS = 30
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 # An update is a few kilobytes; anything bigger is refused before it is read.
-MAX_WEBHOOK_BODY = 1024 * 1024
+MAX_WEBHOOK_BODY = MAX_BODY
 
 
 class ZaloError(Exception):
@@ -285,29 +284,6 @@ class ZaloPolling:
                     log.exception("Zalo update %s failed", describe(update))
 
 
-class _WebhookHandler(RequestHandler):
-    def initialize(self, core: Core, secret: str) -> None:
-        self.core, self.secret = core, secret
-
-    async def post(self) -> None:
-        given = self.request.headers.get(SECRET_HEADER, "").encode()
-        if not self.secret or not hmac.compare_digest(given, self.secret.encode()):
-            self.set_status(403)
-            self.finish({"ok": False})
-            return
-        try:
-            # Deep nesting makes the parser recurse until it gives up: a bad request too.
-            incoming = incoming_from(json.loads(self.request.body))
-        except (ValueError, RecursionError):  # not JSON, or not an update's shape
-            self.set_status(400)
-            self.finish({"ok": False})
-            return
-        if incoming is not None:
-            # A replayed update is answered once: the core keys its replies by the update.
-            await self.core.handle(incoming)
-        self.finish({"ok": True})
-
-
 class ZaloChannel:
     """Zalo as the runtime sees every channel: open to send, start to receive, stop."""
 
@@ -337,14 +313,18 @@ class ZaloChannel:
                     "DONDOC_ZALO_WEBHOOK_URL needs DONDOC_ZALO_WEBHOOK_SECRET: without it "
                     "anyone could post updates"
                 )
-            host, _, port = settings.zalo_webhook_listen.rpartition(":")
             path = urlsplit(settings.zalo_webhook_url).path or "/"
             secret = settings.zalo_webhook_secret
-            routes = [(path, _WebhookHandler, {"core": core, "secret": secret})]
-            self._webhook = HTTPServer(
-                Application(routes, log_function=_log_failures), max_body_size=MAX_WEBHOOK_BODY
+            # A replayed update is answered once: the core keys its replies by the update.
+            self._webhook = serve_webhook(
+                "zalo",
+                settings.zalo_webhook_listen,
+                path,
+                secret,
+                SECRET_HEADER,
+                incoming_from,
+                core.handle,
             )
-            self._webhook.listen(int(port), host or "127.0.0.1")
             with _starting("setWebhook"):
                 await self.client.call(
                     "setWebhook", url=settings.zalo_webhook_url, secret_token=secret
@@ -377,9 +357,3 @@ def _starting(step: str) -> Iterator[None]:
         if error.code in (401, 403):
             raise ChannelRefused(f"{step}: the token was refused ({error})") from error
         raise ChannelDown(f"{step}: {error}") from error
-
-
-def _log_failures(handler: RequestHandler) -> None:
-    """The webhook's access log: only what failed on our side."""
-    if handler.get_status() >= 500:
-        log.warning("zalo webhook: %s %s", handler.get_status(), handler.request.uri)

@@ -25,6 +25,7 @@ from models.permissions import (
     may_decide_extensions,
     may_see_unit_lists,
 )
+from models.throttles import give_back, refused_until, take
 
 log = logging.getLogger(__name__)
 CONFIRM = {"xacnhan", "xac-nhan", "confirm", "yes", "co"}
@@ -72,15 +73,17 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
-    guesser = (incoming.channel.value, incoming.user_id)
-    guesses = req.limits.link_guesses
-    if guesses.blocked(guesser, req.now):
+    guesser, guesses = f"{incoming.channel.value}:{incoming.user_id}", req.limits.link_guesses
+    # Counted before the code is tried (and given back when it was right): guesses from
+    # several processes at once cannot slip past the count.
+    if not await take(req.session, guesses, guesser, req.now):
+        until = await refused_until(req.session, guesses, guesser, req.now) or req.now
         return [
             Reply(
                 t._(
                     "Too many wrong link codes from this account. Please try again after {time}, "
                     "or contact the Office of the People's Committee.",
-                    time=t.datetime(guesses.until(guesser, req.now)),
+                    time=t.datetime(until),
                 ),
                 refused=True,
             )
@@ -94,7 +97,7 @@ async def start(req: Request) -> list[Reply]:
         now=req.now,
     )
     if linked is None:
-        if guesses.hit(guesser, req.now):
+        if await refused_until(req.session, guesses, guesser, req.now) is not None:
             log.warning(
                 "link codes: %d wrong codes from %s user %s; refused for a while",
                 guesses.limit,
@@ -109,6 +112,7 @@ async def start(req: Request) -> list[Reply]:
                 )
             )
         ]
+    await give_back(req.session, guesses, guesser)
     return [await _greeting(req, linked)]
 
 
@@ -197,8 +201,13 @@ async def help_(req: Request) -> list[Reply]:
         lines += [
             t._("/quahan — overdue tasks by unit; /quahan SXD — one unit's"),
             t._("/thongke — this month's figures by unit"),
+            t._("/nguyco — tasks at risk of being late, by unit; /nguyco SXD — one unit's"),
             t._("/report month — the monthly report with its chart and workbook (week, quarter)"),
         ]
+    if req.viewer.is_task_force:
+        lines.append(t._("/giaitrinh 4103 — ask the lead unit to explain why task 4103 is late"))
+    elif req.viewer.is_unit_leader:
+        lines.append(t._("/giaitrinh 4103 Reason — answer the task force's request to explain"))
     if may_decide_extensions(req.viewer):
         lines += [
             t._("/duyet 4102 — approve the pending extension of task 4102"),

@@ -42,6 +42,11 @@ def usage(t: Translator, command: str) -> tuple[str, str]:
             t._("/report month 10/2026 SXD"),
         ),
         "sapden": (t._("/upcoming [working days]"), t._("/upcoming 5")),
+        "giaitrinh": (
+            t._("/explain <task number> [reason]"),
+            t._("/explain 4103 The land survey came three weeks late"),
+        ),
+        "nguyco": (t._("/atrisk [unit code]"), t._("/atrisk SXD")),
         "ngonngu": (t._("/lang vi|en"), t._("/lang en")),
         "kenh": (t._("/channel telegram|zalo|ca-hai"), t._("/channel zalo")),
         "huylienket": (t._("/unlink [confirm]"), t._("/unlink confirm")),

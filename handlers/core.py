@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +13,10 @@ from locales import Translator
 from messages.reply import Reply
 from models.accounts import ChatChannel
 from models.attachments import File
-from models.calendar import WorkingCalendar
+from models.calendar import WorkingCalendar, next_working_moment
 from models.clock import local_date
 from models.conversations import ask
+from models.nagging import Nagging
 from models.notices import Message, Notifier, Outgoing
 from models.organization import Official
 from models.outbox import Priority
@@ -84,6 +85,9 @@ class CoreSettings:
     upcoming_days: int = 7
     # How far ahead an extension may reach, counted from today (DONDOC_EXTENSION_HORIZON_DAYS).
     extension_horizon_days: int = 730
+    nagging: Nagging = field(default_factory=Nagging)  # silence, risk, explanations
+    work_start: time = time(7, 30)  # messages to officials wait for working hours
+    work_end: time = time(17, 0)
 
 
 @dataclass
@@ -144,6 +148,7 @@ class Request:
         key: str,
         build: Callable[[Translator], Reply],
         priority: int = Priority.ALERT,
+        not_before: datetime | None = None,
     ) -> int:
         """Queue a message to each recipient's linked chats, in each one's own language."""
 
@@ -153,7 +158,15 @@ class Request:
 
         people = {o.id: o for o in recipients}
         items = [Outgoing(f"{key}:to {o.id}", o, message) for o in people.values()]
-        return await Notifier(self.session, self.now).send(items, priority=priority)
+        return await Notifier(self.session, self.now).send(
+            items, priority=priority, not_before=not_before
+        )
+
+    @property
+    def for_officials(self) -> datetime:
+        """When a message to officials may go: now in working hours, else next morning."""
+        settings = self.settings
+        return next_working_moment(self.now, self.calendar, settings.work_start, settings.work_end)
 
 
 Handler = Callable[[Request], Awaitable[list[Reply]]]

@@ -8,6 +8,7 @@ from handlers.core import Request
 from locales import Translator
 from messages.cards import comrade, deadline_phrase, five_columns, short, total_line
 from messages.reply import Reply
+from models.nagging import quiet_before, silent_by_unit
 from models.overdue import overdue_by_unit
 from models.permissions import may_see_unit_lists
 from models.statistics import FiveColumns, five_columns_by_unit
@@ -59,8 +60,10 @@ async def overdue(req: Request) -> list[Reply]:
         return scope
     window = req.window
     units = await overdue_by_unit(req.session, window, scope)
+    silent = await _silent_line(req, scope)
     if not units:
-        return [Reply(t._("✅ No task is overdue ({date}).", date=t.date(req.today)))]
+        text = t._("✅ No task is overdue ({date}).", date=t.date(req.today))
+        return [Reply("\n".join([text, *silent]))]
     total = sum(u.count for u in units)
     lines = [
         t._(
@@ -70,6 +73,7 @@ async def overdue(req: Request) -> list[Reply]:
             units=t.number(len(units)),
         )
     ]
+    lines += silent
     one_unit = scope is not None or len(units) == 1
     shown = units if one_unit else units[:CITY_UNITS]
     listed = await overdue_tasks(
@@ -120,6 +124,24 @@ async def overdue(req: Request) -> list[Reply]:
             )
         )
     return [Reply("\n".join(lines))]
+
+
+async def _silent_line(req: Request, scope: int | None) -> list[str]:
+    """The "chưa cập nhật" count: open tasks silent for DONDOC_STALE_DAYS working days."""
+    days = req.settings.nagging.stale_days
+    if days <= 0:
+        return []
+    before = quiet_before(req.today, req.calendar, days)
+    count = sum((await silent_by_unit(req.session, req.window, before, scope)).values())
+    if not count:
+        return []
+    return [
+        req.t._(
+            "🕓 Not updated for {days} working days or more: {count} open tasks (/nguyco: at risk)",
+            days=req.t.number(days),
+            count=req.t.number(count),
+        )
+    ]
 
 
 def _row(t: Translator, name: str, c: FiveColumns) -> str:

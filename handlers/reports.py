@@ -23,6 +23,7 @@ from models.organization import Unit
 from models.permissions import may_see_unit_lists
 from models.reports import Period, build_report, last_day, period_bounds
 from models.task_queries import unit_by_code
+from models.throttles import refused_until, take
 from paperwork.report_files import period_title
 
 PERIODS = {
@@ -100,24 +101,37 @@ async def report(req: Request) -> list[Reply]:
                 refused=True,
             )
         ]
-    if limits.reports.blocked(person, req.now):
+    limits.waiting.add((person, same))  # before the count: the same ask meanwhile waits
+    try:
+        allowed = await take(req.session, limits.reports, str(person), req.now)
+    except BaseException:
+        limits.waiting.discard((person, same))
+        raise
+    if not allowed:
+        limits.waiting.discard((person, same))
+        until = await refused_until(req.session, limits.reports, str(person), req.now)
         return [
             Reply(
                 t._(
                     "You have asked for many reports in the last few minutes. Please try "
                     "again after {time}.",
-                    time=t.datetime(limits.reports.until(person, req.now)),
+                    time=t.datetime(until or req.now),
                 ),
                 refused=True,
             )
         ]
-    limits.reports.hit(person, req.now)
-    limits.waiting.add((person, same))
 
     async def produce(session: AsyncSession) -> list[Reply | File]:
         async def build() -> list[Reply | File]:
             built = await build_report(
-                session, kind, end, calendar, due_soon_days=due_soon, past=past, unit_id=unit_id
+                session,
+                kind,
+                end,
+                calendar,
+                due_soon_days=due_soon,
+                past=past,
+                unit_id=unit_id,
+                nagging=req.settings.nagging,
             )
             files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
             title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")

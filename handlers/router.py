@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import accounts, extensions, overview, proposals, reports, tasks
+from handlers import accounts, extensions, nagging, overview, proposals, reports, tasks
 from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from handlers.limits import Limits
 from locales import Translator, translator
@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "quahan": (overview.overdue, True),
     "thongke": (overview.stats, True),
     "baocao": (reports.report, True),
+    "nguyco": (nagging.at_risk_list, True),
+    "giaitrinh": (nagging.explain, True),
     "sua": (proposals.edit, True),
     "bo": (proposals.drop, True),
     "giao": (proposals.assign, True),
@@ -71,6 +73,8 @@ ALIASES = {
     "overdue": "quahan",
     "stats": "thongke",
     "report": "baocao",
+    "atrisk": "nguyco",
+    "explain": "giaitrinh",
     "edit": "sua",
     "drop": "bo",
     "assign": "giao",

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from jobs.context import JobContext
 from locales import Translator
 from messages.cards import comrade, short
 from models.accounts import ever_linked
-from models.notices import Message, Outgoing, already_sent, task_notice
+from models.explanations import Explanation, lapsed, mark_missed
+from models.notices import (
+    Group,
+    Grouped,
+    Message,
+    Notifier,
+    Outgoing,
+    already_sent,
+    task_notice,
+)
 from models.organization import Official, Role, unit_names
 from models.outbox import Priority
 from models.overdue import newly_overdue
 from models.recipients import distinct, with_role
+from models.status import days_overdue
+from models.task_changes import Actor
 from models.task_queries import open_task_ids_by_official
-from models.tasks import Task
+from models.tasks import Channel, Task
 
 UNREACHABLE_LISTED = 30
 
@@ -36,36 +48,72 @@ def overdue_alert(task: Task) -> Callable[[Translator], Message]:
     return build
 
 
+def overdue_line(task: Task, today: date) -> Callable[[Translator], str]:
+    def line(t: Translator) -> str:
+        assert task.deadline is not None
+        return t._(
+            "🔴 #{id} {content} — due {date}, {days} days overdue; {unit}",
+            id=task.id,
+            content=short(task.content, 60),
+            date=t.date(task.deadline),
+            days=t.number(days_overdue(task.deadline, today)),
+            unit=task.lead_unit.name,
+        )
+
+    return line
+
+
+OVERDUE_GROUP = Group(
+    "overdue",
+    head=lambda t, n: t.ngettext(
+        "🔴 {n} task has just become overdue:", "🔴 {n} tasks have just become overdue:", n
+    ),
+    footer=lambda t, hidden: (
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
+        + t._("All overdue tasks: /quahan · One task: /xem <number>")
+    ),
+)
+
+
 async def send_overdue_alerts(ctx: JobContext) -> int:
     """Once per task per deadline in force: to the task force and the lead unit's leaders.
 
     Only tasks overdue for at most `overdue_alert_days`: older ones (say, after importing a
-    backlog) are the weekly urging's business, not a flood of "just became overdue". A task's
+    backlog) are the weekly urging's business, not a flood of "just became overdue". Each
+    recipient gets one message for the sweep: the task's own alert when it is one task, a
+    list worst first when several, which records every task's alert it stands for. A task's
     alert is marked done once queued to all: later sweeps look only at tasks not marked.
     """
     tasks = await newly_overdue(ctx.session, ctx.window, ctx.cadence.overdue_alert_days, "overdue")
     if not tasks:
         return 0
     task_force = await with_role(ctx.session, Role.TASK_FORCE)
+    task_force_ids = {o.id for o in task_force}
     leaders: dict[int, list[Official]] = {}
     for leader in await with_role(ctx.session, Role.LEADER, {t.lead_unit_id for t in tasks}):
         leaders.setdefault(leader.unit_id, []).append(leader)
-    to_task_force, to_units = [], []
+    to_task_force: list[Grouped] = []
+    to_units: list[Grouped] = []
     for task in tasks:
         assert task.deadline is not None
         key = task_notice("overdue", task.id, task.deadline)
-        build = overdue_alert(task)
-        task_force_ids = {o.id for o in task_force}
-        to_task_force += [Outgoing(f"{key}:to {o.id}", o, build) for o in task_force]
+        single, line = overdue_alert(task), overdue_line(task, ctx.today)
+        rank = (task.deadline, task.id)
+        to_task_force += [Grouped(f"{key}:to {o.id}", o, single, line, rank) for o in task_force]
         to_units += [
-            Outgoing(f"{key}:to {o.id}", o, build)
+            Grouped(f"{key}:to {o.id}", o, single, line, rank)
             for o in distinct([*leaders.get(task.lead_unit_id, []), task.leader])
             if o.id not in task_force_ids
         ]
     at_once = ctx.now if ctx.cadence.alerts_at_once else ctx.for_officials
-    sent = await ctx.notifier.send(to_task_force, priority=Priority.ALERT, not_before=at_once)
-    sent += await ctx.notifier.send(to_units, priority=Priority.ALERT, not_before=ctx.for_officials)
-    await ctx.notifier.mark_done(
+    notifier = ctx.notifier
+    sent = await notifier.send_grouped(
+        to_task_force, OVERDUE_GROUP, priority=Priority.ALERT, not_before=at_once
+    )
+    sent += await notifier.send_grouped(
+        to_units, OVERDUE_GROUP, priority=Priority.ALERT, not_before=ctx.for_officials
+    )
+    await notifier.mark_done(
         [task_notice("overdue", t.id, t.deadline) for t in tasks if t.deadline]
     )
     return sent
@@ -127,3 +175,73 @@ async def report_unreachable(ctx: JobContext) -> int:
     )
     ctx.notifier.unreachable.clear()  # task force members without a chat are not re-reported here
     return sent
+
+
+def explanation_missed(asked: Explanation) -> Callable[[Translator], Message]:
+    def build(t: Translator) -> Message:
+        task = asked.task
+        text = t._(
+            "📝 Task #{id}: {unit} gave no explanation by {date}; recorded as not explained.\n"
+            "{content}",
+            id=task.id,
+            unit=task.lead_unit.name,
+            date=t.date(asked.due_date),
+            content=short(task.content, 200),
+        )
+        return Message(text, [[(t._("View the task"), f"/xem {task.id}")]])
+
+    return build
+
+
+def explanation_missed_line(asked: Explanation) -> Callable[[Translator], str]:
+    def line(t: Translator) -> str:
+        return t._(
+            "• #{id} {content} — {unit}, answer was due {date}",
+            id=asked.task.id,
+            content=short(asked.task.content, 60),
+            unit=asked.task.lead_unit.name,
+            date=t.date(asked.due_date),
+        )
+
+    return line
+
+
+MISSED_GROUP = Group(
+    "explain-missed",
+    head=lambda t, n: t.ngettext(
+        "📝 {n} explanation asked for was not given in time:",
+        "📝 {n} explanations asked for were not given in time:",
+        n,
+    ),
+    footer=lambda t, hidden: (
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
+        + t._("They are listed in the monthly report. One task: /xem <number>")
+    ),
+)
+
+
+async def record_missed_explanations(ctx: JobContext) -> int:
+    """Requests whose answering period has passed: recorded as not explained, and the task
+    force told, in the same transaction (few a day: no chunked commits)."""
+    notifier = Notifier(ctx.session, ctx.now)
+    actor = Actor(None, Channel.SYSTEM, ctx.now)
+    missed = [
+        a for a in await lapsed(ctx.session, ctx.today) if await mark_missed(ctx.session, a, actor)
+    ]
+    if not missed:
+        return 0
+    task_force = await with_role(ctx.session, Role.TASK_FORCE)
+    items = [
+        Grouped(
+            f"explain-missed:explanation {a.id}:to {o.id}",
+            o,
+            explanation_missed(a),
+            explanation_missed_line(a),
+            (a.due_date, a.task_id),
+        )
+        for a in missed
+        for o in task_force
+    ]
+    return await notifier.send_grouped(
+        items, MISSED_GROUP, priority=Priority.ALERT, not_before=ctx.for_officials
+    )

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from locales import TIMEZONE
-from models.calendar import WorkingCalendar
+from models.calendar import WorkingCalendar, next_working_moment
 from models.clock import local_date
+from models.nagging import Nagging
 from models.retention import Retention
 
 
@@ -27,6 +28,7 @@ class Cadence:
     due_soon_days: int = 3
     prune_at: time = time(2, 30)  # the quiet hour of the daily prune
     retention: Retention = field(default_factory=Retention)
+    nagging: Nagging = field(default_factory=Nagging)  # silence, risk, explanations
 
     def at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=TIMEZONE)
@@ -40,13 +42,7 @@ class Cadence:
 
     def next_working_moment(self, moment: datetime, calendar: WorkingCalendar) -> datetime:
         """Now, in working hours; else the start of the next working morning."""
-        if self.in_working_hours(moment, calendar):
-            return moment
-        local = moment.astimezone(TIMEZONE)
-        day = local.date()
-        if not (calendar.is_working_day(day) and local.time() < self.work_start):
-            day = calendar.next_working_day(day + timedelta(days=1))
-        return self.at(day, self.work_start)
+        return next_working_moment(moment, calendar, self.work_start, self.work_end)
 
 
 def first_working_day_of_week(day: date, calendar: WorkingCalendar) -> date | None:

@@ -50,6 +50,7 @@ async def _send(
         ctx.calendar,
         due_soon_days=ctx.cadence.due_soon_days,
         past=end < ctx.today,
+        nagging=ctx.cadence.nagging,
     )
     files = await ctx.attach(key, (o.language for o in recipients), lambda t: make_files(t, report))
 

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.alerts import report_unreachable, send_overdue_alerts
+from jobs.alerts import record_missed_explanations, report_unreachable, send_overdue_alerts
 from jobs.cadence import Cadence, first_working_day_of_month, iso_week, weekly_moment
 from jobs.context import JobContext
+from jobs.nudges import send_risk_flags, send_stale_nudges
 from jobs.reminders import send_reminders
 from jobs.reports import send_biweekly_report, send_monthly_report, send_quarterly_list
 from jobs.upkeep import prune_if_due
@@ -50,6 +51,13 @@ async def run_due(
         ("reminders", send_reminders, None),
         ("overdue", send_overdue_alerts, None),
     ]
+    if calendar.is_working_day(today) and now >= cadence.at(today, cadence.work_start):
+        # Once a working day, at the start of work: what silence, risk and a lapsed
+        # explanation look like changes by the day, not by the sweep.
+        day = today.isoformat()
+        jobs.append(("stale", send_stale_nudges, f"stale:day {day}"))
+        jobs.append(("risk", send_risk_flags, f"risk:day {day}"))
+        jobs.append(("explain-missed", record_missed_explanations, f"explain-missed:day {day}"))
     digest_at = weekly_moment(now, cadence.digest_at, calendar, cadence)
     if digest_at is not None and now >= digest_at:
         jobs.append(("digest", send_digests, f"digest:week {week}"))

@@ -117,6 +117,12 @@ def _event_text(t: Translator, event: TaskEvent) -> str:
         return t._("extension to {date} refused", date=_event_date(t, event.new_value))
     if event.action == "progress_note":
         return t._("progress note: {note}", note=short(event.note, 80))
+    if event.action == "explanation_requested":
+        return t._("explanation asked, due by {date}", date=_event_date(t, event.note))
+    if event.action == "explanation_answered":
+        return t._("explanation: {note}", note=short(event.note, 80))
+    if event.action == "explanation_missed":
+        return t._("no explanation given by {date}", date=_event_date(t, event.note))
     if event.field == "status":
         return t._(
             "status: {old} → {new}",

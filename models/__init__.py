@@ -7,12 +7,14 @@ from models.calendar import CalendarOverride
 from models.conversations import Conversation
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
+from models.explanations import Explanation, ExplanationState
 from models.matrix_state import MatrixState
 from models.notices import Notice
 from models.organization import Official, OfficialRole, Role, Unit, UnitKind
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
 from models.proposals import TaskProposal
 from models.tasks import Channel, Task, TaskEvent, TaskStatus
+from models.throttles import ThrottleState
 from models.urgings import Urging
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
     "DeliveryAttempt",
     "Document",
     "DocumentKind",
+    "Explanation",
+    "ExplanationState",
     "LinkCode",
     "MatrixState",
     "Notice",
@@ -39,6 +43,7 @@ __all__ = [
     "TaskEvent",
     "TaskProposal",
     "TaskStatus",
+    "ThrottleState",
     "Unit",
     "UnitKind",
     "Urging",

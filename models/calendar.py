@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
 from sqlalchemy import Boolean, Date, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from locales import TIMEZONE
 from models.base import Base
 
 
@@ -63,6 +64,19 @@ class WorkingCalendar:
             day += timedelta(days=1)
             count += self.is_working_day(day)
         return count
+
+
+def next_working_moment(
+    moment: datetime, calendar: WorkingCalendar, start: time, end: time
+) -> datetime:
+    """Now, in working hours (`start` to `end` on a working day); else the next morning's start."""
+    local = moment.astimezone(TIMEZONE)
+    day = local.date()
+    if calendar.is_working_day(day) and start <= local.time() < end:
+        return moment
+    if not (calendar.is_working_day(day) and local.time() < start):
+        day = calendar.next_working_day(day + timedelta(days=1))
+    return datetime.combine(day, start, tzinfo=TIMEZONE)
 
 
 async def load_calendar(session: AsyncSession) -> WorkingCalendar:

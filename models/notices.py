@@ -15,6 +15,7 @@ repeating what was queued.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -105,6 +106,30 @@ class Outgoing:
     build: Callable[[Translator], Message]
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """One notice that joins the others to the same recipient from the same sweep: alone, it
+    goes as its own message (`single`, with the task's buttons); with others, as one line
+    (`line`) of one message that lists them worst first (lowest `rank`)."""
+
+    key: str
+    official: Official
+    single: Callable[[Translator], Message]
+    line: Callable[[Translator], str]
+    rank: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    """How a grouped message reads: its head for `n` notices, and the footer naming the
+    command that lists them all (`hidden`: how many lines were left out)."""
+
+    kind: str
+    head: Callable[[Translator, int], str]
+    footer: Callable[[Translator, int], str]
+    listed: int = 20
+
+
 class Notifier:
     """Writes notices with their outbox rows.
 
@@ -180,36 +205,122 @@ class Notifier:
         built: dict[tuple[int, str], Message] = {}
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
-            linked = accounts.get(item.official.id, [])
-            wanted = chosen_channels(item.official.notify_channel or "")
-            # The chosen channels, or whatever is linked if none of those is.
-            chats = [a for a in linked if wanted is None or a.channel in wanted] or linked
-            if not chats:
-                self.unreachable[item.official.id] = item.official
-                continue
             cache_key = (id(item.build), item.official.language)
             if (message := built.get(cache_key)) is None:
                 message = built[cache_key] = item.build(translator(item.official.language))
-            parts = [("", message.text, message.buttons, None)] + [
-                (f":file {n}", caption, [], attachment_id)
-                for n, (attachment_id, caption) in enumerate(message.files, start=1)
-            ]
-            for account in chats:
-                for suffix, text, buttons, attachment_id in parts:
-                    messages.append(
-                        Envelope(
-                            key=f"{item.key}{suffix}:{account.channel.value} {account.chat_id}",
-                            channel=account.channel,
-                            chat_id=account.chat_id,
-                            text=text,
-                            buttons=buttons,
-                            language=item.official.language,
-                            official_id=item.official.id,
-                            priority=priority,
-                            attachment_id=attachment_id,
-                            not_before=not_before,
-                        )
-                    )
+            messages += self._envelopes(
+                item.key, item.official, message, accounts, priority, not_before
+            )
         await insert_ignoring_duplicates(self.session, Notice, notices, ["key"])
         await enqueue_many(self.session, messages, self.now)
         return len(messages)
+
+    def _envelopes(
+        self,
+        key: str,
+        official: Official,
+        message: Message,
+        accounts: dict[int, list[ChatAccount]],
+        priority: int,
+        not_before: datetime | None,
+    ) -> list[Envelope]:
+        """The outbox rows of one message to one official: each chosen chat, text then files."""
+        linked = accounts.get(official.id, [])
+        wanted = chosen_channels(official.notify_channel or "")
+        # The chosen channels, or whatever is linked if none of those is.
+        chats = [a for a in linked if wanted is None or a.channel in wanted] or linked
+        if not chats:
+            self.unreachable[official.id] = official
+            return []
+        parts = [("", message.text, message.buttons, None)] + [
+            (f":file {n}", caption, [], attachment_id)
+            for n, (attachment_id, caption) in enumerate(message.files, start=1)
+        ]
+        return [
+            Envelope(
+                key=f"{key}{suffix}:{account.channel.value} {account.chat_id}",
+                channel=account.channel,
+                chat_id=account.chat_id,
+                text=text,
+                buttons=buttons,
+                language=official.language,
+                official_id=official.id,
+                priority=priority,
+                attachment_id=attachment_id,
+                not_before=not_before,
+            )
+            for account in chats
+            for suffix, text, buttons, attachment_id in parts
+        ]
+
+    async def send_grouped(
+        self,
+        items: Sequence[Grouped],
+        group: Group,
+        *,
+        priority: int,
+        not_before: datetime | None = None,
+    ) -> int:
+        """Queue one message per recipient for the notices not given before: the task's own
+        message when there is one, else one list, worst first, capped at `group.listed` lines
+        with the command that shows the rest. Every notice a message stands for is recorded
+        in the same transaction as its outbox rows, so a re-run or a resumed sweep sends
+        nothing again; a channel cuts a long list at line ends under its own limit. With
+        `commit_every`, commits once that many notices are written. Returns the rows added."""
+        given = await already_sent(self.session, [i.key for i in items])
+        by_person: dict[int, list[Grouped]] = {}
+        for item in items:
+            if item.key not in given:
+                by_person.setdefault(item.official.id, []).append(item)
+        accounts = await reachable_accounts(self.session, by_person)
+        queued = pending = 0
+        notices: list[dict[str, object]] = []
+        envelopes: list[Envelope] = []
+
+        async def write() -> None:
+            await self._write(notices, envelopes)
+            notices.clear()
+            envelopes.clear()
+
+        for person_items in by_person.values():
+            message, key = self._group_message(person_items, group)
+            envelopes += self._envelopes(
+                key, person_items[0].official, message, accounts, priority, not_before
+            )
+            notices += [{"key": i.key, "created_at": self.now} for i in person_items]
+            pending += len(person_items)
+            if self.commit_every and pending >= self.commit_every:
+                queued += len(envelopes)
+                async with write_gate(self.session.bind).bulk():
+                    await write()
+                    await self.session.commit()
+                pending = 0
+                await asyncio.sleep(0)  # building messages is Python work: let commands in
+        queued += len(envelopes)
+        if self.commit_every and (notices or envelopes):
+            async with write_gate(self.session.bind).bulk():
+                await write()
+                await self.session.commit()
+        elif notices or envelopes:
+            await write()
+        return queued
+
+    async def _write(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
+        """The notices and the outbox rows that carry them, in the caller's transaction."""
+        for start in range(0, len(notices), 500):
+            chunk = notices[start : start + 500]
+            await insert_ignoring_duplicates(self.session, Notice, chunk, ["key"])
+        await enqueue_many(self.session, envelopes, self.now)
+
+    def _group_message(self, items: list[Grouped], group: Group) -> tuple[Message, str]:
+        """One recipient's message and its outbox key: the task's own when it is alone."""
+        official = items[0].official
+        t = translator(official.language)
+        if len(items) == 1:
+            return items[0].single(t), items[0].key
+        ranked = sorted(items, key=lambda i: i.rank)
+        shown = ranked[: group.listed]
+        lines = [group.head(t, len(items)), *(i.line(t) for i in shown)]
+        lines.append(group.footer(t, len(items) - len(shown)))
+        digest = hashlib.sha1("\n".join(sorted(i.key for i in items)).encode()).hexdigest()[:16]
+        return Message("\n".join(lines), []), f"{group.kind}:group {digest}:to {official.id}"

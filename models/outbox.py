@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, select, text, update
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
@@ -208,7 +208,7 @@ async def mark_failed(
     counted: bool = True,
 ) -> None:
     """Record a failed attempt: back to pending until `retry_at`, or failed for good; one
-    not `counted` (a 429) leaves the number of attempts as it was."""
+    not `counted` (a 429) adds no attempt beyond the first."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
@@ -216,7 +216,13 @@ async def mark_failed(
             state=OutboxState.PENDING if retry_at else OutboxState.FAILED,
             not_before=retry_at or now,
             claimed_at=None,
-            attempts=OutboxMessage.attempts + (1 if counted else 0),
+            # A 429 leaves the count as it was, but marks the message tried (at least 1): a
+            # message being retried holds the chat's next ones back (HOLDING).
+            attempts=(
+                OutboxMessage.attempts + 1
+                if counted
+                else case((OutboxMessage.attempts > 0, OutboxMessage.attempts), else_=1)
+            ),
             error=error[:2000],
         )
     )

@@ -129,6 +129,16 @@ def may_see_unit_lists(viewer: Viewer) -> bool:
     return viewer.sees_everything or viewer.is_unit_leader
 
 
+def may_ask_explanation(viewer: Viewer) -> bool:
+    """/giaitrinh N as a request: the task force asks a late task's lead unit to explain."""
+    return viewer.is_task_force
+
+
+def may_answer_explanation(viewer: Viewer, task: Task) -> bool:
+    """/giaitrinh N lý do: a leader of the lead unit (or of a unit above it) answers."""
+    return viewer.is_unit_leader and in_lead_unit(viewer, task)
+
+
 def may_assign_from_notice(viewer: Viewer) -> bool:
     """Reading a signed notice into tasks and creating them (/giao) is the task force's work."""
     return viewer.is_task_force

@@ -3,16 +3,19 @@ period, with the overdue list and the data errors. One set of queries for every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
+from locales import TIMEZONE
 from models.calendar import WorkingCalendar
 from models.documents import Document
+from models.explanations import ExplanationRow, explanation_rows
+from models.nagging import Nagging, quiet_before, risk_by_unit, silent_by_unit
 from models.organization import Official, Unit
 from models.statistics import (
     FiveColumns,
@@ -39,6 +42,7 @@ class TableName(StrEnum):
     OVERDUE = "overdue"
     OFFICIALS = "officials"
     ERRORS = "errors"
+    EXPLANATIONS = "explanations"
 
 
 def period_bounds(kind: Period, end: date) -> tuple[date, date]:
@@ -171,6 +175,11 @@ class Report:
     officials: list[OfficialRow]
     overdue: list[OverdueRow]
     errors: list[DataError]
+    # By unit code: open tasks silent for DONDOC_STALE_DAYS ("chưa cập nhật") and at risk
+    # ("nguy cơ chậm") on the last day; and the explanations asked, answered or missed.
+    not_updated: dict[str, int] = field(default_factory=dict)
+    at_risk: dict[str, int] = field(default_factory=dict)
+    explanations: list[ExplanationRow] = field(default_factory=list)
 
 
 async def build_report(
@@ -182,7 +191,9 @@ async def build_report(
     due_soon_days: int,
     past: bool,
     unit_id: int | None = None,
+    nagging: Nagging | None = None,
 ) -> Report:
+    rules = nagging or Nagging()
     window = StatusWindow.at(end, calendar, due_soon_days, past=past)
     start, _ = period_bounds(kind, end)
     units = await five_columns_by_unit(session, window, start, unit_id)
@@ -200,7 +211,20 @@ async def build_report(
         officials=await five_columns_by_official(session, window, start, unit_id),
         overdue=await overdue_rows(session, window, unit_id),
         errors=await data_errors(session, window, unit_id),
+        not_updated=await silent_by_unit(
+            session, window, quiet_before(end, calendar, rules.stale_days), unit_id
+        )
+        if rules.stale_days > 0
+        else {},
+        at_risk=await risk_by_unit(session, window, calendar, rules, unit_id),
+        explanations=await explanation_rows(
+            session, _local_midnight(start), _local_midnight(end + timedelta(days=1)), unit_id
+        ),
     )
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=TIMEZONE)
 
 
 async def data_errors(

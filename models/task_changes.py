@@ -137,9 +137,11 @@ def set_progress(session: AsyncSession, task: Task, actor: Actor, percent: int, 
     )
     if not changed and note:
         record(session, task, actor, "progress_note", note=note)
+        task.updated_at = actor.at  # a note is news: the task is not silent (models/nagging.py)
 
 
 def report_blocker(session: AsyncSession, task: Task, actor: Actor, content: str) -> TaskEvent:
+    task.updated_at = actor.at  # a difficulty reported is news: the task is not silent
     return record(session, task, actor, "blocker", note=content)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from locales import Translator
 from models.reports import Report
-from paperwork.report_files import period_title
+from paperwork.report_files import explanation_state, period_title
 from paperwork.tabular import write_csv_rows
 
 
@@ -33,6 +33,21 @@ def late_people(report: Report, t: Translator) -> list[tuple[str, str, str, int,
     return sorted(rows, key=lambda r: (-(r[3] + r[4]), r[0]))
 
 
+def explanations(report: Report, t: Translator) -> list[tuple[object, ...]]:
+    """(task, unit, deadline, explained or not, the reason given) for each explanation the
+    task force asked in the period: answered, not given in time, or still awaited."""
+    return [
+        (
+            f"#{row.task_id}",
+            row.unit_name,
+            t.date(row.deadline),
+            explanation_state(t, row),
+            row.reason,
+        )
+        for row in report.explanations
+    ]
+
+
 def public_html(report: Report, t: Translator) -> str:
     """A static page, one file with its style, ready to publish on the portal."""
 
@@ -50,8 +65,13 @@ def public_html(report: Report, t: Translator) -> str:
         [t._("Full name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")],
         late_people(report, t),
     )
+    explained = table(
+        [t._("Task"), t._("Unit"), t._("Deadline"), t._("Explanation"), t._("Reason given")],
+        explanations(report, t),
+    )
     title = t._("Units and individuals late with their tasks")
     units_heading, people_heading = t._("Units"), t._("Individuals")
+    explained_heading = t._("Explanations asked by the task force")
     page = f"""<!doctype html>
 <html lang="{t.language}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -65,6 +85,8 @@ padding:4px 8px;text-align:left}}th{{background:#eee}}</style></head><body>
 {units}
 <h2>{escape(people_heading)}</h2>
 {people}
+<h2>{escape(explained_heading)}</h2>
+{explained}
 </body></html>
 """
     return page
@@ -73,15 +95,27 @@ padding:4px 8px;text-align:left}}th{{background:#eee}}</style></head><body>
 def public_csv(report: Report, t: Translator) -> str:
     """One table: each late unit, then each late person, with what they are."""
     buffer = io.StringIO(newline="")
-    header = [t._("Kind"), t._("Name"), t._("Unit"), t._("Role"), t._("Done late"), t._("Overdue")]
+    header = [
+        t._("Kind"),
+        t._("Name"),
+        t._("Unit"),
+        t._("Role"),
+        t._("Done late"),
+        t._("Overdue"),
+        t._("Reason given"),
+    ]
     rows = [
         *(
-            [t._("unit"), name, name, "", late, overdue]
+            [t._("unit"), name, name, "", late, overdue, ""]
             for name, _, late, overdue in late_units(report)
         ),
         *(
-            [t._("individual"), name, unit, role, late, overdue]
+            [t._("individual"), name, unit, role, late, overdue, ""]
             for name, unit, role, late, overdue in late_people(report, t)
+        ),
+        *(
+            [t._("explanation"), task, unit, state, "", "", reason]
+            for task, unit, _, state, reason in explanations(report, t)
         ),
     ]
     write_csv_rows(buffer, header, rows)

@@ -13,6 +13,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from locales import Translator
+from models.clock import local_date
+from models.explanations import ExplanationRow, ExplanationState
 from models.reports import Period, Report, TableName
 from models.statistics import FiveColumns
 from paperwork.cell_safety import neutralise
@@ -62,6 +64,8 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
         *five_headers(t),
         t._("Overdue, previous period"),
         t._("Change in overdue"),
+        t._("Not updated"),
+        t._("At risk"),
     ]
     rows: list[Row] = []
     for unit in report.units:
@@ -78,6 +82,8 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
                 _rate(c),
                 before.overdue,
                 c.overdue - before.overdue,
+                report.not_updated.get(unit.code, 0),
+                report.at_risk.get(unit.code, 0),
             ]
         )
     c, before = report.total, report.previous_total
@@ -93,9 +99,53 @@ def summary_table(t: Translator, report: Report) -> tuple[list[str], list[Row]]:
             _rate(c),
             before.overdue,
             c.overdue - before.overdue,
+            sum(report.not_updated.values()),
+            sum(report.at_risk.values()),
         ]
     )
     return header, rows
+
+
+def explanation_state(t: Translator, row: ExplanationRow) -> str:
+    if row.state is ExplanationState.ANSWERED:
+        return t._("explained")
+    if row.state is ExplanationState.MISSED:
+        return t._("not explained")
+    return t._("awaiting the answer")
+
+
+def explanations_table(t: Translator, report: Report) -> Table:
+    return Table(
+        t._("Explanations"),
+        [
+            t._("Task"),
+            t._("Content"),
+            t._("Lead unit"),
+            t._("Deadline"),
+            t._("Asked on"),
+            t._("Answer due by"),
+            t._("State"),
+            t._("Answered on"),
+            t._("Answered by"),
+            t._("Reason given"),
+        ],
+        [
+            [
+                row.task_id,
+                row.content,
+                row.unit_name,
+                row.deadline,
+                local_date(row.requested_on),
+                row.due_date,
+                explanation_state(t, row),
+                local_date(row.answered_at) if row.answered_at else None,
+                row.answered_by or "",
+                row.reason,
+            ]
+            for row in report.explanations
+        ],
+        dates=frozenset({3, 4, 5, 7}),
+    )
 
 
 @dataclass(frozen=True)
@@ -224,6 +274,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
                 for e in report.errors
             ],
         ),
+        TableName.EXPLANATIONS: explanations_table(t, report),
     }
 
 

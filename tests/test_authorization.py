@@ -49,7 +49,7 @@ Y, N = True, False
 # command → role → (own, other, coordinating): allowed?
 # README: /xem — who may see N (a coordinating unit sees; task force and city leaders all).
 # /xong /tiendo /vuongmac /giahan — lead unit, task force. /duyet /tuchoi — task force.
-# /quahan /baocao — task force, city leaders (all); unit leaders (own unit).
+# /quahan /baocao /nguyco — task force, city leaders (all); unit leaders (own unit).
 EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     "xem": {
         "specialist": (Y, N, Y),
@@ -86,7 +86,7 @@ EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
             "city_leader": (Y, Y, Y),
             "unlinked": (N, N, N),
         }
-        for command in ("quahan", "baocao")
+        for command in ("quahan", "baocao", "nguyco")
     },
 }
 # README: task force, leaders; SPEC: city leaders have the read-only views.
@@ -122,6 +122,7 @@ class Case:
             "tuchoi": f"/tuchoi {n} Không đủ căn cứ",
             "quahan": f"/quahan {self.unit_code}",
             "baocao": f"/baocao thang 11/2026 {self.unit_code}",
+            "nguyco": f"/nguyco {self.unit_code}",
         }[self.command]
 
 
@@ -240,6 +241,7 @@ def refusal_for(case: Case) -> tuple[str, ...]:
         ),
         "duyet": ("Chỉ Tổ công tác", f"Đề nghị gia hạn nhiệm vụ #{n} do Tổ công tác quyết định."),
         "quahan": ("Danh sách theo đơn vị", "Đồng chí chỉ được xem danh sách của đơn vị mình."),
+        "nguyco": ("Danh sách theo đơn vị", "Đồng chí chỉ được xem danh sách của đơn vị mình."),
         "baocao": ("Báo cáo dành cho", "Đồng chí chỉ được xem báo cáo của đơn vị mình."),
     }.get(
         {"tiendo": "xong", "vuongmac": "xong", "giahan": "xong", "tuchoi": "duyet"}.get(
@@ -277,6 +279,9 @@ async def check_allowed(chat: CoreChat, case: Case, replies: list[str], before, 
         assert tasks_after[n].deadline == tasks_before[n].deadline
     elif case.command == "quahan":
         assert first.startswith(("🔴 Quá hạn", "✅ Không có nhiệm vụ quá hạn")), first
+        assert after == before
+    elif case.command == "nguyco":
+        assert first.startswith(("⚠️ Nguy cơ chậm", "✅ Không có nhiệm vụ nào có nguy cơ")), first
         assert after == before
     elif case.command == "baocao":
         assert first.startswith("⏳ Đang lập báo cáo tháng"), replies

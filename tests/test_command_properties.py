@@ -55,7 +55,7 @@ LEAD_UNIT = {
     4108: "VP",
     4109: "UBND",
 }
-CHANGERS = {"xong", "tiendo", "vuongmac", "giahan", "duyet", "tuchoi"}
+CHANGERS = {"xong", "tiendo", "vuongmac", "giahan", "duyet", "tuchoi", "giaitrinh"}
 
 
 def may_change(code: str, task_id: int) -> bool:

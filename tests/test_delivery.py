@@ -89,13 +89,28 @@ async def test_429_waits_retry_after_then_sends(sessions, api) -> None:
     assert (waiting.state, waiting.not_before, waiting.attempts) == (
         OutboxState.PENDING,
         T0 + timedelta(seconds=5),
-        0,  # the channel's pace, not the message's failure: not one of its 8 tries
+        1,  # tried (the chat's next messages wait for it); more 429s add no tries
     )
     assert await sender(sessions, bot, T0 + timedelta(seconds=4)).drain() == 0  # not yet
     assert await sender(sessions, bot, T0 + timedelta(seconds=5)).drain() == 1
     assert (await row(sessions, "test:1")).state is OutboxState.SENT
     assert await outcomes(sessions) == ["wait", "sent"]
     assert len(sandbox.bot_messages(1)) == 1
+
+
+async def test_a_message_waiting_out_a_429_holds_its_chats_next_message_back(sessions, api) -> None:
+    sandbox, bot = api
+    async with sessions() as session, session.begin():
+        for n in range(2):
+            envelope = Envelope(
+                key=f"fifo:{n}", channel=ChatChannel.TELEGRAM, chat_id="1", text=f"m{n}"
+            )
+            await enqueue(session, envelope, T0)
+    sandbox.fail_next("sendMessage", Failure(429, "Too Many Requests: retry after 5", 5))
+    assert await sender(sessions, bot, T0).drain() == 0  # m1 went back untried, behind m0
+    assert await sender(sessions, bot, T0 + timedelta(seconds=1)).drain() == 0  # still held
+    assert await sender(sessions, bot, T0 + timedelta(seconds=5)).drain() == 2
+    assert [m["text"] for m in sandbox.bot_messages(1)] == ["m0", "m1"]
 
 
 async def test_server_errors_retry_with_backoff(sessions, api) -> None:

@@ -4,16 +4,14 @@ messages in the order they were queued. (The large runs are benchmarks; these ar
 
 from __future__ import annotations
 
-import asyncio
 import random
-import signal
-import subprocess
-import sys
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bench.chaos import TELEGRAM_FAULTS, FanOut, fault_run, kill_run
 from bot.delivery import OutboxSender, RateLimiter
 from bot.sandbox import Failure, Sandbox
 from bot.telegram import TelegramSender
@@ -72,57 +70,26 @@ async def in_state(sessions, state: OutboxState) -> int:
 
 
 async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_what_was_in_flight(
-    database_url: str, sessions
+    database_url: str,
 ) -> None:
-    await queue_fan_out(sessions)
-    sandbox = Sandbox(token=TOKEN)
-    sandbox.send_delay = 0.01
-    await sandbox.start()
-    rng = random.Random(7)
-    in_flight_at_kills = 0
-    try:
-        for kill in range(3):
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.chaos_sender",
-                    database_url,
-                    sandbox.url,
-                    TOKEN,
-                    str(61 * kill),  # each restart comes after the claim timeout
-                    T0.isoformat(),
-                ]
-            )
-            before = len(sandbox.telegram.calls)
-            while len(sandbox.telegram.calls) - before < rng.randint(20, 120):
-                await asyncio.sleep(0.005)
-            process.send_signal(signal.SIGKILL)
-            await asyncio.to_thread(process.wait, 30)
-            in_flight_at_kills += await in_state(sessions, OutboxState.SENDING)
-        last = await asyncio.to_thread(  # the fake Bot API answers from this event loop
-            subprocess.run,
-            [
-                sys.executable,
-                "-m",
-                "tests.chaos_sender",
-                database_url,
-                sandbox.url,
-                TOKEN,
-                str(61 * 3),
-                T0.isoformat(),
-            ],
-            timeout=120,
-        )
-        assert last.returncode == 0
-        order = received(sandbox)
-    finally:
-        await sandbox.stop()
-    total = sum(len(numbers) for numbers in order.values())
-    assert all(set(order[chat]) == set(range(PER_CHAT)) for chat in range(CHATS))  # none lost
-    assert total - CHATS * PER_CHAT <= in_flight_at_kills  # repeats: only the sends in flight
-    assert all(first_seen_in_order(order[chat]) for chat in range(CHATS))
-    assert await in_state(sessions, OutboxState.SENT) == CHATS * PER_CHAT
+    """bench.chaos kill, small: 500 messages, 3 kills (the bench: 10,000 and 20)."""
+    run = await kill_run(database_url, FanOut.of(50, 10), kills=3)
+    assert run.lost == 0 and run.unsent_rows == 0 and run.out_of_order == 0
+    assert all(kill.duplicates <= kill.in_flight <= 25 for kill in run.kills), run.kills
+    assert sum(kill.duplicates for kill in run.kills) == run.duplicates
+
+
+async def test_a_failing_flood_limiting_bot_api_gets_everything_in_order_without_our_429s(
+    sessions,
+) -> None:
+    """bench.chaos faults, small: 10 % 429, 10 % 500, 5 % lost answers, 5 % resets, and
+    Telegram's limits enforced, against the sender paced as in production."""
+    fan_out = FanOut.of(12, 4, groups=2, per_group=4)
+    run = await fault_run(sessions, fan_out, replace(TELEGRAM_FAULTS, seed=5), timeout=240)
+    assert run.delivered == fan_out.total and run.failed_rows == 0
+    assert run.out_of_order == 0
+    assert run.pacing_429s == 0, run.counts
+    assert sum(run.counts[k] for k in ("injected_429", "injected_500", "lost", "reset")) > 0
 
 
 async def test_a_bot_api_failing_one_call_in_four_still_gets_everything_in_order(sessions) -> None:

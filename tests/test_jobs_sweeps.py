@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 import jobs.alerts
+import jobs.nudges
 import jobs.reminders
 import jobs.run
 import jobs.weekly
@@ -67,6 +68,16 @@ def interrupt(monkeypatch: pytest.MonkeyPatch, prefix: str, after: int) -> None:
         return await send(self, items, *args)
 
     monkeypatch.setattr(Notifier, "_send", dying)
+    write = Notifier._write  # the grouped alerts' path: one write per recipient here
+
+    async def dying_write(self: Notifier, notices, envelopes):  # type: ignore[no-untyped-def]
+        if notices and str(notices[0]["key"]).startswith(prefix):
+            calls.append(notices[0]["key"])
+            if len(calls) > after:
+                raise RuntimeError("the process was stopped")
+        return await write(self, notices, envelopes)
+
+    monkeypatch.setattr(Notifier, "_write", dying_write)
 
 
 async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
@@ -76,8 +87,12 @@ async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
     assert first["digest"] and first["urging"] and first["reminders"] and first["overdue"]
     assert await done_rows(sim) == [
         "digest:week 2026-W48:done",
+        "explain-missed:day 2026-11-23:done",
         "overdue:task 4103:deadline 2026-11-20:done",
         "remind:task 4102:deadline 2026-11-27:T-3:done",
+        "risk:day 2026-11-23:done",
+        "risk:task 4107:deadline 2026-12-10:done",
+        "stale:day 2026-11-23:done",
         "urge:week 2026-W48:done",
     ]
 
@@ -86,6 +101,8 @@ async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
 
     monkeypatch.setattr(jobs.weekly, "open_tasks_with_people", never)
     monkeypatch.setattr(jobs.weekly, "overdue_to_urge", never)
+    monkeypatch.setattr(jobs.nudges, "silent_tasks", never)  # once a working day
+    monkeypatch.setattr(jobs.nudges, "at_risk", never)
     looked_at: list[int] = []
 
     def counting(query: Callable) -> Callable:

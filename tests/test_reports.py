@@ -105,7 +105,7 @@ async def test_xlsx_has_the_sheets_the_office_prints(session, city: City, tmp_pa
     path = tmp_path / "bao-cao.xlsx"
     write_xlsx(path, await monthly(session), T)
     book = load_workbook(path)
-    assert book.sheetnames == ["Tổng hợp", "Quá hạn", "Theo cán bộ", "Lỗi dữ liệu"]
+    assert book.sheetnames == ["Tổng hợp", "Quá hạn", "Theo cán bộ", "Lỗi dữ liệu", "Giải trình"]
     summary = book["Tổng hợp"]
     assert [c.value for c in summary[1]][:7] == [
         "Mã đơn vị",
@@ -204,8 +204,8 @@ async def test_the_public_list_names_late_units_and_people(
     with csv_path.open(encoding="utf-8-sig") as file:
         rows = list(csv.reader(file))
     # One late task each: in the order of their names.
-    assert rows[1] == ["đơn vị", "Sở Tư pháp", "Sở Tư pháp", "", "1", "0"]
-    assert rows[2] == ["đơn vị", "Sở Xây dựng", "Sở Xây dựng", "", "0", "1"]
+    assert rows[1] == ["đơn vị", "Sở Tư pháp", "Sở Tư pháp", "", "1", "0", ""]
+    assert rows[2] == ["đơn vị", "Sở Xây dựng", "Sở Xây dựng", "", "0", "1", ""]
     assert len(rows) == 1 + 2 + 4  # two units, two leaders and two specialists
 
 

@@ -122,6 +122,6 @@ async def test_the_secret_is_compared_in_constant_time(
         compared.append((a, b))
         return a == b
 
-    monkeypatch.setattr("bot.zalo.hmac.compare_digest", compare)
+    monkeypatch.setattr("bot.webhook.hmac.compare_digest", compare)
     assert await post(http, b"[1]", "wrong") == 403
     assert compared == [(b"wrong", SECRET.encode())]

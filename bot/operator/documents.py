@@ -32,6 +32,7 @@ async def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
             due_soon_days=ctx.settings.due_soon_days,
             past=end < local_date(ctx.clock.now()),
             unit_id=unit_id,
+            nagging=ctx.settings.nagging,
         )
     try:
         writers = {

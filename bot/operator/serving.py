@@ -76,6 +76,9 @@ async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
         "monthly": t._("monthly reports"),
         "quarterly": t._("quarterly public lists"),
         "unreachable": t._("unreachable officials"),
+        "stale": t._("not-updated nudges"),
+        "risk": t._("at-risk flags"),
+        "explain-missed": t._("explanations not given"),
     }
     queued = ", ".join(f"{labels[name]} {t.number(n)}" for name, n in counts.items())
     print(t._("Jobs due at {moment}: {queued}.", moment=t.datetime(moment), queued=queued))

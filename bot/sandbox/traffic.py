@@ -64,6 +64,7 @@ class Traffic:
         self.faults = faults
         self.limits = limits
         self.counts: Counter[str] = Counter()
+        self.late: list[float] = []  # how long after a 429 each send that ignored it came
         self._random = random.Random(faults.seed if faults else None)
         self._sent: deque[float] = deque()  # accepted sends in the last second
         self._chats: dict[str, float] = {}  # a chat's last accepted send
@@ -123,6 +124,7 @@ class Traffic:
         assert limits is not None
         if self._blocked_from + limits.grace <= now < self._blocked_until - limits.jitter:
             self.counts["pacing_retry_after"] += 1
+            self.late.append(now - self._blocked_from)
             return self._too_many(self._blocked_until - now, now)
         window = 1.0 - limits.jitter
         while self._sent and self._sent[0] <= now - window:

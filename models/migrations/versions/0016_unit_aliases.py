@@ -2,7 +2,7 @@
 read from a notice sent in chat, waiting for /giao
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0017
 Create Date: 2026-11-28
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0010"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

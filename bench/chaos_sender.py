@@ -1,8 +1,8 @@
-"""A sender process for the chaos tests: the real outbox sender on a database, against a Bot
-API, with its clock set ahead by an offset (a restart after a crash takes over the claims
-the dead process left, once they are older than the claim timeout).
+"""A sender process for the chaos bench and tests: the real outbox sender on a database,
+against a Bot API, with its clock set ahead by an offset (a restart after a crash takes
+over the claims the dead process left, once they are older than the claim timeout).
 
-Run: python -m tests.chaos_sender DATABASE_URL API_URL TOKEN OFFSET_SECONDS
+Run: python -m bench.chaos_sender DATABASE_URL API_URL TOKEN OFFSET_SECONDS START
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ import asyncio
 import sys
 from datetime import datetime, timedelta
 
-from telegram import Bot
-
 from bot.delivery import OutboxSender, RateLimiter
-from bot.telegram import TelegramSender
+from bot.telegram import TelegramSender, build_application
 from models.accounts import ChatChannel
 from models.db import create_engine, session_factory
 
@@ -29,7 +27,8 @@ class AheadClock:
 
 async def main(url: str, api_url: str, token: str, offset: float, start: datetime) -> None:
     engine = create_engine(url)
-    async with Bot(token, base_url=f"{api_url}/bot") as bot:
+    bot = build_application(token, api_url=api_url).bot  # PTB's pool, as `dondoc run` has it
+    async with bot:
         sender = OutboxSender(
             session_factory(engine),
             AheadClock(start, offset),

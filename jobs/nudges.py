@@ -1,0 +1,216 @@
+"""Nudges once a working day: a task gone silent (its specialist, then the leader copied),
+and a task at risk of being late (its specialist and leader, once per deadline in force)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jobs.context import JobContext
+from locales import Translator
+from messages.cards import comrade, short, task_buttons
+from messages.reply import rows_of
+from models.nagging import (
+    Risk,
+    WorkingDays,
+    at_risk,
+    quiet_before,
+    silent_since,
+    silent_tasks,
+    tasks_with_people,
+)
+from models.notices import Group, Grouped, Message, task_notice
+from models.organization import Official, Role
+from models.outbox import Priority
+from models.recipients import distinct, with_role
+from models.tasks import Task
+
+Line = Callable[[Translator], str]
+
+
+def _leaders(task: Task, unit_leaders: dict[int, list[Official]]) -> list[Official]:
+    """The leader in charge; the unit's leaders when the task names none."""
+    return [task.leader] if task.leader else unit_leaders.get(task.lead_unit_id, [])
+
+
+async def _unit_leaders(ctx: JobContext, tasks: list[Task]) -> dict[int, list[Official]]:
+    wanted = {t.lead_unit_id for t in tasks if t.leader is None}
+    found: dict[int, list[Official]] = {}
+    if wanted:
+        for leader in await with_role(ctx.session, Role.LEADER, wanted):
+            found.setdefault(leader.unit_id, []).append(leader)
+    return found
+
+
+# ------------------------------------------------------------------ silence
+
+
+def stale_nudge(task: Task, days: int, second: bool) -> Callable[[Translator], Message]:
+    def build(t: Translator) -> Message:
+        text = t.ngettext(
+            "🕓 Task #{id} has not been updated for {n} working day — /tiendo {id} <percent> "
+            "or /xong {id}",
+            "🕓 Task #{id} has not been updated for {n} working days — /tiendo {id} <percent> "
+            "or /xong {id}",
+            days,
+            id=task.id,
+        )
+        lines = [text, short(task.content, 200)]
+        if second:
+            lines.append(
+                t._(
+                    "Second reminder, copied to the leader in charge. Specialist: {specialist}; "
+                    "leader in charge: {leader}.",
+                    specialist=comrade(t, task.specialist.full_name if task.specialist else None),
+                    leader=comrade(t, task.leader.full_name if task.leader else None),
+                )
+            )
+        return Message("\n".join(lines), rows_of([task_buttons(t, task)[0]]))
+
+    return build
+
+
+def stale_line(task: Task, days: int) -> Line:
+    def line(t: Translator) -> str:
+        return t._(
+            "• #{id} {content} — {days} working days without an update; specialist {specialist}",
+            id=task.id,
+            content=short(task.content, 60),
+            days=t.number(days),
+            specialist=comrade(t, task.specialist.full_name if task.specialist else None),
+        )
+
+    return line
+
+
+STALE_GROUP = Group(
+    "stale",
+    head=lambda t, n: t.ngettext(
+        "🕓 {n} task has not been updated for a long time:",
+        "🕓 {n} tasks have not been updated for a long time:",
+        n,
+    ),
+    footer=lambda t, hidden: (
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
+        + t._("Update: /tiendo <number> <percent> or /xong <number>")
+    ),
+)
+
+
+async def send_stale_nudges(ctx: JobContext) -> int:
+    """Open tasks silent for one period (DONDOC_STALE_DAYS working days): a nudge to the
+    specialist; for two periods: again, with the leader copied. Keyed by the day of the last
+    update, so a task updated since starts a new count; one message per person."""
+    period = ctx.cadence.nagging.stale_days
+    if period <= 0:
+        return 0
+    today, calendar = ctx.today, ctx.calendar
+    tasks = await silent_tasks(ctx.session, ctx.window, quiet_before(today, calendar, period))
+    if not tasks:
+        return 0
+    days = WorkingDays(calendar, min(silent_since(t) for t in tasks), today)
+    unit_leaders = await _unit_leaders(ctx, tasks)
+    items: list[Grouped] = []
+    skipped: list[str] = []
+    for task in tasks:
+        since = silent_since(task)
+        silent = days.between(since, today)
+        second = silent >= 2 * period
+        key = f"stale:task {task.id}:since {since.isoformat()}"
+        people = [task.specialist, *(_leaders(task, unit_leaders) if second else [])]
+        if second and task.specialist is not None:
+            skipped.append(f"{key}:1:to {task.specialist.id}")  # the first is overtaken
+        single, line = stale_nudge(task, silent, second), stale_line(task, silent)
+        for person in distinct(people):
+            items.append(
+                Grouped(
+                    f"{key}:{2 if second else 1}:to {person.id}",
+                    person,
+                    single,
+                    line,
+                    (-silent, task.id),
+                )
+            )
+    await ctx.notifier.record(skipped)
+    return await ctx.notifier.send_grouped(
+        items, STALE_GROUP, priority=Priority.BULK, not_before=ctx.for_officials
+    )
+
+
+# ------------------------------------------------------------------ risk
+
+
+def risk_flag(task: Task, risk: Risk) -> Callable[[Translator], Message]:
+    def build(t: Translator) -> Message:
+        text = t.ngettext(
+            "⚠️ Task #{id} is at risk of being late: {elapsed}% of its time is gone and its "
+            "progress is {progress}% (due {date}, {n} working day left).",
+            "⚠️ Task #{id} is at risk of being late: {elapsed}% of its time is gone and its "
+            "progress is {progress}% (due {date}, {n} working days left).",
+            risk.days_left,
+            id=task.id,
+            elapsed=risk.elapsed_percent,
+            progress=task.progress,
+            date=t.date(task.deadline, weekday=True),
+        )
+        buttons = task_buttons(t, task)
+        return Message(
+            f"{text}\n{short(task.content, 200)}", rows_of([[buttons[0][1], buttons[1][1]]])
+        )
+
+    return build
+
+
+def risk_line(task: Task, risk: Risk) -> Line:
+    def line(t: Translator) -> str:
+        return t._(
+            "• #{id} {content} — progress {progress}%, {elapsed}% of the time gone, due {date}",
+            id=task.id,
+            content=short(task.content, 60),
+            progress=task.progress,
+            elapsed=risk.elapsed_percent,
+            date=t.date(task.deadline),
+        )
+
+    return line
+
+
+RISK_GROUP = Group(
+    "risk",
+    head=lambda t, n: t.ngettext(
+        "⚠️ {n} task is at risk of being late:", "⚠️ {n} tasks are at risk of being late:", n
+    ),
+    footer=lambda t, hidden: (
+        (t._("… and {count} more tasks.", count=t.number(hidden)) + " " if hidden else "")
+        + t._("All of them: /nguyco · Progress: /tiendo <number> <percent>")
+    ),
+)
+
+
+async def send_risk_flags(ctx: JobContext) -> int:
+    """Tasks at risk today whose flag under the deadline in force is not given: to the
+    specialist and the leader in charge, once per deadline (an extension starts afresh)."""
+    rows = await at_risk(
+        ctx.session, ctx.window, ctx.calendar, ctx.cadence.nagging, not_flagged=True
+    )
+    if not rows:
+        return 0
+    risks = {row.task_id: row.risk for row in rows}
+    tasks = await tasks_with_people(ctx.session, list(risks))
+    unit_leaders = await _unit_leaders(ctx, tasks)
+    items: list[Grouped] = []
+    for task in tasks:
+        assert task.deadline is not None
+        key = task_notice("risk", task.id, task.deadline)
+        risk = risks[task.id]
+        single, line = risk_flag(task, risk), risk_line(task, risk)
+        for person in distinct([task.specialist, *_leaders(task, unit_leaders)]):
+            items.append(
+                Grouped(f"{key}:to {person.id}", person, single, line, (task.deadline, task.id))
+            )
+    sent = await ctx.notifier.send_grouped(
+        items, RISK_GROUP, priority=Priority.ALERT, not_before=ctx.for_officials
+    )
+    await ctx.notifier.mark_done(
+        [task_notice("risk", t.id, t.deadline) for t in tasks if t.deadline]
+    )
+    return sent

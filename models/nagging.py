@@ -1,0 +1,209 @@
+"""Silence and risk: when an open task has gone quiet, and when its progress lags far behind
+the time it has used ("nguy cơ chậm"); the rules as plain functions, and their queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from locales import TIMEZONE
+from models.calendar import WorkingCalendar
+from models.db import load_all
+from models.notices import task_notice_not_done
+from models.organization import Unit
+from models.status import StatusWindow, open_clause
+from models.tasks import Task
+
+
+@dataclass(frozen=True)
+class Nagging:
+    """The thresholds (DONDOC_STALE_DAYS, DONDOC_RISK_*, DONDOC_EXPLAIN_*): README defaults."""
+
+    stale_days: int = 10  # working days without an update before the specialist is nudged
+    risk_elapsed_percent: int = 70  # at risk: this share of the working days gone …
+    risk_progress_percent: int = 30  # … and progress at most this
+    risk_days_left: int = 3  # or at most this many working days left …
+    risk_days_left_progress_percent: int = 50  # … and progress below this
+    explain_after_days: int = 10  # working days overdue before an explanation may be asked
+    explain_days: int = 5  # working days the lead unit has to answer
+
+
+class WorkingDays:
+    """`WorkingCalendar.working_days_between` for many tasks at once: a running count over
+    the days asked about, so a sweep over 100,000 tasks does not walk each one's calendar."""
+
+    def __init__(self, calendar: WorkingCalendar, first: date, last: date) -> None:
+        self.calendar = calendar
+        self.first, self.last = first, last
+        self._upto = [0]  # working days in [first, first + i)
+        day = first
+        while day <= last:
+            self._upto.append(self._upto[-1] + calendar.is_working_day(day))
+            day += timedelta(days=1)
+
+    def between(self, start: date, end: date) -> int:
+        """Working days in (start, end], negative when end comes first."""
+        if not (self.first <= start <= self.last and self.first <= end <= self.last):
+            return self.calendar.working_days_between(start, end)
+        return self._upto[(end - self.first).days + 1] - self._upto[(start - self.first).days + 1]
+
+
+@dataclass(frozen=True)
+class Risk:
+    elapsed_percent: int  # share of the task's working days already gone
+    days_left: int  # working days to the deadline
+
+
+def risk_of(
+    progress: int,
+    assigned: date,
+    deadline: date | None,
+    today: date,
+    days: WorkingDays,
+    rules: Nagging,
+) -> Risk | None:
+    """Whether an open task is at risk of being late today: None if not (or already late)."""
+    if deadline is None or deadline < today:
+        return None
+    total = max(days.between(assigned, deadline), 1)
+    elapsed = min(max(days.between(assigned, today), 0), total)
+    left = days.between(today, deadline)
+    share = 100 * elapsed // total
+    lagging = share >= rules.risk_elapsed_percent and progress <= rules.risk_progress_percent
+    late_soon = left <= rules.risk_days_left and progress < rules.risk_days_left_progress_percent
+    return Risk(share, left) if lagging or late_soon else None
+
+
+def silent_since(task: Task) -> date:
+    """The day of the last update (progress, note, status, deadline, an import's change)."""
+    return task.updated_at.astimezone(TIMEZONE).date()
+
+
+def quiet_before(today: date, calendar: WorkingCalendar, working_days: int) -> datetime:
+    """Tasks last updated before this moment have been silent `working_days` working days."""
+    day = calendar.add_working_days(today, -working_days)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=TIMEZONE)
+
+
+def _scope(query, unit_id: int | None):  # type: ignore[no-untyped-def]
+    return query if unit_id is None else query.where(Task.lead_unit_id == unit_id)
+
+
+async def silent_tasks(session: AsyncSession, window: StatusWindow, before: datetime) -> list[Task]:
+    """Open tasks not updated since before `before`, with the people a nudge names."""
+    query = (
+        select(Task)
+        .where(open_clause(window), Task.updated_at < before)
+        .options(
+            selectinload(Task.lead_unit),
+            selectinload(Task.leader),
+            selectinload(Task.specialist),
+        )
+        .order_by(Task.updated_at, Task.id)
+    )
+    return await load_all(session, query)
+
+
+async def silent_by_unit(
+    session: AsyncSession, window: StatusWindow, before: datetime, unit_id: int | None = None
+) -> dict[str, int]:
+    """How many open tasks each lead unit (by code) has not updated since before `before`."""
+    query = (
+        select(Unit.code, func.count(Task.id))
+        .join(Unit, Unit.id == Task.lead_unit_id)
+        .where(open_clause(window), Task.updated_at < before)
+        .group_by(Unit.code)
+    )
+    return dict((await session.execute(_scope(query, unit_id))).tuples().all())
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    task_id: int
+    content: str
+    unit_id: int
+    deadline: date
+    progress: int
+    risk: Risk
+
+
+async def at_risk(
+    session: AsyncSession,
+    window: StatusWindow,
+    calendar: WorkingCalendar,
+    rules: Nagging,
+    unit_id: int | None = None,
+    *,
+    not_flagged: bool = False,
+) -> list[RiskRow]:
+    """Open tasks at risk on the window's day, nearest deadline first; `not_flagged`: only
+    those whose flag for the deadline in force is not given yet (the daily job)."""
+    ceiling = max(rules.risk_progress_percent + 1, rules.risk_days_left_progress_percent)
+    query = (
+        select(
+            Task.id,
+            Task.content,
+            Task.lead_unit_id,
+            Task.assigned_date,
+            Task.deadline,
+            Task.progress,
+        )
+        .where(open_clause(window), Task.deadline >= window.today, Task.progress < ceiling)
+        .order_by(Task.deadline, Task.id)
+    )
+    if not_flagged:
+        query = query.where(task_notice_not_done("risk", Task.id, Task.deadline))
+    rows = (await session.execute(_scope(query, unit_id))).tuples().all()
+    if not rows:
+        return []
+    first = min(min(r[3] for r in rows), window.today)
+    days = WorkingDays(calendar, first, max(r[4] for r in rows))
+    found = []
+    for task_id, content, lead_unit_id, assigned, deadline, progress in rows:
+        risk = risk_of(progress, assigned, deadline, window.today, days, rules)
+        if risk is not None:
+            found.append(RiskRow(task_id, content, lead_unit_id, deadline, progress, risk))
+    return found
+
+
+async def risk_by_unit(
+    session: AsyncSession,
+    window: StatusWindow,
+    calendar: WorkingCalendar,
+    rules: Nagging,
+    unit_id: int | None = None,
+) -> dict[str, int]:
+    """How many open tasks each lead unit (by code) has at risk on the window's day."""
+    rows = await at_risk(session, window, calendar, rules, unit_id)
+    codes = dict((await session.execute(select(Unit.id, Unit.code))).tuples().all())
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[codes[row.unit_id]] = counts.get(codes[row.unit_id], 0) + 1
+    return counts
+
+
+async def tasks_with_people(session: AsyncSession, ids: list[int]) -> list[Task]:
+    """These tasks with their unit and people, in the order of `ids`."""
+    found: dict[int, Task] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(Task)
+            .where(Task.id.in_(ids[start : start + 500]))
+            .options(
+                selectinload(Task.lead_unit),
+                selectinload(Task.leader),
+                selectinload(Task.specialist),
+            )
+        )
+        found.update((t.id, t) for t in await session.scalars(query))
+    return [found[i] for i in ids if i in found]
+
+
+async def unit_labels(session: AsyncSession) -> dict[int, tuple[str, str]]:
+    """Every unit's (code, name) by its id."""
+    rows = await session.execute(select(Unit.id, Unit.code, Unit.name))
+    return {unit_id: (code, name) for unit_id, code, name in rows.tuples()}
