@@ -119,6 +119,15 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
         "--force", action="store_true", help=t._("replace a database that holds data")
     )
 
+    extract = commands.add_parser(
+        "extract", help=t._("read the tasks a signed notice assigns (DOCX, PDF, TXT)")
+    )
+    extract.add_argument("file", type=Path, help=t._("the notice: .docx, .pdf or .txt"))
+    extract.add_argument("--format", choices=["json", "xlsx"], default="json")
+    extract.add_argument(
+        "-o", "--output", type=Path, help=t._("the file to write (JSON: standard output)")
+    )
+
     prune = commands.add_parser(
         "prune",
         help=t._("delete delivered messages, files and link codes past their retention"),
@@ -153,6 +162,7 @@ COMMANDS: dict[str, str] = {
     "restore": "bot.operator.upkeep:cmd_restore",
     "prune": "bot.operator.upkeep:cmd_prune",
     "stats": "bot.operator.tallies:cmd_stats",
+    "extract": "bot.operator.extracting:cmd_extract",
 }
 
 

@@ -11,19 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 from nio import AsyncClient, JoinedMembersResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.matrix_client import NETWORK, MatrixError, checked
-from handlers.core import Incoming
+from handlers.core import Incoming, SentFile
 from handlers.router import Core
 from locales import translator
 from models.accounts import ChatChannel
 from models.db import write_gate
 from models.matrix_state import keep_sync_token, sync_token
 from models.outbox import Envelope, enqueue
+from paperwork.extract.reading import MAX_BYTES as MAX_FILE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +195,12 @@ class MatrixReceiver:
         relation = (content.get("m.relates_to") or {}).get("rel_type")
         if msgtype == "m.notice" or relation == "m.replace" or not event.get("event_id"):
             return None
+        sent = None
+        if msgtype == "m.file" and isinstance(content.get("url"), str):
+            name = str(content.get("filename") or content.get("body") or "file")
+            size = int((content.get("info") or {}).get("size") or 0)
+            data = await self.media(content["url"]) if size <= MAX_FILE_BYTES else None
+            sent = SentFile(name, data, size or len(data or b""))
         return Incoming(
             channel=ChatChannel.MATRIX,
             chat_id=room_id,
@@ -199,7 +208,28 @@ class MatrixReceiver:
             update_id=str(event["event_id"]),
             text=command_text(content) if msgtype in ("m.text", "m.emote") else None,
             is_group=await self.is_group(room_id),
+            file=sent,
         )
+
+    async def media(self, mxc: str) -> bytes | None:
+        """A file a person sent (a notice to read), from the homeserver's media repository,
+        with the bot's token (Synapse serves new media to authenticated clients only)."""
+        server, _, media_id = mxc.removeprefix("mxc://").partition("/")
+        url = (
+            f"{self.client.homeserver}/_matrix/client/v1/media/download/"
+            f"{quote(server)}/{quote(media_id)}"
+        )
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                answer = await http.get(
+                    url, headers={"Authorization": f"Bearer {self.client.access_token}"}
+                )
+            if answer.status_code == 200 and len(answer.content) <= MAX_FILE_BYTES:
+                return answer.content
+            log.warning("Matrix: the file %s could not be fetched (%s)", mxc, answer.status_code)
+        except httpx.HTTPError as error:
+            log.warning("Matrix: the file %s could not be fetched (%s)", mxc, error)
+        return None
 
     async def is_group(self, room_id: str) -> bool:
         """More than the official and the bot in the room."""

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,12 +51,13 @@ from bot.delivery import (
     Unreachable,
 )
 from bot.webhook import serve_webhook
-from handlers.core import Incoming
+from handlers.core import Incoming, SentFile
 from handlers.router import Core
 from locales import Translator, translator
 from messages.reply import split_text
 from models.accounts import ChatChannel
 from models.attachments import File, FileKind
+from paperwork.extract.reading import MAX_BYTES as MAX_FILE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ def menu(t: Translator) -> list[BotCommand]:
         BotCommand("baocao", t._("Report with chart and workbook")),
         BotCommand("duyet", t._("Approve an extension")),
         BotCommand("tuchoi", t._("Refuse an extension")),
+        BotCommand("giao", t._("Register the tasks read from a notice")),
         BotCommand("ngonngu", t._("Language: vi or en")),
         BotCommand("trogiup", t._("Help")),
         BotCommand("huy", t._("Cancel a question")),
@@ -140,10 +143,27 @@ def _incoming(update: Update) -> Incoming | None:
     )
 
 
+async def _with_file(incoming: Incoming, update: Update) -> Incoming:
+    """A document sent to the bot, fetched (getFile, then the download) for the core to read."""
+    message = update.effective_message
+    document = message.document if message is not None else None
+    if document is None:
+        return incoming
+    name, size = document.file_name or "file", document.file_size or 0
+    data: bytes | None = None
+    if size <= MAX_FILE_BYTES:
+        try:
+            data = bytes(await (await document.get_file()).download_as_bytearray())
+        except TelegramError as error:
+            log.warning("could not fetch a document of update %s: %s", update.update_id, error)
+    return replace(incoming, file=SentFile(name, data, size))
+
+
 async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = _incoming(update)
     if incoming is None:
         return
+    incoming = await _with_file(incoming, update)
     if update.callback_query is not None:
         try:  # stops the button's spinner; the answer itself comes through the outbox
             await update.callback_query.answer()

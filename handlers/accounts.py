@@ -22,6 +22,7 @@ from models.conversations import finish
 from models.organization import Unit
 from models.permissions import (
     board_scope,
+    may_assign_from_notice,
     may_decide_extensions,
     may_reassign,
     may_see_unit_lists,
@@ -226,6 +227,13 @@ async def help_(req: Request) -> list[Reply]:
         lines += [
             t._("/chuyen 4102 STP STP-LD STP-CV — hand task 4102 over to another unit or people"),
             t._("/dungdinhky 4102 — end the recurring duty of task 4102 (past ones stay)"),
+        ]
+    if may_assign_from_notice(req.viewer):
+        lines += [
+            t._("Send a signed notice (DOCX, PDF) to the bot: it proposes the tasks it assigns"),
+            t._(
+                "/sua 3 chutri SXD, /sua 3 hanchot 31/12/2026, /bo 3 — fix or drop one; /giao — register them"
+            ),
         ]
     lines += [
         t._("/ngonngu en — switch language (vi, en)"),

@@ -30,6 +30,16 @@ MAX_NOTE = 1000
 
 
 @dataclass(frozen=True)
+class SentFile:
+    """A file a person sent: its name, and its bytes unless the channel would not hand over a
+    file that large."""
+
+    name: str
+    data: bytes | None
+    size: int
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One message or button press, whichever channel it came from."""
 
@@ -43,6 +53,7 @@ class Incoming:
     is_group: bool = False
     language: str | None = None  # the chat client's language, for people not yet linked
     opened: bool = False  # not a message: the person opened a direct chat with the bot
+    file: SentFile | None = None  # a document sent to the bot (a notice to read)
 
     def __repr__(self) -> str:
         """For the logs: which update, chat, person and command, never what was written
@@ -56,6 +67,8 @@ class Incoming:
     def command_name(self) -> str:
         """`/start` of `/start ABC…`; `text` for a message that is no command."""
         text = (self.button or self.text or "").strip()
+        if self.file is not None:
+            return "file"
         if not text.startswith("/"):
             return "text" if text else "no text"
         head = text[1:].split(maxsplit=1)[0].split("@", 1)[0] if len(text) > 1 else ""

@@ -13,7 +13,17 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import accounts, extensions, handover, nagging, overview, ranking, reports, tasks
+from handlers import (
+    accounts,
+    extensions,
+    handover,
+    nagging,
+    overview,
+    proposals,
+    ranking,
+    reports,
+    tasks,
+)
 from handlers.core import CoreSettings, Handler, Incoming, Later, Request
 from handlers.limits import Limits
 from locales import Translator, translator
@@ -56,6 +66,9 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "dungdinhky": (handover.end_recurrence, True),
     "xephang": (ranking.ranking, True),
     "bangdieukhien": (ranking.dashboard, True),
+    "sua": (proposals.edit, True),
+    "bo": (proposals.drop, True),
+    "giao": (proposals.assign, True),
 }
 ALIASES = {
     "help": "trogiup",
@@ -82,6 +95,9 @@ ALIASES = {
     "endseries": "dungdinhky",
     "ranking": "xephang",
     "dashboard": "bangdieukhien",
+    "edit": "sua",
+    "drop": "bo",
+    "assign": "giao",
 }
 REFERENCE_TTL_SECONDS = 300
 
@@ -222,6 +238,8 @@ class Core:
         t, incoming = req.t, req.incoming
         if incoming.opened:
             return await accounts.opened(req)
+        if incoming.file is not None:
+            return await self._file(req)
         text = (incoming.button or incoming.text or "").strip()
         if not text:
             return [
@@ -284,6 +302,22 @@ class Core:
             # Answered: the question is closed. A correctable mistake keeps it open.
             await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
         return replies
+
+    async def _file(self, req: Request) -> list[Reply]:
+        """A document sent to the bot: a notice for the task force to read into tasks."""
+        t = req.t
+        if req.official is None or not req.official.active:
+            return [
+                Reply(
+                    t._(
+                        "This account is not linked yet. Ask the Office of the People's Committee for "
+                        "a link code, then send: /start <code>"
+                    )
+                )
+            ]
+        await finish(req.session, req.incoming.channel, req.incoming.chat_id, req.incoming.user_id)
+        req.command = "file"
+        return await proposals.received(req)
 
     def _start_later(
         self, incoming: Incoming, official_id: int | None, t: Translator, work: Later

@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
+    "TaskProposal": "models.proposals",
     "ThrottleState": "models.throttles",
     "Series": "models.recurrence",
     "ExplanationState": "models.explanations",
@@ -70,6 +71,7 @@ __all__ = [
     "Series",
     "Task",
     "TaskEvent",
+    "TaskProposal",
     "TaskStatus",
     "ThrottleState",
     "Unit",
@@ -108,6 +110,7 @@ if TYPE_CHECKING:
     from models.notices import Notice
     from models.organization import Official, OfficialRole, Role, Unit, UnitKind
     from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
+    from models.proposals import TaskProposal
     from models.recurrence import Series
     from models.tallies import task_tallies
     from models.tasks import Channel, Task, TaskEvent, TaskStatus

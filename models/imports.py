@@ -46,6 +46,7 @@ class UnitRow:
     name: str
     kind: UnitKind
     parent_code: str  # "" for a unit at the top
+    aliases: str = ""  # other names, `;`-separated; "" leaves the stored ones alone
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ async def write_units(session: AsyncSession, rows: Sequence[UnitRow]) -> Written
     by_code = dict(existing)
     for row in rows:
         if row.code.casefold() not in by_code:
-            unit = Unit(code=row.code, name=row.name, kind=row.kind)
+            unit = Unit(code=row.code, name=row.name, kind=row.kind, aliases=row.aliases)
             session.add(unit)
             by_code[row.code.casefold()] = unit
             written.created += 1
@@ -124,8 +125,14 @@ async def write_units(session: AsyncSession, rows: Sequence[UnitRow]) -> Written
         if key not in existing:
             unit.parent_id = parent_id
             continue
-        changed = (unit.name, unit.kind, unit.parent_id) != (row.name, row.kind, parent_id)
-        unit.name, unit.kind, unit.parent_id = row.name, row.kind, parent_id
+        aliases = row.aliases or unit.aliases
+        changed = (unit.name, unit.kind, unit.parent_id, unit.aliases) != (
+            row.name,
+            row.kind,
+            parent_id,
+            aliases,
+        )
+        unit.name, unit.kind, unit.parent_id, unit.aliases = row.name, row.kind, parent_id, aliases
         written.updated += changed
         written.unchanged += not changed
     await session.flush()

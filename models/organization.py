@@ -35,6 +35,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # Other names the unit goes by, `;`-separated (`Sở KH&ĐT;Sở KHĐT`): notices use them.
+    aliases: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="raise")
 

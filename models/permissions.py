@@ -173,3 +173,8 @@ def board_scope(viewer: Viewer) -> BoardScope | None:
     if viewer.is_unit_leader:
         return BoardScope.UNIT
     return None
+
+
+def may_assign_from_notice(viewer: Viewer) -> bool:
+    """Reading a signed notice into tasks and creating them (/giao) is the task force's work."""
+    return viewer.is_task_force

@@ -23,6 +23,7 @@ UNIT_COLUMNS = {
     "name": aliases("name", "Tên", "Tên đơn vị"),
     "kind": aliases("kind", "Loại", "Loại đơn vị"),
     "parent_code": aliases("parent_code", "Mã đơn vị cấp trên", "Đơn vị cấp trên", "Cấp trên"),
+    "aliases": aliases("aliases", "Tên khác", "Tên gọi khác", "Tên viết tắt"),
 }
 OFFICIAL_COLUMNS = {
     "code": aliases("code", "Mã", "Mã cán bộ"),

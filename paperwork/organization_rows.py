@@ -32,6 +32,11 @@ def unit_lookup(units: Iterable[Unit]) -> dict[str, Unit]:
     return lookup
 
 
+def split_list_semicolons(value: str) -> list[str]:
+    """Aliases are `;`-separated: a unit's other name may hold a comma."""
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
 def check_units(
     rows: MappedRows, stored: Sequence[Unit], t: Translator
 ) -> tuple[list[UnitRow], list[RowError]]:
@@ -72,7 +77,8 @@ def check_units(
             errors.append(RowError(number, "; ".join(problems)))
         elif kind is not None:
             parents[r["code"].casefold()] = parent.casefold() or None
-            parsed.append((number, UnitRow(r["code"], r["name"], kind, parent)))
+            names = "; ".join(split_list_semicolons(r.get("aliases", "")))
+            parsed.append((number, UnitRow(r["code"], r["name"], kind, parent, names)))
     for number, row in parsed:
         seen: set[str] = set()
         code: str | None = row.code.casefold()

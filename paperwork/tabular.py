@@ -91,6 +91,11 @@ def _table(lines: list[list[str]], header_rows: int) -> Table:
     return Table(columns, rows)
 
 
+def table_of(lines: list[list[str]]) -> Table:
+    """A table from rows in memory, the first the header: read exactly as a file would be."""
+    return _table(lines, 1)
+
+
 def _unmerged(sheet: Worksheet) -> tuple[list[list[object]], int]:
     """The sheet's cells with a merged cell's value in every cell it covers, and how many rows
     the header takes: two when a cell of the first row is merged, as offices merge

@@ -373,3 +373,19 @@ async def test_a_later_file_without_the_label_keeps_the_label_and_its_kind(
     await import_tasks(session, write_csv(tmp_path / "b.csv", TASK_HEADER, TASKS[:1]), t, now=NOW)
     document = await session.scalar(select(Document))
     assert (document.kind_label, document.kind) == ("Thông báo kết luận", DocumentKind.CONCLUSION)
+
+
+async def test_unit_aliases_are_read_semicolon_separated_and_kept_when_left_empty(
+    session, tmp_path, t
+) -> None:
+    header = ["code", "name", "kind", "parent_code", "Tên khác"]
+    first = [["SKHDT", "Sở Kế hoạch và Đầu tư", "department", "", " Sở KH&ĐT ; Sở KHĐT;"]]
+    assert (await import_units(session, write_csv(tmp_path / "a.csv", header, first), t)).ok
+    unit = await session.scalar(select(Unit).where(Unit.code == "SKHDT"))
+    assert unit.aliases == "Sở KH&ĐT; Sở KHĐT"
+    again = [["SKHDT", "Sở Kế hoạch và Đầu tư", "department", "", ""]]
+    result = await import_units(session, write_csv(tmp_path / "b.csv", header, again), t)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    session.expire_all()
+    unit = await session.scalar(select(Unit).where(Unit.code == "SKHDT"))
+    assert unit.aliases == "Sở KH&ĐT; Sở KHĐT"

@@ -223,3 +223,20 @@ class BotApiHandler(RequestHandler):
             stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         stream.close()
         self._finished = True  # nothing more is written on it
+
+
+class FileHandler(RequestHandler):
+    """`/file/bot<token>/<file_path>`: a file a person sent, as getFile named it."""
+
+    def initialize(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    async def get(self, token: str, file_path: str) -> None:
+        files: dict[str, bytes] = getattr(self.api, "files", {})
+        name = file_path.rsplit("/", 1)[-1]
+        if token != self.api.token or name not in files:
+            self.set_status(404)
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/octet-stream")
+        self.finish(files[name])

@@ -10,7 +10,7 @@ from tornado.log import access_log
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler, URLSpec
 
-from bot.sandbox.bot_api import BotApiHandler, Failure
+from bot.sandbox.bot_api import BotApiHandler, Failure, FileHandler
 from bot.sandbox.telegram_api import FakeTelegram
 from bot.sandbox.traffic import Faults, FloodLimits, Traffic
 from bot.sandbox.web_chat import LinkCodeFor, People, WebChat
@@ -48,6 +48,7 @@ class Sandbox:
         app = Application(
             [
                 URLSpec(r"/bot([^/]+)/(\w+)", BotApiHandler, {"api": self.telegram}),
+                URLSpec(r"/file/bot([^/]+)/(.+)", FileHandler, {"api": self.telegram}),
                 URLSpec(r"/zalo/bot([^/]+)/(\w+)", BotApiHandler, {"api": self.zalo}),
                 *self.web_chat.routes(),
             ],
@@ -102,6 +103,12 @@ class Sandbox:
 
     async def post_webhook(self, update: dict[str, Any], secret: str) -> int:
         return await self.telegram.post_webhook(update, secret)
+
+    async def send_file(
+        self, user_id: int, filename: str, content: bytes, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """A person sends a document to the bot on Telegram."""
+        return await self.telegram.send_file(user_id, filename, content, chat_id=chat_id)
 
     def bot_messages(self, chat_id: int | str) -> list[dict[str, Any]]:
         return self.telegram.bot_messages(chat_id)

@@ -26,6 +26,7 @@ STICKER = {
     "is_video": False,
 }
 MAX_TEXT = 4096
+MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API hands bots files up to 20 MB
 
 
 class FakeTelegram(FakeBotApi):
@@ -52,6 +53,7 @@ class FakeTelegram(FakeBotApi):
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
             "getwebhookinfo": self._get_webhook_info,
+            "getfile": self._get_file,
             "close": self._true,
             "logout": self._true,
         }
@@ -83,6 +85,28 @@ class FakeTelegram(FakeBotApi):
             if text.startswith("/"):
                 length = len(text.split()[0])
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        self.record(str(chat["id"]), message)
+        return await self.push_update({"message": message})
+
+    async def send_file(
+        self, user_id: int, filename: str, content: bytes, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """A person sends a document (a notice to read) to the bot."""
+        file_id = f"upload{len(self.files) + 1}"
+        self.files[file_id] = content
+        chat = _chat(chat_id or user_id, "private")
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": _user(user_id),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": filename,
+                "file_size": len(content),
+            },
+        }
         self.record(str(chat["id"]), message)
         return await self.push_update({"message": message})
 
@@ -182,6 +206,20 @@ class FakeTelegram(FakeBotApi):
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self.updates),
+        }
+
+    async def _get_file(self, params: dict[str, Any]) -> dict[str, Any] | Failure:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            return Failure(400, "Bad Request: invalid file_id")
+        size = len(self.files[file_id])
+        if size > MAX_DOWNLOAD:
+            return Failure(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": size,
+            "file_path": f"documents/{file_id}",
         }
 
     async def _true(self, _: dict[str, Any]) -> bool:
