@@ -116,7 +116,10 @@ async def send_stale_nudges(ctx: JobContext) -> int:
         silent = days.between(since, today)
         second = silent >= 2 * period
         key = f"stale:task {task.id}:since {since.isoformat()}"
-        people = [task.specialist, *(_leaders(task, unit_leaders) if second else [])]
+        leaders = _leaders(task, unit_leaders)
+        # No specialist named (a data error the report lists): the leaders hear of it at once.
+        people = [task.specialist] if task.specialist else leaders
+        people += leaders if second else []
         if second and task.specialist is not None:
             skipped.append(f"{key}:1:to {task.specialist.id}")  # the first is overtaken
         single, line = stale_nudge(task, silent, second), stale_line(task, silent)
