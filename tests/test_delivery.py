@@ -225,7 +225,7 @@ async def test_replies_and_alerts_are_not_starved_behind_a_long_digest(
         bot.running.sender.wake.set()
         await asyncio.sleep(0.3)
         await bot.sandbox.say(bot.user("SXD-CV"), "/viec")
-        [_, reply] = await bot.sandbox.wait_for_bot_messages(bot.user("SXD-CV"), 2, timeout=2.0)
+        [_, reply] = await bot.sandbox.wait_for_bot_messages(bot.user("SXD-CV"), 2, timeout=5.0)
         assert reply["text"].startswith("📋 Nhiệm vụ của đồng chí")
         async with sessions() as session:
             waiting = await session.scalar(
