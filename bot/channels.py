@@ -31,6 +31,9 @@ class Channel(Protocol):
     name: ChatChannel
     sender: ChannelSender
     limiter: RateLimiter
+    # Receives by asking (long polling, a sync loop), not by a webhook: with several
+    # processes only the leader may, or each update would be fetched twice.
+    polls: bool
 
     async def open(self) -> None: ...
 

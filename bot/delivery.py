@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.flood import GROUP_SECONDS, SharedRateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
 from models.clock import Clock
@@ -166,15 +167,30 @@ class OutboxSender:
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
         self.limiter = limiter or RateLimiter()
-        self.limiters = dict(limiters or {})
+        # Several processes on one PostgreSQL share one flood budget, kept in the database.
+        self.shared = sessions.kw["bind"].dialect.name == "postgresql"
+        self.limiters = {c: self._budget(c, lim) for c, lim in (limiters or {}).items()}
         self.gate = write_gate(sessions.kw["bind"])
         self._stopping = False
 
     def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: RateLimiter) -> None:
         """The channel is up: its rows may go."""
         self.senders[channel] = sender
-        self.limiters[channel] = limiter
+        self.limiters[channel] = self._budget(channel, limiter)
         self.wake.set()
+
+    def _budget(self, channel: ChatChannel, limiter: RateLimiter) -> RateLimiter:
+        """The channel's limits, shared with the other processes when there can be some."""
+        if not self.shared or isinstance(limiter, SharedRateLimiter) or not limiter.interval:
+            return limiter
+        shared = SharedRateLimiter(
+            self.sessions,
+            channel.value,
+            1.0 / limiter.interval,
+            limiter.per_chat_seconds,
+            group_seconds=GROUP_SECONDS if channel is ChatChannel.TELEGRAM else 0.0,
+        )
+        return shared  # type: ignore[return-value]
 
     def drop(self, channel: ChatChannel) -> None:
         """The channel is down or disabled: its rows wait in the outbox meanwhile."""

@@ -138,6 +138,7 @@ class MatrixChannel:
         self.limiter = RateLimiter(
             settings.matrix_send_per_second, settings.matrix_send_per_chat_seconds
         )
+        self.polls = True  # the sync loop
         self._receiver: MatrixReceiver | None = None
         self._task: asyncio.Task[None] | None = None
 

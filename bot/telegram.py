@@ -36,6 +36,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
+from tornado.routing import Rule
 
 from bot.backoff import FIRST_RETRY_SECONDS, retry_delay
 from bot.config import Settings
@@ -47,6 +49,7 @@ from bot.delivery import (
     RetryLater,
     Unreachable,
 )
+from bot.telegram_webhook import webhook_server
 from handlers.core import Incoming
 from handlers.router import Core
 from locales import Translator, translator
@@ -116,7 +119,7 @@ async def send_text(
     return message_id
 
 
-def _incoming(update: Update) -> Incoming | None:
+def incoming_of(update: Update) -> Incoming | None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return None
@@ -136,7 +139,7 @@ def _incoming(update: Update) -> Incoming | None:
 
 
 async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    incoming = _incoming(update)
+    incoming = incoming_of(update)
     if incoming is None:
         return
     if update.callback_query is not None:
@@ -198,8 +201,11 @@ class TelegramChannel:
         )
         self.sender = TelegramSender(self.application.bot)
         self.limiter = RateLimiter(settings.send_per_second, settings.send_per_chat_seconds)
+        self.polls = not settings.webhook_url
         self._menu: asyncio.Task[None] | None = None
         self._polling_failed = False
+        self._webhook: HTTPServer | None = None
+        self.status_routes: list[Rule] = []  # /healthz and /metrics, served beside the webhook
 
     async def open(self) -> None:
         """Learn who the bot is (getMe): the token is checked here."""
@@ -216,20 +222,26 @@ class TelegramChannel:
             )
         application.bot_data["core"] = core
         application.bot_data["channel"] = self
-        with _starting("start"):
-            await application.start()
-        assert application.updater is not None
         if settings.webhook_url:
+            # Our own webhook server, not PTB's: PTB answers 200 as soon as an update is
+            # queued, and a process killed then would lose it.
             host, _, port = settings.webhook_listen.rpartition(":")
+            path = urlsplit(settings.webhook_url).path or "/"
+            self._webhook = webhook_server(
+                self, core, path, settings.webhook_secret, self.status_routes
+            )
+            self._webhook.listen(int(port), host or "127.0.0.1")
             with _starting("setWebhook"):
-                await application.updater.start_webhook(
-                    listen=host or "127.0.0.1",
-                    port=int(port),
-                    url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                    webhook_url=settings.webhook_url,
-                    secret_token=settings.webhook_secret or None,
+                # The same URL and secret from every process: setting it again changes nothing.
+                await application.bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=["message", "callback_query"],
                 )
         else:
+            with _starting("start"):
+                await application.start()
+            assert application.updater is not None
             with _starting("deleteWebhook"):
                 await application.updater.start_polling(
                     poll_interval=self.poll_interval,
@@ -268,6 +280,9 @@ class TelegramChannel:
             self._menu.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._menu
+        if self._webhook is not None:
+            self._webhook.stop()
+            self._webhook = None
         with contextlib.suppress(TelegramError, RuntimeError):
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()

@@ -320,6 +320,7 @@ class ZaloChannel:
         self.limiter = RateLimiter(
             settings.zalo_send_per_second, settings.zalo_send_per_chat_seconds
         )
+        self.polls = not settings.zalo_webhook_url
         self._polling: asyncio.Task[None] | None = None
         self._webhook: HTTPServer | None = None
 

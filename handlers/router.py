@@ -98,6 +98,14 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return ALIASES.get(name, name), args.strip()
 
 
+class NotRecorded(Exception):
+    """An update neither answered nor apologised for: nothing of it was committed."""
+
+
+class _AnsweredElsewhere(Exception):
+    """The same update was just answered by another process: roll this one back."""
+
+
 SendNow = Callable[[list[int]], Awaitable[None]]
 """Sends replies just written (their outbox ids) through their channel's sender."""
 
@@ -146,15 +154,35 @@ class Core:
         """Answer one message: the change and its replies are committed together, then the
         replies are sent at once; returns their outbox ids."""
         try:
-            replies = await self._handle(incoming)
-        except Exception:
-            log.exception("failed to handle %s", incoming)
-            replies = await self._apologise(incoming)
-        if replies and self.send_now is not None:
-            await self.send_now(replies)
+            replies = await self.record(incoming)
+        except NotRecorded:
+            return []
+        await self.send(replies)
         return replies
 
+    async def record(self, incoming: Incoming) -> list[int]:
+        """Make the change and write its replies, committed together (or the apology for
+        our failure); returns the replies' outbox ids, [] for an update answered before.
+        Raises NotRecorded when nothing could be committed (the database is away): the
+        update must be delivered again."""
+        try:
+            return await self._handle(incoming)
+        except Exception:
+            log.exception("failed to handle %s", incoming)
+            return await self._apologise(incoming)
+
+    async def send(self, replies: list[int]) -> None:
+        """Send replies just recorded, through their channel's sender."""
+        if replies and self.send_now is not None:
+            await self.send_now(replies)
+
     async def _handle(self, incoming: Incoming) -> list[int]:
+        try:
+            return await self._handle_once(incoming)
+        except _AnsweredElsewhere:
+            return []
+
+    async def _handle_once(self, incoming: Incoming) -> list[int]:
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             now = self.clock.now()
             if await replied(session, reply_key(incoming, 0)):
@@ -177,7 +205,9 @@ class Core:
             for index, reply in enumerate(await self._dispatch(request)):
                 outbox_id = await enqueue(session, _envelope(request, index, reply), now)
                 if outbox_id is None:
-                    return []  # the same update came twice, at the same moment
+                    # The same update came twice at the same moment (a balancer's retry):
+                    # the other has committed its change; this one's must not be kept.
+                    raise _AnsweredElsewhere
                 ids.append(outbox_id)
         for work in request.later:
             self._start_later(incoming, official.id if official else None, request.t, work)
@@ -199,9 +229,9 @@ class Core:
                     reply=True,
                 )
                 outbox_id = await enqueue(session, envelope, self.clock.now())
-        except Exception:  # the database itself may be what failed: nothing to write to
+        except Exception as error:  # the database itself may be what failed: nothing to write to
             log.exception("could not queue the apology for %s", incoming)
-            return []
+            raise NotRecorded(str(incoming)) from error
         return [outbox_id] if outbox_id is not None else []
 
     async def _dispatch(self, req: Request) -> list[Reply]:

@@ -26,6 +26,7 @@ from jobs.upkeep import prune_if_due
 from jobs.weekly import send_digests, send_urgings
 from models.calendar import load_calendar
 from models.clock import local_date
+from models.coordination import jobs_locked
 from models.db import write_gate
 from models.notices import Notifier, already_sent, done
 
@@ -38,7 +39,15 @@ COMMIT_EVERY = 50
 async def run_due(
     sessions: async_sessionmaker[AsyncSession], now: datetime, cadence: Cadence
 ) -> dict[str, int]:
-    """Run every job due at `now`; returns how many messages each queued."""
+    """Run every job due at `now`; returns how many messages each queued. One run at a time
+    across processes: a second waits for the first, then finds done what it did."""
+    async with jobs_locked(sessions.kw["bind"]):
+        return await _run_due(sessions, now, cadence)
+
+
+async def _run_due(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, cadence: Cadence
+) -> dict[str, int]:
     async with sessions() as session:
         calendar = await load_calendar(session)
     today = local_date(now)

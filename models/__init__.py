@@ -5,6 +5,7 @@ from models.attachments import Attachment
 from models.base import Base
 from models.calendar import CalendarOverride
 from models.conversations import Conversation
+from models.coordination import ChatSendBudget, SendBudget
 from models.deadlines import ChangeState, DeadlineChange
 from models.documents import Document, DocumentKind
 from models.matrix_state import MatrixState
@@ -21,6 +22,7 @@ __all__ = [
     "ChangeState",
     "Channel",
     "ChatAccount",
+    "ChatSendBudget",
     "Conversation",
     "DeadlineChange",
     "DeliveryAttempt",
@@ -34,6 +36,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxState",
     "Role",
+    "SendBudget",
     "Task",
     "TaskEvent",
     "TaskStatus",

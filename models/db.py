@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///dondoc.db"
@@ -60,6 +61,24 @@ def create_engine(url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) ->
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous.upper()))
         return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def lock_engine(url: str) -> AsyncEngine:
+    """Connections that hold a PostgreSQL session lock (the leader's): one each, never
+    pooled, and with TCP keepalives so that the server notices a vanished holder within
+    about 25 s and frees its lock for another process."""
+    return create_async_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={
+            "server_settings": {
+                "application_name": "dondoc leader",
+                "tcp_keepalives_idle": "10",
+                "tcp_keepalives_interval": "5",
+                "tcp_keepalives_count": "3",
+            }
+        },
+    )
 
 
 class WriteGate:
