@@ -34,6 +34,7 @@ class Settings:
     sandbox_port: int = 8765
     send_per_second: float = 25.0
     send_per_chat_seconds: float = 1.0
+    send_per_group_minute: int = 20  # Telegram's limit in a group (a chat with a negative id)
     zalo_token: str = ""
     zalo_api_url: str = ""
     zalo_webhook_url: str = ""
@@ -115,6 +116,7 @@ class Settings:
             sandbox_port=int(env.get("DONDOC_SANDBOX_PORT") or 8765),
             send_per_second=float(env.get("DONDOC_SEND_PER_SECOND") or 25),
             send_per_chat_seconds=float(env.get("DONDOC_SEND_PER_CHAT_SECONDS") or 1),
+            send_per_group_minute=int(env.get("DONDOC_SEND_PER_GROUP_MINUTE") or 20),
             scheduler=(env.get("DONDOC_SCHEDULER") or "1") not in ("0", "false", "no"),
             sweep_seconds=float(env.get("DONDOC_SWEEP_SECONDS") or 300),
             files_url=env.get("DONDOC_FILES_URL", ""),

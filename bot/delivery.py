@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.flood import GROUP_SECONDS, SharedRateLimiter
+from bot.flood import SharedRateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
 from models.clock import Clock
@@ -110,17 +112,25 @@ def backoff(attempts: int) -> timedelta:
 
 
 class RateLimiter:
-    """Telegram's flood limits: so many messages a second overall, one a second per chat.
+    """Telegram's flood limits: so many messages a second overall, one a second per chat, and
+    `per_group_minute` a minute in a group (a chat whose id is negative; 0: no such limit).
 
     Bulk sending keeps below the overall limit (default 25 of Telegram's 30); a reply to a
-    command goes at once (only a 429 holds it back) and takes the next slot from bulk.
+    command goes at once (only a 429 or a group's minute holds it back) and takes the next
+    slot from bulk. A chat's spacing counts from when its last send was answered (`done`),
+    not when it started: the API saw it no later than that, however slow the way there.
     """
 
-    def __init__(self, per_second: float = 25.0, per_chat_seconds: float = 1.0) -> None:
+    def __init__(
+        self, per_second: float = 25.0, per_chat_seconds: float = 1.0, per_group_minute: int = 0
+    ) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.per_chat_seconds = per_chat_seconds
+        self.per_group_minute = per_group_minute
         self._next = 0.0
         self._chats: dict[str, float] = {}
+        self._groups: dict[str, deque[float]] = {}  # a group's sends answered in the last minute
+        self._flying: dict[str, int] = {}  # a chat's sends on their way
         self.paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
@@ -128,22 +138,57 @@ class RateLimiter:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
     async def wait(self, chat_id: str, *, reply: bool = False) -> None:
-        now = time.monotonic()
-        if reply:  # the person is waiting: only a 429 holds a reply back
-            start = max(now, self.paused_until)
-            # It still counts against the overall limit: bulk sending moves up a slot.
+        """Until `chat_id` may be sent to; call `done` when the send was answered."""
+        while True:
+            now = time.monotonic()
+            start = max(now, self.paused_until, self._group_slot(chat_id))
+            if not reply:  # the person is waiting for a reply: it goes before bulk
+                start = max(start, self._next, self._chats.get(chat_id, 0.0))
+            # A reply still counts against the overall limit: bulk sending moves up a slot.
             self._next = max(self._next, start) + self.interval
-            self._chats[chat_id] = start + self.per_chat_seconds
-            if self.paused_until > now:
-                await asyncio.sleep(self.paused_until - now)
-            return
-        start = max(now, self._next, self.paused_until, self._chats.get(chat_id, 0.0))
-        self._next = start + self.interval
-        self._chats[chat_id] = start + self.per_chat_seconds
-        if len(self._chats) > 10_000:
-            self._chats = {c: t for c, t in self._chats.items() if t > now}
-        if start > now:
-            await asyncio.sleep(start - now)
+            self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), start + self.per_chat_seconds)
+            if len(self._chats) > 10_000:
+                self._chats = {c: t for c, t in self._chats.items() if t > now}
+            if start > now:
+                await asyncio.sleep(start - now)
+            if self.paused_until <= time.monotonic():
+                break  # else a 429 came while waiting: wait for it to pass, then a new slot
+        self._flying[chat_id] = self._flying.get(chat_id, 0) + 1
+
+    def done(self, chat_id: str) -> None:
+        """The send to `chat_id` was answered (or failed): its chat's spacing counts from now."""
+        now = time.monotonic()
+        flying = self._flying.get(chat_id, 1) - 1
+        if flying > 0:
+            self._flying[chat_id] = flying
+        else:
+            self._flying.pop(chat_id, None)
+        self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), now + self.per_chat_seconds)
+        if self.per_group_minute and _is_group(chat_id):
+            sent = self._groups.setdefault(chat_id, deque())
+            sent.append(now)
+            while len(sent) > self.per_group_minute:
+                sent.popleft()
+            if len(self._groups) > 10_000:
+                self._groups = {g: d for g, d in self._groups.items() if d[-1] > now - 60}
+
+    def _group_slot(self, chat_id: str) -> float:
+        """When a group may have one more: its last `per_group_minute` answered sends and those
+        on their way (each seen by the API no later than answered) must span a minute."""
+        if not self.per_group_minute or not _is_group(chat_id):
+            return 0.0
+        sent = self._groups.get(chat_id)
+        need = self.per_group_minute - self._flying.get(chat_id, 0)
+        if need <= 0:
+            return math.inf  # cannot happen while a chat's sends go one at a time
+        if sent is None or len(sent) < need:
+            return 0.0
+        return sent[-need] + 60.0
+
+
+def _is_group(chat_id: str) -> bool:
+    """A limiter's key is `channel:chat`; Telegram's groups and channels have negative ids."""
+    return chat_id.rpartition(":")[2].startswith("-")
 
 
 class OutboxSender:
@@ -188,7 +233,7 @@ class OutboxSender:
             channel.value,
             1.0 / limiter.interval,
             limiter.per_chat_seconds,
-            group_seconds=GROUP_SECONDS if channel is ChatChannel.TELEGRAM else 0.0,
+            group_seconds=60.0 / limiter.per_group_minute if limiter.per_group_minute else 0.0,
         )
         return shared  # type: ignore[return-value]
 
@@ -279,8 +324,11 @@ class OutboxSender:
         gate = self.gate.urgent() if any(item.reply for item in work) else self.gate.bulk()
         async with gate, self.sessions() as session, session.begin():
             for item, (outcome, detail, retry) in zip(work, results, strict=True):
+                counted = outcome != "wait"
                 retry_at = (
-                    now + retry if retry is not None and item.attempts + 1 < MAX_ATTEMPTS else None
+                    now + retry
+                    if retry is not None and (not counted or item.attempts + 1 < MAX_ATTEMPTS)
+                    else None
                 )
                 if outcome == "retry" and retry_at is None:
                     outcome = "failed"
@@ -294,7 +342,8 @@ class OutboxSender:
         """(outcome, detail, retry after): sent with the channel's id, or why not."""
         channel = item.channel
         limiter = self.limiters.get(channel, self.limiter)
-        await limiter.wait(f"{channel.value}:{item.chat_id}", reply=item.reply)
+        key = f"{channel.value}:{item.chat_id}"
+        await limiter.wait(key, reply=item.reply)
         sender = self.senders[channel]
         try:
             if item.file is not None:
@@ -304,15 +353,17 @@ class OutboxSender:
                     item.chat_id, item.text, item.buttons, item.edit_message_id, item.language
                 )
         except RetryLater as error:
-            if error.seconds:
+            if error.seconds:  # a 429 is not the message's failure: it does not count a try
                 limiter.pause(error.seconds)
-            delay = timedelta(seconds=error.seconds) if error.seconds else backoff(item.attempts)
-            return "retry", str(error), delay
+                return "wait", str(error), timedelta(seconds=error.seconds)
+            return "retry", str(error), backoff(item.attempts)
         except Unreachable as error:
             return "unreachable", str(error), None
         except Exception as error:
             log.exception("sending outbox message %s failed", item.message_id)
             return "retry", repr(error), backoff(item.attempts)
+        finally:
+            limiter.done(key)
         return "sent", external, None
 
     async def drain(self) -> int:

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.coordination import Slot, pause_sending, reserve_send
+from models.coordination import Slot, chat_answered, pause_sending, reserve_send
 
 log = logging.getLogger(__name__)
 
 PUSH_AHEAD = 0.25  # how far ahead a push may book: what a reply may wait behind
 CHAT_MARGIN = 0.05  # spacing added per chat, for the network's jitter between two sends
-GROUP_SECONDS = 3.0  # Telegram: 20 messages a minute to one group
 
 
 class SharedRateLimiter:
@@ -39,9 +39,13 @@ class SharedRateLimiter:
         self.channel = channel
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.per_chat_seconds = per_chat_seconds + CHAT_MARGIN if per_chat_seconds > 0 else 0.0
-        self.group_seconds = group_seconds
+        self.group_seconds = group_seconds + CHAT_MARGIN if group_seconds > 0 else 0.0
         self._push_turn = asyncio.Lock()  # one push of this process books at a time
         self._pauses: set[asyncio.Task[None]] = set()
+        # A chat's spacing counts from when its last send was answered (the API saw it no
+        # later than that): kept here for this process's next send, and in the database.
+        self._answered: dict[str, float] = {}
+        self._recording: dict[str, asyncio.Task[None]] = {}
 
     def pause(self, seconds: float) -> None:
         task = asyncio.create_task(self._pause(seconds))
@@ -55,12 +59,42 @@ class SharedRateLimiter:
         except Exception:
             log.exception("%s: could not share a 429's pause", self.channel)
 
+    def _spacing(self, chat_id: str) -> float:
+        if self.group_seconds and chat_id.rpartition(":")[2].startswith("-"):
+            return max(self.per_chat_seconds, self.group_seconds)
+        return self.per_chat_seconds
+
+    def done(self, chat_id: str) -> None:
+        """The send to `chat_id` was answered: the chat's next send counts from now."""
+        now = time.monotonic()
+        self._answered[chat_id] = now
+        if len(self._answered) > 10_000:
+            self._answered = {c: t for c, t in self._answered.items() if t > now - 60}
+        if self._spacing(chat_id):
+            task = asyncio.create_task(self._record_answer(chat_id))
+            self._recording[chat_id] = task
+            task.add_done_callback(
+                lambda t: (
+                    self._recording.pop(chat_id, None)
+                    if self._recording.get(chat_id) is t
+                    else None
+                )
+            )
+
+    async def _record_answer(self, chat_id: str) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                await chat_answered(session, self.channel, chat_id, self._spacing(chat_id))
+        except Exception:
+            log.exception("%s: could not record a chat's last send", self.channel)
+
     async def wait(self, chat_id: str, *, reply: bool = False) -> None:
         """Until this message's slot: `chat_id` is `channel:chat`, as the sender names it."""
-        chat = chat_id.split(":", 1)[-1]
-        spacing = self.per_chat_seconds
-        if self.group_seconds and chat.startswith("-"):
-            spacing = max(spacing, self.group_seconds)
+        spacing = self._spacing(chat_id)
+        if (recording := self._recording.get(chat_id)) is not None:
+            await recording
+        if (answered := self._answered.get(chat_id)) is not None:
+            await asyncio.sleep(answered + spacing - time.monotonic())
         while True:
             if reply:
                 slot = await self._book(chat_id, spacing, None)

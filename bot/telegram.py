@@ -200,7 +200,11 @@ class TelegramChannel:
             settings.telegram_token, api_url=settings.telegram_api_url or None
         )
         self.sender = TelegramSender(self.application.bot)
-        self.limiter = RateLimiter(settings.send_per_second, settings.send_per_chat_seconds)
+        self.limiter = RateLimiter(
+            settings.send_per_second,
+            settings.send_per_chat_seconds,
+            settings.send_per_group_minute,
+        )
         self.polls = not settings.webhook_url
         self._menu: asyncio.Task[None] | None = None
         self._polling_failed = False

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, String, func, select, text
+from sqlalchemy import Float, String, func, literal_column, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base
 from models.db import dialect_insert
 from models.outbox import OutboxMessage, OutboxState
+
+_DATABASE_NOW = literal_column("extract(epoch FROM clock_timestamp())", Float)
 
 # Advisory lock keys: "dondoc" in ASCII, then what the lock is for.
 LEADER_LOCK = 0x646F6E646F630001
@@ -160,16 +162,26 @@ async def reserve_send(
     return Slot(True, slot - now)
 
 
+async def chat_answered(session: AsyncSession, channel: str, chat_id: str, spacing: float) -> None:
+    """A send to the chat was answered just now: its next one waits `spacing` from now."""
+    now = _DATABASE_NOW
+    insert = await dialect_insert(session, ChatSendBudget)
+    await session.execute(
+        insert.values(
+            channel=channel, chat_id=chat_id, next_at=now + spacing
+        ).on_conflict_do_update(
+            index_elements=["channel", "chat_id"],
+            set_={"next_at": func.greatest(ChatSendBudget.next_at, now + spacing)},
+        )
+    )
+
+
 async def pause_sending(session: AsyncSession, channel: str, seconds: float) -> None:
     """A 429 is about the whole bot: no process books a slot before it has passed."""
     await session.execute(
         SendBudget.__table__.update()
         .where(SendBudget.channel == channel)
-        .values(
-            next_at=func.greatest(
-                SendBudget.next_at, text("extract(epoch FROM clock_timestamp())") + seconds
-            )
-        )
+        .values(next_at=func.greatest(SendBudget.next_at, _DATABASE_NOW + seconds))
     )
 
 

@@ -104,7 +104,7 @@ class DeliveryAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(16))  # sent, retry, unreachable, failed
+    outcome: Mapped[str] = mapped_column(String(16))  # sent, retry, wait, unreachable, failed
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -205,8 +205,10 @@ async def mark_failed(
     error: str,
     *,
     retry_at: datetime | None = None,
+    counted: bool = True,
 ) -> None:
-    """Record a failed attempt: back to pending until `retry_at`, or failed for good."""
+    """Record a failed attempt: back to pending until `retry_at`, or failed for good; one
+    not `counted` (a 429) leaves the number of attempts as it was."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
@@ -214,7 +216,7 @@ async def mark_failed(
             state=OutboxState.PENDING if retry_at else OutboxState.FAILED,
             not_before=retry_at or now,
             claimed_at=None,
-            attempts=OutboxMessage.attempts + 1,
+            attempts=OutboxMessage.attempts + (1 if counted else 0),
             error=error[:2000],
         )
     )
@@ -355,12 +357,15 @@ async def record_outcome(
     retry_at: datetime | None = None,
 ) -> None:
     """One attempt's result: sent (detail is the channel's message id), or retry / failed /
-    unreachable with why; every attempt leaves a `delivery_attempts` row."""
+    unreachable with why, or wait (a 429: the channel's pace, not the message's failure, so
+    it does not count towards giving up); every attempt leaves a `delivery_attempts` row."""
     if outcome == "sent":
         await mark_sent(session, message_id, now, detail)
         session.add(DeliveryAttempt(outbox_id=message_id, at=now, outcome="sent"))
         return
-    await mark_failed(session, message_id, now, detail, retry_at=retry_at)
+    await mark_failed(
+        session, message_id, now, detail, retry_at=retry_at, counted=outcome != "wait"
+    )
     session.add(
         DeliveryAttempt(outbox_id=message_id, at=now, outcome=outcome, detail=detail[:2000])
     )

@@ -2,10 +2,12 @@
 
 It serves the part of the Telegram and Zalo Bot APIs the bot uses, so the real adapters run
 against it unchanged, and a web chat page where a person chats as any official of the city.
-Only the demo and the tests import it: `from bot.sandbox import Sandbox, Failure`.
+Only the demo, the tests and the benches import it: `from bot.sandbox import Sandbox, Failure`;
+`Faults` and `FloodLimits` make its Bot APIs misbehave as Telegram can (off by default).
 """
 
 from bot.sandbox.bot_api import Failure
 from bot.sandbox.server import Sandbox
+from bot.sandbox.traffic import Faults, FloodLimits
 
-__all__ = ["Failure", "Sandbox"]
+__all__ = ["Failure", "Faults", "FloodLimits", "Sandbox"]

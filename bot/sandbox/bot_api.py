@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.web import RequestHandler
+
+from bot.sandbox.traffic import Dropped, Faults, FloodLimits, Traffic
 
 # A Bot API method: the call's parameters in, its result or a refusal out.
 Method = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -46,6 +50,7 @@ class FakeBotApi:
     secret_header: ClassVar[str]  # the header a webhook delivery carries the secret in
     chat_name: ClassVar[str]  # how a timeout names a chat
     not_found: ClassVar[str] = "method not found"
+    sends: ClassVar[frozenset[str]] = frozenset()  # the methods flood limits and faults apply to
 
     def __init__(self, token: str) -> None:
         self.token = token
@@ -59,6 +64,7 @@ class FakeBotApi:
             "deletewebhook": self._delete_webhook,
         }
         self._failures: dict[str, list[Failure]] = {}
+        self.traffic = Traffic()  # no limits, no faults: every send accepted at once
         self._new_update = asyncio.Condition()
         self._new_message = asyncio.Condition()
         self._closing = False
@@ -79,13 +85,22 @@ class FakeBotApi:
         implementation = self.methods.get(method.lower())
         if implementation is None:
             return Failure(404, self.not_found).answer()
+        send = self.traffic.active and method.lower() in self.sends and "chat_id" in params
+        if send and (refusal := self.traffic.admit(str(params["chat_id"]))) is not None:
+            return Failure(*refusal).answer()  # raises Dropped for a connection reset
         result = await implementation(params)
         if isinstance(result, Failure):
             return result.answer()
+        if send:
+            self.traffic.accepted(str(params["chat_id"]))  # raises Dropped for a lost answer
         return 200, {"ok": True, "result": result}
 
     def fail_next(self, method: str, failure: Failure) -> None:
         self._failures.setdefault(method, []).append(failure)
+
+    def misbehave(self, faults: Faults | None = None, limits: FloodLimits | None = None) -> None:
+        """Enforce flood limits and inject faults on sends from now on (None: not that)."""
+        self.traffic = Traffic(faults, limits)
 
     async def wait_for_update(self, timeout: float) -> None:
         """A long poll: wait up to `timeout` s for an update. Call it holding `_new_update`."""
@@ -192,7 +207,19 @@ class BotApiHandler(RequestHandler):
             params.update(json.loads(self.request.body))
         for files in self.request.files.values():
             params["_filename"], params["_content"] = files[0].filename, files[0].body
-        status, body = await self.api.call(token, method, params)
+        try:
+            status, body = await self.api.call(token, method, params)
+        except Dropped:
+            self._reset()
+            return
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body, ensure_ascii=False))
+
+    def _reset(self) -> None:
+        """Drop the connection without an answer, as a reset (RST) rather than a clean close."""
+        stream = self.request.connection.stream  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):
+            stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        stream.close()
+        self._finished = True  # nothing more is written on it

@@ -12,6 +12,7 @@ from tornado.web import Application, RequestHandler, URLSpec
 
 from bot.sandbox.bot_api import BotApiHandler, Failure
 from bot.sandbox.telegram_api import FakeTelegram
+from bot.sandbox.traffic import Faults, FloodLimits, Traffic
 from bot.sandbox.web_chat import LinkCodeFor, People, WebChat
 from bot.sandbox.zalo_api import FakeZalo
 
@@ -70,6 +71,15 @@ class Sandbox:
         """Answer the next call of `method` (`zalo:method` for Zalo's) with `failure`."""
         api, _, name = method.rpartition(":")
         (self.zalo if api == "zalo" else self.telegram).fail_next(name, failure)
+
+    def misbehave(self, faults: Faults | None = None, limits: FloodLimits | None = None) -> None:
+        """From now on the Telegram API enforces `limits` and injects `faults` on sends."""
+        self.telegram.misbehave(faults, limits)
+
+    @property
+    def traffic(self) -> Traffic:
+        """What the Telegram API's limits and faults did: `counts`, `pacing_429s`."""
+        return self.telegram.traffic
 
     # ------------------------------------------------------------ Telegram
 

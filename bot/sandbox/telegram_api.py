@@ -32,6 +32,7 @@ class FakeTelegram(FakeBotApi):
     secret_header = "X-Telegram-Bot-Api-Secret-Token"
     chat_name = "chat"
     not_found = "Not Found: method not found"
+    sends = frozenset({"sendmessage", "senddocument", "sendphoto"})
 
     def __init__(self, token: str, send_delay: float = 0.0) -> None:
         super().__init__(token)

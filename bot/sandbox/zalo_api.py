@@ -17,6 +17,7 @@ MAX_TEXT = 2000
 class FakeZalo(FakeBotApi):
     secret_header = "X-Bot-Api-Secret-Token"
     chat_name = "Zalo chat"
+    sends = frozenset({"sendmessage", "sendphoto"})
 
     def __init__(self, token: str) -> None:
         super().__init__(token)
