@@ -15,11 +15,19 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.coordination import Slot, chat_answered, pause_sending, reserve_send
+from models.coordination import (
+    Slot,
+    chat_answered,
+    open_budget,
+    pause_sending,
+    reserve_send,
+    reserve_sends,
+)
 
 log = logging.getLogger(__name__)
 
 PUSH_AHEAD = 0.25  # how far ahead a push may book: what a reply may wait behind
+LATE = 0.1  # a slot woken up to later than this is given up and booked again
 CHAT_MARGIN = 0.05  # spacing added per chat, for the network's jitter between two sends
 
 
@@ -40,11 +48,14 @@ class SharedRateLimiter:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.per_chat_seconds = per_chat_seconds + CHAT_MARGIN if per_chat_seconds > 0 else 0.0
         self.group_seconds = group_seconds + CHAT_MARGIN if group_seconds > 0 else 0.0
-        self._push_turn = asyncio.Lock()  # one push of this process books at a time
+        # Pushes waiting for a slot, booked together by one task at a time.
+        self._waiting: list[tuple[str, float, asyncio.Future[Slot]]] = []
+        self._booking: asyncio.Task[None] | None = None
         self._pauses: set[asyncio.Task[None]] = set()
         # A chat's spacing counts from when its last send was answered (the API saw it no
         # later than that): kept here for this process's next send, and in the database.
         self._answered: dict[str, float] = {}
+        self._opened = False
         self._recording: dict[str, asyncio.Task[None]] = {}
 
     def pause(self, seconds: float) -> None:
@@ -97,21 +108,20 @@ class SharedRateLimiter:
             await asyncio.sleep(answered + spacing - time.monotonic())
         while True:
             if reply:
-                slot = await self._book(chat_id, spacing, None)
+                slot = await self._book(chat_id, spacing)
             else:
-                async with self._push_turn:
-                    slot = await self._book(chat_id, spacing, PUSH_AHEAD)
-                    if not slot.granted and not slot.chat_busy:
-                        # The schedule is full for now: so it is for this process's other
-                        # pushes, which wait behind this one rather than ask again.
-                        await asyncio.sleep(slot.wait)
-                        continue
+                slot = await self._book_push(chat_id, spacing)
+            due = time.monotonic() + slot.wait
             await asyncio.sleep(slot.wait)
-            if slot.granted:
+            if slot.granted and time.monotonic() - due < LATE:
                 return
+            # Woken too late (a busy machine): sent now, it would arrive bunched with the
+            # slots after it. Book again; the slot missed is a send lost, not a 429 earned.
 
-    async def _book(self, chat_id: str, spacing: float, ahead: float | None) -> Slot:
+    async def _book(self, chat_id: str, spacing: float) -> Slot:
+        """A reply's slot: the next one, whatever pushes have booked."""
         try:
+            await self._open()
             async with self.sessions() as session, session.begin():
                 return await reserve_send(
                     session,
@@ -119,8 +129,54 @@ class SharedRateLimiter:
                     chat_id,
                     interval=self.interval,
                     chat_interval=spacing,
-                    ahead=ahead,
+                    ahead=None,
                 )
         except Exception as error:  # the database is away: nothing can be recorded either
             log.warning("%s: cannot book a send slot (%s); waiting", self.channel, error)
             return Slot(False, 1.0, chat_busy=True)
+
+    async def _book_push(self, chat_id: str, spacing: float) -> Slot:
+        """A push's slot, booked with the other pushes of this process waiting now: one
+        statement for them all, so the schedule's row is held briefly and rarely."""
+        waiting = asyncio.get_running_loop().create_future()
+        self._waiting.append((chat_id, spacing, waiting))
+        if self._booking is None or self._booking.done():
+            self._booking = asyncio.create_task(self._book_round())
+        return await waiting
+
+    async def _book_round(self) -> None:
+        while self._waiting:
+            batch, seen = [], set()
+            for item in self._waiting:
+                if item[0] not in seen:  # one message per chat per statement
+                    seen.add(item[0])
+                    batch.append(item)
+            self._waiting = [item for item in self._waiting if item not in batch]
+            try:
+                await self._open()
+                async with self.sessions() as session, session.begin():
+                    slots = await reserve_sends(
+                        session,
+                        self.channel,
+                        [(chat, spacing) for chat, spacing, _ in batch],
+                        interval=self.interval,
+                        ahead=PUSH_AHEAD,
+                    )
+            except Exception as error:
+                log.warning("%s: cannot book send slots (%s); waiting", self.channel, error)
+                slots = {}
+            full = [s for s in slots.values() if not s.granted and not s.chat_busy]
+            for chat, _, waiting in batch:
+                slot = slots.get(chat, Slot(False, 1.0, chat_busy=True))
+                if not slot.granted and not slot.chat_busy:
+                    self._waiting.append((chat, _, waiting))  # in the next round
+                elif not waiting.done():
+                    waiting.set_result(slot)
+            if full:  # the schedule is full for now: ask again when it has room
+                await asyncio.sleep(min(s.wait for s in full))
+
+    async def _open(self) -> None:
+        if not self._opened:
+            async with self.sessions() as session, session.begin():
+                await open_budget(session, self.channel)
+            self._opened = True

@@ -106,6 +106,36 @@ class Slot:
     chat_busy: bool = False
 
 
+_BOOK = text(
+    """
+    WITH budget AS (
+        SELECT next_at FROM send_budgets WHERE channel = :channel FOR UPDATE
+    ), plan AS (
+        SELECT extract(epoch FROM clock_timestamp()) AS now,
+               greatest(extract(epoch FROM clock_timestamp()),
+                        coalesce((SELECT next_at FROM budget), 0)) AS slot,
+               coalesce((SELECT next_at FROM chat_send_budgets
+                         WHERE channel = :channel AND chat_id = :chat), 0) AS chat_next
+    ), decision AS (
+        SELECT now, slot, chat_next,
+               (CAST(:ahead AS float) IS NULL OR slot - now <= CAST(:ahead AS float))
+               AND chat_next <= slot AS granted
+        FROM plan
+    ), booked AS (
+        UPDATE send_budgets SET next_at = decision.slot + :interval
+        FROM decision WHERE channel = :channel AND decision.granted
+        RETURNING 1
+    ), chat AS (
+        INSERT INTO chat_send_budgets (channel, chat_id, next_at)
+        SELECT :channel, :chat, slot + :chat_interval FROM decision WHERE granted
+        ON CONFLICT (channel, chat_id) DO UPDATE SET next_at = excluded.next_at
+        RETURNING 1
+    )
+    SELECT granted, slot - now, chat_next - now FROM decision
+    """
+)
+
+
 async def reserve_send(
     session: AsyncSession,
     channel: str,
@@ -120,46 +150,101 @@ async def reserve_send(
     `ahead` is how far into the future a push may book (None for a reply: it books the
     next slot whatever is booked, so a person waits behind at most `ahead` of pushes).
     A chat written to less than `chat_interval` ago is refused until then, without
-    booking, so its wait costs the others nothing.
+    booking, so its wait costs the others nothing. One statement: the channel's row is
+    locked for as short a time as can be, since every process's every send passes here.
     """
-    now = float(await session.scalar(text("SELECT extract(epoch FROM clock_timestamp())")))
-    booked = await session.scalar(
-        select(SendBudget.next_at).where(SendBudget.channel == channel).with_for_update()
+    values = {
+        "channel": channel,
+        "chat": chat_id,
+        "interval": interval,
+        "chat_interval": chat_interval,
+        "ahead": ahead,
+    }
+    granted, wait, chat_wait = (await session.execute(_BOOK, values)).one()
+    if granted:
+        return Slot(True, max(0.0, float(wait)))
+    if ahead is not None and float(wait) > ahead:
+        return Slot(False, float(wait) - ahead)
+    return Slot(False, max(0.01, float(chat_wait)), chat_busy=True)
+
+
+_BOOK_MANY = text(
+    """
+    WITH budget AS (
+        SELECT next_at FROM send_budgets WHERE channel = :channel FOR UPDATE
+    ), base AS (
+        SELECT now, greatest(now, coalesce((SELECT next_at FROM budget), 0)) AS base
+        FROM (SELECT extract(epoch FROM clock_timestamp()) AS now) AS clock
+    ), wanted AS (
+        SELECT chat, spacing, ord
+        FROM unnest(CAST(:chats AS text[]), CAST(:spacings AS float8[]))
+             WITH ORDINALITY AS w(chat, spacing, ord)
+    ), checked AS (
+        SELECT w.chat, w.spacing, w.ord, coalesce(c.next_at, 0) AS chat_next
+        FROM wanted w LEFT JOIN chat_send_budgets c
+             ON c.channel = :channel AND c.chat_id = w.chat
+    ), room AS (
+        SELECT now, base,
+               greatest(0, floor((:ahead - (base - now)) / :interval) + 1) AS n
+        FROM base
+    ), eligible AS (
+        SELECT checked.*, row_number() OVER (ORDER BY ord) AS rn
+        FROM checked, base WHERE chat_next <= base.base
+    ), granted AS (
+        SELECT e.chat, e.spacing, room.base + (e.rn - 1) * :interval AS slot
+        FROM eligible e, room WHERE e.rn <= room.n
+    ), booked AS (
+        UPDATE send_budgets SET next_at = (SELECT max(slot) FROM granted) + :interval
+        WHERE channel = :channel AND EXISTS (SELECT 1 FROM granted)
+        RETURNING 1
+    ), chats AS (
+        INSERT INTO chat_send_budgets (channel, chat_id, next_at)
+        SELECT :channel, chat, slot + spacing FROM granted
+        ON CONFLICT (channel, chat_id) DO UPDATE SET next_at = excluded.next_at
+        RETURNING 1
     )
-    if booked is None:
-        insert = await dialect_insert(session, SendBudget)
-        await session.execute(
-            insert.values(channel=channel, next_at=0.0).on_conflict_do_nothing(
-                index_elements=["channel"]
-            )
-        )
-        booked = await session.scalar(
-            select(SendBudget.next_at).where(SendBudget.channel == channel).with_for_update()
-        )
-    slot = max(now, float(booked or 0.0))
-    if ahead is not None and slot - now > ahead:
-        return Slot(False, slot - now - ahead)
-    chat_next = await session.scalar(
-        select(ChatSendBudget.next_at).where(
-            ChatSendBudget.channel == channel, ChatSendBudget.chat_id == chat_id
-        )
-    )
-    if chat_next is not None and chat_next > slot:
-        return Slot(False, chat_next - now, chat_busy=True)
+    SELECT c.chat, g.slot - b.now, c.chat_next - b.now, b.base - b.now
+    FROM checked c LEFT JOIN granted g ON g.chat = c.chat, base b
+    """
+)
+
+
+async def reserve_sends(
+    session: AsyncSession,
+    channel: str,
+    chats: list[tuple[str, float]],
+    *,
+    interval: float,
+    ahead: float,
+) -> dict[str, Slot]:
+    """Slots for several pushes at once (chat, its spacing), in one statement: as many as
+    fit within `ahead` of now, in order; each chat's Slot, granted or when to ask again."""
+    values = {
+        "channel": channel,
+        "chats": [chat for chat, _ in chats],
+        "spacings": [spacing for _, spacing in chats],
+        "interval": interval,
+        "ahead": ahead,
+    }
+    slots = {}
+    for chat, wait, chat_wait, queue in (await session.execute(_BOOK_MANY, values)).all():
+        if wait is not None:
+            slots[chat] = Slot(True, max(0.0, float(wait)))
+        elif float(chat_wait) > float(queue):
+            slots[chat] = Slot(False, max(0.01, float(chat_wait)), chat_busy=True)
+        else:  # no room within `ahead`: ask again when there is
+            slots[chat] = Slot(False, max(0.01, float(queue) - ahead + interval))
+    return slots
+
+
+async def open_budget(session: AsyncSession, channel: str) -> None:
+    """The channel's schedule row, made once."""
+    insert = await dialect_insert(session, SendBudget)
     await session.execute(
-        SendBudget.__table__.update()
-        .where(SendBudget.channel == channel)
-        .values(next_at=slot + interval)
-    )
-    insert = await dialect_insert(session, ChatSendBudget)
-    await session.execute(
-        insert.values(
-            channel=channel, chat_id=chat_id, next_at=slot + chat_interval
-        ).on_conflict_do_update(
-            index_elements=["channel", "chat_id"], set_={"next_at": slot + chat_interval}
+        insert.values(channel=channel, next_at=0.0).on_conflict_do_nothing(
+            index_elements=["channel"]
         )
     )
-    return Slot(True, slot - now)
 
 
 async def chat_answered(session: AsyncSession, channel: str, chat_id: str, spacing: float) -> None:
