@@ -153,7 +153,11 @@ ANY_SCHEMA = {"backup", "restore"}
 
 
 async def _run(args: argparse.Namespace, settings: Settings, t: Translator, clock: Clock) -> int:
-    engine = create_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
+    engine = create_engine(
+        settings.database_url,
+        synchronous=settings.sqlite_synchronous,
+        pool_size=settings.database_pool_size,
+    )
     try:
         if args.command == "db":
             await upgrade(engine)

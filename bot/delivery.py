@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.flood import SharedRateLimiter
+from bot.health import SENT, TOO_MANY
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
 from models.clock import Clock
@@ -335,6 +336,8 @@ class OutboxSender:
                 await record_outcome(
                     session, item.message_id, now, outcome, detail, retry_at=retry_at
                 )
+                if outcome == "sent":
+                    SENT.labels(item.channel.value, "reply" if item.reply else "push").inc()
                 if outcome == "unreachable":
                     await mark_unreachable(session, item.channel, item.chat_id, now)
 
@@ -354,6 +357,7 @@ class OutboxSender:
                 )
         except RetryLater as error:
             if error.seconds:  # a 429 is not the message's failure: it does not count a try
+                TOO_MANY.labels(channel.value).inc()
                 limiter.pause(error.seconds)
                 return "wait", str(error), timedelta(seconds=error.seconds)
             return "retry", str(error), backoff(item.attempts)

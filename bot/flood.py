@@ -20,15 +20,15 @@ from models.coordination import (
     chat_answered,
     open_budget,
     pause_sending,
-    reserve_send,
     reserve_sends,
 )
 
 log = logging.getLogger(__name__)
 
 PUSH_AHEAD = 0.25  # how far ahead a push may book: what a reply may wait behind
+REPLY_AHEAD = 3600.0  # a reply books whatever is booked already
 LATE = 0.1  # a slot woken up to later than this is given up and booked again
-CHAT_MARGIN = 0.05  # spacing added per chat, for the network's jitter between two sends
+CHAT_MARGIN = 0.25  # spacing added per chat: two processes' sends to one chat, each late a little
 
 
 class SharedRateLimiter:
@@ -48,9 +48,13 @@ class SharedRateLimiter:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.per_chat_seconds = per_chat_seconds + CHAT_MARGIN if per_chat_seconds > 0 else 0.0
         self.group_seconds = group_seconds + CHAT_MARGIN if group_seconds > 0 else 0.0
-        # Pushes waiting for a slot, booked together by one task at a time.
-        self._waiting: list[tuple[str, float, asyncio.Future[Slot]]] = []
-        self._booking: asyncio.Task[None] | None = None
+        # Sends waiting for a slot (replies under True, pushes under False), each kind
+        # booked together by one task at a time.
+        self._waiting: dict[bool, list[tuple[str, float, asyncio.Future[Slot]]]] = {
+            True: [],
+            False: [],
+        }
+        self._booking: dict[bool, asyncio.Task[None]] = {}
         self._pauses: set[asyncio.Task[None]] = set()
         # A chat's spacing counts from when its last send was answered (the API saw it no
         # later than that): kept here for this process's next send, and in the database.
@@ -107,10 +111,7 @@ class SharedRateLimiter:
         if (answered := self._answered.get(chat_id)) is not None:
             await asyncio.sleep(answered + spacing - time.monotonic())
         while True:
-            if reply:
-                slot = await self._book(chat_id, spacing)
-            else:
-                slot = await self._book_push(chat_id, spacing)
+            slot = await self._book_together(chat_id, spacing, reply)
             due = time.monotonic() + slot.wait
             await asyncio.sleep(slot.wait)
             if slot.granted and time.monotonic() - due < LATE:
@@ -118,40 +119,26 @@ class SharedRateLimiter:
             # Woken too late (a busy machine): sent now, it would arrive bunched with the
             # slots after it. Book again; the slot missed is a send lost, not a 429 earned.
 
-    async def _book(self, chat_id: str, spacing: float) -> Slot:
-        """A reply's slot: the next one, whatever pushes have booked."""
-        try:
-            await self._open()
-            async with self.sessions() as session, session.begin():
-                return await reserve_send(
-                    session,
-                    self.channel,
-                    chat_id,
-                    interval=self.interval,
-                    chat_interval=spacing,
-                    ahead=None,
-                )
-        except Exception as error:  # the database is away: nothing can be recorded either
-            log.warning("%s: cannot book a send slot (%s); waiting", self.channel, error)
-            return Slot(False, 1.0, chat_busy=True)
-
-    async def _book_push(self, chat_id: str, spacing: float) -> Slot:
-        """A push's slot, booked with the other pushes of this process waiting now: one
-        statement for them all, so the schedule's row is held briefly and rarely."""
+    async def _book_together(self, chat_id: str, spacing: float, reply: bool) -> Slot:
+        """A slot booked with the other sends of its kind waiting in this process now: one
+        statement for them all, so the schedule's row is held briefly and rarely. Replies
+        book the next slots whatever pushes have booked; pushes at most PUSH_AHEAD ahead."""
         waiting = asyncio.get_running_loop().create_future()
-        self._waiting.append((chat_id, spacing, waiting))
-        if self._booking is None or self._booking.done():
-            self._booking = asyncio.create_task(self._book_round())
+        self._waiting[reply].append((chat_id, spacing, waiting))
+        booking = self._booking.get(reply)
+        if booking is None or booking.done():
+            self._booking[reply] = asyncio.create_task(self._book_round(reply))
         return await waiting
 
-    async def _book_round(self) -> None:
-        while self._waiting:
+    async def _book_round(self, reply: bool) -> None:
+        queue = self._waiting[reply]
+        while queue:
             batch, seen = [], set()
-            for item in self._waiting:
+            for item in queue:
                 if item[0] not in seen:  # one message per chat per statement
                     seen.add(item[0])
                     batch.append(item)
-            self._waiting = [item for item in self._waiting if item not in batch]
+            queue[:] = [item for item in queue if item not in batch]
             try:
                 await self._open()
                 async with self.sessions() as session, session.begin():
@@ -160,16 +147,16 @@ class SharedRateLimiter:
                         self.channel,
                         [(chat, spacing) for chat, spacing, _ in batch],
                         interval=self.interval,
-                        ahead=PUSH_AHEAD,
+                        ahead=REPLY_AHEAD if reply else PUSH_AHEAD,
                     )
-            except Exception as error:
+            except Exception as error:  # the database is away: nothing can be recorded either
                 log.warning("%s: cannot book send slots (%s); waiting", self.channel, error)
                 slots = {}
             full = [s for s in slots.values() if not s.granted and not s.chat_busy]
-            for chat, _, waiting in batch:
+            for chat, spacing, waiting in batch:
                 slot = slots.get(chat, Slot(False, 1.0, chat_busy=True))
                 if not slot.granted and not slot.chat_busy:
-                    self._waiting.append((chat, _, waiting))  # in the next round
+                    queue.append((chat, spacing, waiting))  # in the next round
                 elif not waiting.done():
                     waiting.set_result(slot)
             if full:  # the schedule is full for now: ask again when it has room

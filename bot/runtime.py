@@ -20,10 +20,11 @@ from bot.backoff import FIRST_RETRY_SECONDS
 from bot.channels import configured_channels, file_links, outbox_sender
 from bot.config import Settings
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
+from bot.health import JOBS, UPDATES, Status, status_routes
 from bot.leader import Leadership, claim_sqlite_file
 from bot.supervisor import ChannelKeeper, State
 from bot.web import start_web_server
-from handlers.core import CoreSettings
+from handlers.core import CoreSettings, Incoming
 from handlers.router import Core
 from jobs.cadence import Cadence
 from jobs.run import run_due
@@ -183,7 +184,23 @@ async def start_bot(
             lost_lead.set()
 
     leadership.when_lost(lost)
+    status = Status(
+        sessions,
+        clock,
+        leading=lambda: leadership.leading,
+        channels=lambda: {k.name: k.state.value for k in keepers},
+    )
+    record = core.record
+
+    async def counted(incoming: Incoming) -> list[int]:
+        replies = await record(incoming)
+        UPDATES.labels(incoming.channel.value).inc()
+        return replies
+
+    core.record = counted  # type: ignore[method-assign]
     for channel in channels:
+        if hasattr(channel, "status_routes"):  # a webhook listener serves /healthz, /metrics
+            channel.status_routes = status_routes(status)
         receive_when = leadership.became if leadership.shared else None
         keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry, receive_when))
     await leadership.start()
@@ -210,7 +227,8 @@ def schedule_jobs(
     async def sweep() -> None:
         # Its own task, which a stop may cancel: what it queued stays, the next sweep
         # (here or in the next leader) finishes the rest.
-        task = asyncio.create_task(run_due(sessions, clock.now(), cadence))
+        durations: dict[str, float] = {}
+        task = asyncio.create_task(run_due(sessions, clock.now(), cadence, durations))
         running.add(task)
         try:
             await asyncio.wait({task})
@@ -221,6 +239,8 @@ def schedule_jobs(
             log.info("sweep cut short by the stop; the next sweep finishes it")
             return
         counts = task.result()
+        for name, seconds in durations.items():
+            JOBS.labels(name).observe(seconds)
         if any(counts.values()):
             sender.wake.set()
 

@@ -321,6 +321,7 @@ class ZaloChannel:
             settings.zalo_send_per_second, settings.zalo_send_per_chat_seconds
         )
         self.polls = not settings.zalo_webhook_url
+        self.status_routes: list[Any] = []  # /healthz and /metrics, served beside the webhook
         self._polling: asyncio.Task[None] | None = None
         self._webhook: HTTPServer | None = None
 
@@ -341,7 +342,10 @@ class ZaloChannel:
             host, _, port = settings.zalo_webhook_listen.rpartition(":")
             path = urlsplit(settings.zalo_webhook_url).path or "/"
             secret = settings.zalo_webhook_secret
-            routes = [(path, _WebhookHandler, {"core": core, "secret": secret})]
+            routes = [
+                (path, _WebhookHandler, {"core": core, "secret": secret}),
+                *self.status_routes,
+            ]
             self._webhook = HTTPServer(
                 Application(routes, log_function=_log_failures), max_body_size=MAX_WEBHOOK_BODY
             )

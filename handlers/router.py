@@ -174,7 +174,10 @@ class Core:
     async def send(self, replies: list[int]) -> None:
         """Send replies just recorded, through their channel's sender."""
         if replies and self.send_now is not None:
-            await self.send_now(replies)
+            try:
+                await self.send_now(replies)
+            except Exception:  # recorded and claimed: the outbox sends them after the timeout
+                log.exception("sending the replies %s failed", replies)
 
     async def _handle(self, incoming: Incoming) -> list[int]:
         try:

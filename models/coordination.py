@@ -106,68 +106,6 @@ class Slot:
     chat_busy: bool = False
 
 
-_BOOK = text(
-    """
-    WITH budget AS (
-        SELECT next_at FROM send_budgets WHERE channel = :channel FOR UPDATE
-    ), plan AS (
-        SELECT extract(epoch FROM clock_timestamp()) AS now,
-               greatest(extract(epoch FROM clock_timestamp()),
-                        coalesce((SELECT next_at FROM budget), 0)) AS slot,
-               coalesce((SELECT next_at FROM chat_send_budgets
-                         WHERE channel = :channel AND chat_id = :chat), 0) AS chat_next
-    ), decision AS (
-        SELECT now, slot, chat_next,
-               (CAST(:ahead AS float) IS NULL OR slot - now <= CAST(:ahead AS float))
-               AND chat_next <= slot AS granted
-        FROM plan
-    ), booked AS (
-        UPDATE send_budgets SET next_at = decision.slot + :interval
-        FROM decision WHERE channel = :channel AND decision.granted
-        RETURNING 1
-    ), chat AS (
-        INSERT INTO chat_send_budgets (channel, chat_id, next_at)
-        SELECT :channel, :chat, slot + :chat_interval FROM decision WHERE granted
-        ON CONFLICT (channel, chat_id) DO UPDATE SET next_at = excluded.next_at
-        RETURNING 1
-    )
-    SELECT granted, slot - now, chat_next - now FROM decision
-    """
-)
-
-
-async def reserve_send(
-    session: AsyncSession,
-    channel: str,
-    chat_id: str,
-    *,
-    interval: float,
-    chat_interval: float,
-    ahead: float | None,
-) -> Slot:
-    """The next slot of the channel's schedule for a message to `chat_id`.
-
-    `ahead` is how far into the future a push may book (None for a reply: it books the
-    next slot whatever is booked, so a person waits behind at most `ahead` of pushes).
-    A chat written to less than `chat_interval` ago is refused until then, without
-    booking, so its wait costs the others nothing. One statement: the channel's row is
-    locked for as short a time as can be, since every process's every send passes here.
-    """
-    values = {
-        "channel": channel,
-        "chat": chat_id,
-        "interval": interval,
-        "chat_interval": chat_interval,
-        "ahead": ahead,
-    }
-    granted, wait, chat_wait = (await session.execute(_BOOK, values)).one()
-    if granted:
-        return Slot(True, max(0.0, float(wait)))
-    if ahead is not None and float(wait) > ahead:
-        return Slot(False, float(wait) - ahead)
-    return Slot(False, max(0.01, float(chat_wait)), chat_busy=True)
-
-
 _BOOK_MANY = text(
     """
     WITH budget AS (

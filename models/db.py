@@ -51,7 +51,9 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return on_connect
 
 
-def create_engine(url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> AsyncEngine:
+def create_engine(
+    url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS, pool_size: int = 5
+) -> AsyncEngine:
     """An engine with the settings each backend needs: WAL, foreign keys, a busy timeout and,
     on SQLite, how hard a commit waits for the disk (`synchronous`)."""
     if is_sqlite(url):
@@ -60,7 +62,8 @@ def create_engine(url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) ->
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous.upper()))
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # As many again on a burst; past that a request waits for a connection.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
 def lock_engine(url: str) -> AsyncEngine:

@@ -1,0 +1,281 @@
+"""Past one machine: three `dondoc run` processes on one PostgreSQL behind nginx, 2,000
+updates from 500 chats through the balancer while the leader's Monday run fans out, the
+leader killed with SIGKILL in the middle; every update answered once, every push delivered
+once (repeats at most the sends in flight at the kill), the week's digests once per key,
+and no 429 from the fake Bot API enforcing Telegram's flood limits.
+
+Runs when DONDOC_TEST_POSTGRES_URL is set (CI sets it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select, text
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from bot.sandbox import FloodLimits, Sandbox
+from bot.sandbox.balancer import Balancer
+from locales import TIMEZONE
+from models import (
+    Base,
+    ChatAccount,
+    Official,
+    OfficialRole,
+    OutboxMessage,
+    OutboxState,
+    Task,
+    Unit,
+)
+from models.db import create_engine, session_factory
+from tests.conftest import POSTGRES_URL
+from tests.synapse import free_port
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="DONDOC_TEST_POSTGRES_URL not set")
+
+ROOT = Path(__file__).parent.parent
+TOKEN = "123456:SCALE"
+SECRET = "scale-Secret_1"
+MONDAY = datetime(2026, 11, 23, 8, 5, tzinfo=TIMEZONE)  # the week's digests are due
+PROCESSES, CHATS, PER_CHAT = 3, 500, 4
+UNITS = 10
+
+
+async def build_city(engine) -> None:  # type: ignore[no-untyped-def]
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    now = MONDAY
+    today = MONDAY.date()
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await connection.execute(
+            insert(Unit),
+            [
+                {"id": u, "code": f"U{u}", "name": f"Đơn vị {u}", "kind": "department"}
+                for u in range(1, UNITS + 1)
+            ],
+        )
+        people = range(1, CHATS + 1)
+        await connection.execute(
+            insert(Official),
+            [
+                {
+                    "id": o,
+                    "code": f"CB{o}",
+                    "full_name": f"Cán bộ {o}",
+                    "position": "Chuyên viên",
+                    "unit_id": 1 + o % UNITS,
+                    "phone": "",
+                    "email": "",
+                    "language": "vi",
+                    "active": True,
+                }
+                for o in people
+            ],
+        )
+        await connection.execute(
+            insert(OfficialRole), [{"official_id": o, "role": "specialist"} for o in people]
+        )
+        await connection.execute(
+            insert(ChatAccount),
+            [
+                {
+                    "channel": "telegram",
+                    "external_user_id": str(10_000 + o),
+                    "chat_id": str(10_000 + o),
+                    "official_id": o,
+                    "linked_at": now,
+                }
+                for o in people
+            ],
+        )
+        tasks = []
+        for o in people:
+            for n, deadline in enumerate((today - timedelta(days=30), today + timedelta(days=40))):
+                tasks.append(
+                    {
+                        "id": 2 * o + n,
+                        "content": f"Nhiệm vụ {2 * o + n}",
+                        "lead_unit_id": 1 + o % UNITS,
+                        "leader_id": None,
+                        "specialist_id": o,
+                        "assigned_date": date(2026, 9, 1),
+                        "original_deadline": deadline,
+                        "deadline": deadline,
+                        "status": "in_progress",
+                        "progress": 10,
+                        "result": "",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        await connection.execute(insert(Task), tasks)
+
+
+def update(update_id: int, person: int, text: str) -> dict:  # type: ignore[type-arg]
+    chat = 10_000 + person
+    message = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": {"id": chat, "type": "private", "first_name": f"User {chat}"},
+        "from": {"id": chat, "is_bot": False, "first_name": f"User {chat}", "language_code": "vi"},
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": update_id, "message": message}
+
+
+def commands(person: int) -> list[str]:
+    overdue, later = 2 * person, 2 * person + 1
+    return ["/viec", f"/xong {overdue} Đã xong", f"/tiendo {later} 50 Đang làm", "/sapden"]
+
+
+def start_node(env: dict[str, str], listen: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.sandbox.node", MONDAY.isoformat()],
+        cwd=ROOT,
+        env={**env, "DONDOC_WEBHOOK_LISTEN": listen},
+    )
+
+
+async def test_three_processes_behind_nginx_answer_every_update_once_through_a_sigkill(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(POSTGRES_URL)
+    sessions = session_factory(engine)
+    await build_city(engine)
+    sandbox = Sandbox(token=TOKEN)
+    await sandbox.start()
+    sandbox.misbehave(limits=FloodLimits())
+    listens = [f"127.0.0.1:{free_port()}" for _ in range(PROCESSES)]
+    balancer = Balancer(tmp_path / "nginx", free_port(), listens)
+    await asyncio.to_thread(balancer.start)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DONDOC_")}
+    env.update(
+        DONDOC_DATABASE_URL=POSTGRES_URL,
+        DONDOC_TELEGRAM_TOKEN=TOKEN,
+        DONDOC_TELEGRAM_API_URL=sandbox.url,
+        DONDOC_WEBHOOK_URL=f"{balancer.url}/telegram",
+        DONDOC_WEBHOOK_SECRET=SECRET,
+        DONDOC_LOG_LEVEL="WARNING",
+    )
+    nodes = [start_node(env, listens[0])]
+    AsyncHTTPClient.configure(None, max_clients=64)
+    client = AsyncHTTPClient()
+    answered: Counter[int] = Counter()
+    try:
+        while not sandbox.webhook_url:  # the first is up (and leads: the digests begin)
+            await asyncio.sleep(0.1)
+        nodes += [start_node(env, listen) for listen in listens[1:]]
+        await asyncio.sleep(3)
+        ids = iter(range(1, 10**6))
+        rng = random.Random(17)
+        concurrent = asyncio.Semaphore(40)  # Telegram's webhook connections
+
+        async def post(body: dict) -> None:  # type: ignore[type-arg]
+            """As Telegram does: until the webhook answers 200."""
+            request = HTTPRequest(
+                f"{balancer.url}/telegram",
+                method="POST",
+                body=json.dumps(body),
+                headers={
+                    "Content-Type": "application/json",
+                    sandbox.telegram.secret_header: SECRET,
+                },
+                request_timeout=60,
+            )
+            while True:
+                async with concurrent:
+                    response = await client.fetch(request, raise_error=False)
+                if response.code == 200:
+                    answered[body["update_id"]] += 1
+                    return
+                await asyncio.sleep(0.5)
+
+        async def chat(person: int) -> None:
+            await asyncio.sleep(rng.random() * 20)
+            for command in commands(person):  # a chat's updates come in order, one at a time
+                await post(update(next(ids), person, command))
+
+        began = time.monotonic()
+        chats = asyncio.gather(*(chat(p) for p in range(1, CHATS + 1)))
+        while sum(answered.values()) < CHATS * PER_CHAT // 3:
+            await asyncio.sleep(0.05)
+        nodes[0].send_signal(signal.SIGKILL)  # the leader, mid fan-out and mid updates
+        await asyncio.to_thread(nodes[0].wait, 30)
+        async with sessions() as session:
+            in_flight = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state == OutboxState.SENDING)
+            )
+        await chats
+        print(
+            f"updates answered in {time.monotonic() - began:.0f} s; in flight at the kill {in_flight}"
+        )
+        # Everything is sent: the dead leader's claims are taken over after the claim timeout.
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            async with sessions() as session:
+                left = await session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.state != OutboxState.SENT)
+                )
+            if not left:
+                break
+            await asyncio.sleep(1)
+        print(f"all sent {time.monotonic() - began:.0f} s after the first update")
+        async with sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        OutboxMessage.key,
+                        OutboxMessage.chat_id,
+                        OutboxMessage.state,
+                        OutboxMessage.external_id,
+                    )
+                )
+            ).all()
+        received = {
+            chat: [m for m in messages if m["outgoing"]]
+            for chat, messages in sandbox.telegram.messages.items()
+        }
+    finally:
+        for node in nodes:
+            if node.poll() is None:
+                node.send_signal(signal.SIGTERM)
+        for node in nodes:
+            try:
+                await asyncio.to_thread(node.wait, 20)
+            except subprocess.TimeoutExpired:
+                node.kill()
+        balancer.stop()
+        await sandbox.stop()
+        await engine.dispose()
+
+    updates = CHATS * PER_CHAT
+    assert len(answered) == updates  # every update acknowledged (some more than once: retries)
+    replies = [r for r in rows if r.key.startswith("reply:") and r.key.endswith(":0")]
+    assert len(replies) == updates  # answered once each: one reply row per update
+    assert {r.state for r in rows} == {OutboxState.SENT}, Counter(r.state for r in rows)
+    digests = [r for r in rows if r.key.startswith("digest:")]
+    assert len(digests) == CHATS  # the week's digest, once per person, across the takeover
+    delivered = Counter(
+        (chat, m["message_id"]) for chat, messages in received.items() for m in messages
+    )
+    for row in rows:  # what the outbox says went, the fake has
+        assert (row.chat_id, int(row.external_id)) in delivered
+    total = sum(len(messages) for messages in received.values())
+    assert total - len(rows) <= in_flight  # repeats: only the sends in flight at the kill
+    assert sandbox.traffic.pacing_429s == 0, sandbox.traffic.counts
