@@ -8,6 +8,7 @@ delivery harmless. Any number of processes may serve the same URL behind a balan
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -28,11 +29,16 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024
+# Updates handled at once by one process; the others wait their turn without holding a
+# database connection (the balancer spreads Telegram's 40 connections over the processes).
+AT_ONCE = 8
 
 
 class TelegramWebhook(RequestHandler):
-    def initialize(self, channel: TelegramChannel, core: Core, secret: str) -> None:
-        self.channel, self.core, self.secret = channel, core, secret
+    def initialize(
+        self, channel: TelegramChannel, core: Core, secret: str, turns: asyncio.Semaphore
+    ) -> None:
+        self.channel, self.core, self.secret, self.turns = channel, core, secret, turns
 
     def check_xsrf_cookie(self) -> None:
         return None
@@ -63,7 +69,8 @@ class TelegramWebhook(RequestHandler):
             except TelegramError as error:
                 log.warning("could not acknowledge a button press: %s", error)
         try:
-            replies = await self.core.record(incoming)
+            async with self.turns:
+                replies = await self.core.record(incoming)
         except NotRecorded:  # nothing committed: let Telegram (or the balancer) try again
             self.set_status(503)
             self.finish({"ok": False})
@@ -80,7 +87,12 @@ def webhook_server(
         Rule(
             PathMatches(path),
             TelegramWebhook,
-            {"channel": channel, "core": core, "secret": secret},
+            {
+                "channel": channel,
+                "core": core,
+                "secret": secret,
+                "turns": asyncio.Semaphore(AT_ONCE),
+            },
         ),
         *extra,
     ]

@@ -35,7 +35,7 @@ from bot.delivery import (
 from bot.files import VALID_DAYS, FileLinks
 from bot.typed_commands import with_typed_commands
 from handlers.core import Incoming
-from handlers.router import Core
+from handlers.router import Core, NotRecorded
 from locales import translator
 from messages.reply import split_text
 from models.accounts import ChatChannel
@@ -302,10 +302,19 @@ class _WebhookHandler(RequestHandler):
             self.set_status(400)
             self.finish({"ok": False})
             return
-        if incoming is not None:
-            # A replayed update is answered once: the core keys its replies by the update.
-            await self.core.handle(incoming)
+        if incoming is None:
+            self.finish({"ok": True})
+            return
+        # A replayed update is answered once: the core keys its replies by the update. The
+        # 200 goes once the change and its replies are committed; then they are sent.
+        try:
+            replies = await self.core.record(incoming)
+        except NotRecorded:  # nothing committed: Zalo (or the balancer) tries again
+            self.set_status(503)
+            self.finish({"ok": False})
+            return
         self.finish({"ok": True})
+        await self.core.send(replies)
 
 
 class ZaloChannel:

@@ -17,25 +17,18 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+from bench.scale_city import MONDAY, build_city, commands, update
 from bot.sandbox import FloodLimits, Sandbox
 from bot.sandbox.balancer import Balancer
-from locales import TIMEZONE
 from models import (
-    Base,
-    ChatAccount,
-    Official,
-    OfficialRole,
     OutboxMessage,
     OutboxState,
-    Task,
-    Unit,
 )
 from models.db import create_engine, session_factory
 from tests.conftest import POSTGRES_URL
@@ -46,98 +39,7 @@ pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="DONDOC_TEST_POSTGRES_U
 ROOT = Path(__file__).parent.parent
 TOKEN = "123456:SCALE"
 SECRET = "scale-Secret_1"
-MONDAY = datetime(2026, 11, 23, 8, 5, tzinfo=TIMEZONE)  # the week's digests are due
 PROCESSES, CHATS, PER_CHAT = 3, 500, 4
-UNITS = 10
-
-
-async def build_city(engine) -> None:  # type: ignore[no-untyped-def]
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    now = MONDAY
-    today = MONDAY.date()
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        await connection.execute(
-            insert(Unit),
-            [
-                {"id": u, "code": f"U{u}", "name": f"Đơn vị {u}", "kind": "department"}
-                for u in range(1, UNITS + 1)
-            ],
-        )
-        people = range(1, CHATS + 1)
-        await connection.execute(
-            insert(Official),
-            [
-                {
-                    "id": o,
-                    "code": f"CB{o}",
-                    "full_name": f"Cán bộ {o}",
-                    "position": "Chuyên viên",
-                    "unit_id": 1 + o % UNITS,
-                    "phone": "",
-                    "email": "",
-                    "language": "vi",
-                    "active": True,
-                }
-                for o in people
-            ],
-        )
-        await connection.execute(
-            insert(OfficialRole), [{"official_id": o, "role": "specialist"} for o in people]
-        )
-        await connection.execute(
-            insert(ChatAccount),
-            [
-                {
-                    "channel": "telegram",
-                    "external_user_id": str(10_000 + o),
-                    "chat_id": str(10_000 + o),
-                    "official_id": o,
-                    "linked_at": now,
-                }
-                for o in people
-            ],
-        )
-        tasks = []
-        for o in people:
-            for n, deadline in enumerate((today - timedelta(days=30), today + timedelta(days=40))):
-                tasks.append(
-                    {
-                        "id": 2 * o + n,
-                        "content": f"Nhiệm vụ {2 * o + n}",
-                        "lead_unit_id": 1 + o % UNITS,
-                        "leader_id": None,
-                        "specialist_id": o,
-                        "assigned_date": date(2026, 9, 1),
-                        "original_deadline": deadline,
-                        "deadline": deadline,
-                        "status": "in_progress",
-                        "progress": 10,
-                        "result": "",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-        await connection.execute(insert(Task), tasks)
-
-
-def update(update_id: int, person: int, text: str) -> dict:  # type: ignore[type-arg]
-    chat = 10_000 + person
-    message = {
-        "message_id": update_id,
-        "date": int(time.time()),
-        "chat": {"id": chat, "type": "private", "first_name": f"User {chat}"},
-        "from": {"id": chat, "is_bot": False, "first_name": f"User {chat}", "language_code": "vi"},
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {"update_id": update_id, "message": message}
-
-
-def commands(person: int) -> list[str]:
-    overdue, later = 2 * person, 2 * person + 1
-    return ["/viec", f"/xong {overdue} Đã xong", f"/tiendo {later} 50 Đang làm", "/sapden"]
 
 
 def start_node(env: dict[str, str], listen: str) -> subprocess.Popen[bytes]:
@@ -153,7 +55,7 @@ async def test_three_processes_behind_nginx_answer_every_update_once_through_a_s
 ) -> None:
     engine = create_engine(POSTGRES_URL)
     sessions = session_factory(engine)
-    await build_city(engine)
+    await build_city(engine, CHATS)
     sandbox = Sandbox(token=TOKEN)
     await sandbox.start()
     sandbox.misbehave(limits=FloodLimits())
