@@ -71,7 +71,7 @@ async def one_run(url: str, processes: int, updates: int) -> str:
         )
         for listen in listens
     ]
-    AsyncHTTPClient.configure(None, max_clients=40)
+    AsyncHTTPClient.configure(None, max_clients=40)  # Telegram's webhook connections
     client = AsyncHTTPClient()
     latencies: list[float] = []
     try:
@@ -90,7 +90,8 @@ async def one_run(url: str, processes: int, updates: int) -> str:
                     "Content-Type": "application/json",
                     sandbox.telegram.secret_header: SECRET,
                 },
-                request_timeout=120,
+                request_timeout=300,
+                connect_timeout=300,
             )
             while True:
                 started = time.perf_counter()
