@@ -209,7 +209,10 @@ async def pause_sending(session: AsyncSession, channel: str, seconds: float) -> 
 
 
 async def forget_quiet_chats(session: AsyncSession) -> None:
-    """Chats not written to for a minute need no row: their next slot is any time."""
+    """Chats not written to for a minute need no row: their next slot is any time (the
+    shared budget is PostgreSQL's; on SQLite the table stays empty)."""
+    if session.bind.dialect.name != "postgresql":
+        return
     await session.execute(
         ChatSendBudget.__table__.delete().where(
             ChatSendBudget.next_at < text("extract(epoch FROM clock_timestamp()) - 60")
