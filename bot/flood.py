@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 PUSH_AHEAD = 0.25  # how far ahead a push may book: what a reply may wait behind
 REPLY_AHEAD = 3600.0  # a reply books whatever is booked already
-LATE = 0.1  # a slot woken up to later than this is given up and booked again
+LATE = 0.05  # a slot woken up to later than this is given up and booked again
 CHAT_MARGIN = 0.25  # spacing added per chat: two processes' sends to one chat, each late a little
 
 
