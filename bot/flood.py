@@ -20,6 +20,7 @@ from models.coordination import (
     chat_answered,
     open_budget,
     pause_sending,
+    paused_for,
     reserve_sends,
 )
 
@@ -60,9 +61,11 @@ class SharedRateLimiter:
         # later than that): kept here for this process's next send, and in the database.
         self._answered: dict[str, float] = {}
         self._opened = False
+        self._paused_here = 0.0  # a 429 this process was answered
         self._recording: dict[str, asyncio.Task[None]] = {}
 
     def pause(self, seconds: float) -> None:
+        self._paused_here = max(self._paused_here, time.monotonic() + seconds)
         task = asyncio.create_task(self._pause(seconds))
         self._pauses.add(task)
         task.add_done_callback(self._pauses.discard)
@@ -115,7 +118,10 @@ class SharedRateLimiter:
             due = time.monotonic() + slot.wait
             await asyncio.sleep(slot.wait)
             if slot.granted and time.monotonic() - due < LATE:
-                return
+                # A 429 answered to another send meanwhile stops this one too, booked or not.
+                if not (paused := await self._paused()):
+                    return
+                await asyncio.sleep(paused)
             # Woken too late (a busy machine): sent now, it would arrive bunched with the
             # slots after it. Book again; the slot missed is a send lost, not a 429 earned.
 
@@ -161,6 +167,15 @@ class SharedRateLimiter:
                     waiting.set_result(slot)
             if full:  # the schedule is full for now: ask again when it has room
                 await asyncio.sleep(min(s.wait for s in full))
+
+    async def _paused(self) -> float:
+        if time.monotonic() < self._paused_here:
+            return self._paused_here - time.monotonic()
+        try:
+            async with self.sessions() as session:
+                return await paused_for(session, self.channel)
+        except Exception:
+            return 0.0
 
     async def _open(self) -> None:
         if not self._opened:

@@ -40,6 +40,8 @@ class SendBudget(Base):
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float, default=0.0)
+    # Until when a 429 stops every send, those already booked included.
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class ChatSendBudget(Base):
@@ -204,8 +206,19 @@ async def pause_sending(session: AsyncSession, channel: str, seconds: float) -> 
     await session.execute(
         SendBudget.__table__.update()
         .where(SendBudget.channel == channel)
-        .values(next_at=func.greatest(SendBudget.next_at, _DATABASE_NOW + seconds))
+        .values(
+            paused_until=func.greatest(SendBudget.paused_until, _DATABASE_NOW + seconds),
+            next_at=func.greatest(SendBudget.next_at, _DATABASE_NOW + seconds),
+        )
     )
+
+
+async def paused_for(session: AsyncSession, channel: str) -> float:
+    """Seconds until a 429's pause ends for the channel (0 when sending may go on)."""
+    left = await session.scalar(
+        select(SendBudget.paused_until - _DATABASE_NOW).where(SendBudget.channel == channel)
+    )
+    return max(0.0, float(left or 0.0))
 
 
 async def forget_quiet_chats(session: AsyncSession) -> None:

@@ -21,6 +21,7 @@ def upgrade() -> None:
         "send_budgets",
         sa.Column("channel", sa.String(16), primary_key=True),
         sa.Column("next_at", sa.Float(), nullable=False),
+        sa.Column("paused_until", sa.Float(), nullable=False, server_default="0"),
     )
     op.create_table(
         "chat_send_budgets",
