@@ -34,7 +34,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Faults, FloodLimits, Sandbox
 from bot.telegram import TelegramSender, build_application
 from models import OutboxMessage, OutboxState

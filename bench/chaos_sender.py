@@ -11,7 +11,8 @@ import asyncio
 import sys
 from datetime import datetime, timedelta
 
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.telegram import TelegramSender, build_application
 from models.accounts import ChatChannel
 from models.db import create_engine, session_factory

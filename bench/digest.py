@@ -18,7 +18,8 @@ from telegram import Bot
 
 from bench.big_city import DEFAULT_URL
 from bench.commands import percentiles
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Sandbox
 from bot.telegram import TelegramSender
 from handlers.core import CoreSettings, Incoming

@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels import Channel, configured_channels, outbox_sender
 from bot.config import Settings
-from bot.delivery import RateLimiter
 from bot.matrix_client import checked
+from bot.pacing import RateLimiter
 from models import Official, OutboxMessage, OutboxState, Unit
 from models.accounts import ChatAccount, ChatChannel
 from models.clock import SystemClock

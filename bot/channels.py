@@ -15,8 +15,9 @@ from bot.backoff import FIRST_RETRY_SECONDS
 from bot.config import Settings
 from bot.dashboard import Board
 from bot.dashboard_links import DashboardLinks, dashboard_base
-from bot.delivery import ChannelSender, OutboxSender, RateLimiter
+from bot.delivery import ChannelSender, OutboxSender
 from bot.files import FileLinks
+from bot.pacing import RateLimiter
 from bot.telegram import TelegramChannel
 from bot.zalo import ZaloChannel
 from handlers.router import Core
@@ -33,6 +34,9 @@ class Channel(Protocol):
     name: ChatChannel
     sender: ChannelSender
     limiter: RateLimiter
+    # Receives by asking (long polling, a sync loop), not by a webhook: with several
+    # processes only the leader may, or each update would be fetched twice.
+    polls: bool
 
     async def open(self) -> None: ...
 

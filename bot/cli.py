@@ -179,7 +179,11 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Translator, cloc
     from bot.operator.context import CliError, Context
     from models.db import create_engine, current_revision, head_revision, session_factory, upgrade
 
-    engine = create_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
+    engine = create_engine(
+        settings.database_url,
+        synchronous=settings.sqlite_synchronous,
+        pool_size=settings.database_pool_size,
+    )
     try:
         if args.command == "db":
             await upgrade(engine)

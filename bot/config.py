@@ -66,6 +66,8 @@ class Settings:
     files_listen: str = "127.0.0.1:8445"
     files_secret: str = ""
     scheduler: bool = True  # run the jobs in the bot's process (off: `dondoc tick` from cron)
+    sweep_seconds: float = 300.0  # the leader's sweep interval
+    database_pool_size: int = 10  # PostgreSQL connections a process keeps (as many again on bursts)
     work_start: time = time(7, 30)
     work_end: time = time(17, 0)
     reminder_days: tuple[int, ...] = (7, 3, 1)
@@ -152,6 +154,8 @@ class Settings:
             send_per_chat_seconds=float(env.get("DONDOC_SEND_PER_CHAT_SECONDS") or 1),
             send_per_group_minute=int(env.get("DONDOC_SEND_PER_GROUP_MINUTE") or 20),
             scheduler=(env.get("DONDOC_SCHEDULER") or "1") not in ("0", "false", "no"),
+            sweep_seconds=float(env.get("DONDOC_SWEEP_SECONDS") or 300),
+            database_pool_size=int(env.get("DONDOC_DATABASE_POOL_SIZE") or 10),
             files_url=env.get("DONDOC_FILES_URL", ""),
             files_listen=env.get("DONDOC_FILES_LISTEN") or "127.0.0.1:8445",
             files_secret=env.get("DONDOC_FILES_SECRET", ""),

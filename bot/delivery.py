@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.flood import SharedRateLimiter
+from bot.health import SENT, TOO_MANY
+from bot.pacing import RateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
 from models.clock import Clock
@@ -109,106 +110,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 2 ** max(attempts, 0)))
 
 
-class RateLimiter:
-    """Telegram's flood limits: so many messages a second overall, one a second per chat, and
-    `per_group_minute` a minute in a group (a chat whose id is negative; 0: no such limit).
-
-    Bulk sending keeps below the overall limit (default 25 of Telegram's 30); a reply to a
-    command goes at once (only a 429 or a group's minute holds it back) and takes the next
-    slot from bulk. A chat's spacing counts from when its last send was answered (`done`),
-    not when it started: the API saw it no later than that, however slow the way there.
-    """
-
-    def __init__(
-        self, per_second: float = 25.0, per_chat_seconds: float = 1.0, per_group_minute: int = 0
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.per_chat_seconds = per_chat_seconds
-        self.per_group_minute = per_group_minute
-        self._next = 0.0
-        self._chats: dict[str, float] = {}
-        self._groups: dict[str, deque[float]] = {}  # a group's sends answered in the last minute
-        self._flying: dict[str, int] = {}  # a chat's sends on their way
-        self._left: deque[float] = deque()  # when the sends of the last second left
-        self.paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        """A 429 is about the whole bot: nobody sends until it has passed."""
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-
-    async def wait(self, chat_id: str, *, reply: bool = False) -> None:
-        """Until `chat_id` may be sent to; call `done` when the send was answered."""
-        while True:
-            now = time.monotonic()
-            start = max(now, self.paused_until, self._group_slot(chat_id))
-            if not reply:  # the person is waiting for a reply: it goes before bulk
-                start = max(start, self._next, self._chats.get(chat_id, 0.0))
-            # A reply still counts against the overall limit: bulk sending moves up a slot.
-            self._next = max(self._next, start) + self.interval
-            self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), start + self.per_chat_seconds)
-            if len(self._chats) > 10_000:
-                self._chats = {c: t for c, t in self._chats.items() if t > now}
-            if start > now:
-                await asyncio.sleep(start - now)
-            if self.paused_until > time.monotonic():
-                continue  # a 429 came while waiting: wait for it to pass, then a new slot
-            # Woken late (the process was busy), slots reserved meanwhile would all go at
-            # once: bulk also keeps to the limit over the last second of real sends.
-            late = 0.0 if reply else self._second_full()
-            if late <= 0:
-                break
-            await asyncio.sleep(late)
-        self._flying[chat_id] = self._flying.get(chat_id, 0) + 1
-        if self.interval:
-            self._left.append(time.monotonic())
-
-    def _second_full(self) -> float:
-        """How long until the sends of the last second leave room for one more (0: now)."""
-        if not self.interval:
-            return 0.0
-        now = time.monotonic()
-        while self._left and self._left[0] <= now - 1.0:
-            self._left.popleft()
-        if len(self._left) < round(1.0 / self.interval):
-            return 0.0
-        return self._left[0] + 1.0 - now
-
-    def done(self, chat_id: str) -> None:
-        """The send to `chat_id` was answered (or failed): its chat's spacing counts from now."""
-        now = time.monotonic()
-        flying = self._flying.get(chat_id, 1) - 1
-        if flying > 0:
-            self._flying[chat_id] = flying
-        else:
-            self._flying.pop(chat_id, None)
-        self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), now + self.per_chat_seconds)
-        if self.per_group_minute and _is_group(chat_id):
-            sent = self._groups.setdefault(chat_id, deque())
-            sent.append(now)
-            while len(sent) > self.per_group_minute:
-                sent.popleft()
-            if len(self._groups) > 10_000:
-                self._groups = {g: d for g, d in self._groups.items() if d[-1] > now - 60}
-
-    def _group_slot(self, chat_id: str) -> float:
-        """When a group may have one more: its last `per_group_minute` answered sends and those
-        on their way (each seen by the API no later than answered) must span a minute."""
-        if not self.per_group_minute or not _is_group(chat_id):
-            return 0.0
-        sent = self._groups.get(chat_id)
-        need = self.per_group_minute - self._flying.get(chat_id, 0)
-        if need <= 0:  # a minute's worth on their way at once: wait that minute out
-            return time.monotonic() + 60.0
-        if sent is None or len(sent) < need:
-            return 0.0
-        return sent[-need] + 60.0
-
-
-def _is_group(chat_id: str) -> bool:
-    """A limiter's key is `channel:chat`; Telegram's groups and channels have negative ids."""
-    return chat_id.rpartition(":")[2].startswith("-")
-
-
 class OutboxSender:
     """Claims due rows, most urgent first, sends them, and records every attempt."""
 
@@ -230,15 +131,30 @@ class OutboxSender:
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
         self.limiter = limiter or RateLimiter()
-        self.limiters = dict(limiters or {})
+        # Several processes on one PostgreSQL share one flood budget, kept in the database.
+        self.shared = sessions.kw["bind"].dialect.name == "postgresql"
+        self.limiters = {c: self._budget(c, lim) for c, lim in (limiters or {}).items()}
         self.gate = write_gate(sessions.kw["bind"])
         self._stopping = False
 
     def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: RateLimiter) -> None:
         """The channel is up: its rows may go."""
         self.senders[channel] = sender
-        self.limiters[channel] = limiter
+        self.limiters[channel] = self._budget(channel, limiter)
         self.wake.set()
+
+    def _budget(self, channel: ChatChannel, limiter: RateLimiter) -> RateLimiter:
+        """The channel's limits, shared with the other processes when there can be some."""
+        if not self.shared or isinstance(limiter, SharedRateLimiter) or not limiter.interval:
+            return limiter
+        shared = SharedRateLimiter(
+            self.sessions,
+            channel.value,
+            1.0 / limiter.interval,
+            limiter.per_chat_seconds,
+            group_seconds=60.0 / limiter.per_group_minute if limiter.per_group_minute else 0.0,
+        )
+        return shared  # type: ignore[return-value]
 
     def drop(self, channel: ChatChannel) -> None:
         """The channel is down or disabled: its rows wait in the outbox meanwhile."""
@@ -338,6 +254,8 @@ class OutboxSender:
                 await record_outcome(
                     session, item.message_id, now, outcome, detail, retry_at=retry_at
                 )
+                if outcome == "sent":
+                    SENT.labels(item.channel.value, "reply" if item.reply else "push").inc()
                 if outcome == "unreachable":
                     await mark_unreachable(session, item.channel, item.chat_id, now)
 
@@ -357,6 +275,7 @@ class OutboxSender:
                 )
         except RetryLater as error:
             if error.seconds:  # a 429 is not the message's failure: it does not count a try
+                TOO_MANY.labels(channel.value).inc()
                 limiter.pause(error.seconds)
                 return "wait", str(error), timedelta(seconds=error.seconds)
             return "retry", str(error), backoff(item.attempts)

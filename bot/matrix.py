@@ -24,12 +24,12 @@ from bot.delivery import (
     ChannelDown,
     ChannelRefused,
     ChannelSender,
-    RateLimiter,
     RetryLater,
     Unreachable,
 )
 from bot.matrix_client import NETWORK, MatrixError, checked, new_client
 from bot.matrix_sync import MatrixReceiver
+from bot.pacing import RateLimiter
 from bot.typed_commands import with_typed_commands
 from handlers.router import Core
 from messages.reply import split_text
@@ -138,6 +138,7 @@ class MatrixChannel:
         self.limiter = RateLimiter(
             settings.matrix_send_per_second, settings.matrix_send_per_chat_seconds
         )
+        self.polls = True  # the sync loop
         self._receiver: MatrixReceiver | None = None
         self._task: asyncio.Task[None] | None = None
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,9 +21,11 @@ from bot.channels import configured_channels, dashboard_board, file_links, outbo
 from bot.config import Settings
 from bot.dashboard import Board
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
+from bot.health import JOBS, UPDATES, Status, status_routes
+from bot.leader import Leadership, claim_sqlite_file
 from bot.supervisor import ChannelKeeper, State
 from bot.web import start_web_server
-from handlers.core import CoreSettings
+from handlers.core import CoreSettings, Incoming
 from handlers.router import Core
 from jobs.cadence import Cadence
 from jobs.run import run_due
@@ -41,23 +44,32 @@ class Running:
     sender: OutboxSender
     sender_task: asyncio.Task[None]
     keepers: list[ChannelKeeper]
-    scheduler: AsyncIOScheduler | None = None
+    leadership: Leadership
     web: HTTPServer | None = None
     board: Board | None = None  # the dashboard, served by `web`
     # Set when every configured channel has been disabled: nothing is left to serve.
     all_disabled: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a leader that was polling lost its lock: it stops, to come back as a follower.
+    lost_lead: asyncio.Event = field(default_factory=asyncio.Event)
+    jobs: Jobs | None = None
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        return self.jobs.scheduler if self.jobs is not None else None
 
     async def ready(self, timeout: float = 30.0) -> None:
         """Wait until every channel is up or disabled (tests; the process never waits)."""
         async with asyncio.timeout(timeout):
-            while any(k.state not in (State.UP, State.DISABLED) for k in self.keepers):
+            while any(
+                k.state not in (State.UP, State.FOLLOWING, State.DISABLED) for k in self.keepers
+            ):
                 await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Stop receiving, let the batch in flight be sent and recorded (a few seconds at
         most; past that it is abandoned and the outbox takes it over), then close."""
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+        if self.jobs is not None:
+            await self.jobs.stop()
         await self.core.idle()
         self.sender.stop()
         try:
@@ -68,10 +80,60 @@ class Running:
                 await self.sender_task
         for keeper in self.keepers:
             await keeper.stop()
+        await self.leadership.stop()
         if self.web is not None:
             self.web.stop()
         if self.board is not None:
             await self.board.close()
+
+
+class Jobs:
+    """The scheduler, run by the leader only: started when this process comes to lead
+    (with a sweep at once: the dead leader's half-done sweep is finished, not repeated),
+    stopped when it stops leading."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        cadence: Cadence,
+        sender: OutboxSender,
+        sweep_seconds: float,
+    ) -> None:
+        self.sessions, self.clock, self.cadence, self.sender = sessions, clock, cadence, sender
+        self.sweep_seconds = sweep_seconds
+        self.scheduler: AsyncIOScheduler | None = None
+        self.sweeps: set[asyncio.Task[dict[str, int]]] = set()
+
+    async def start(self) -> None:
+        if self.scheduler is None:
+            self.scheduler = schedule_jobs(
+                self.sessions,
+                self.clock,
+                self.cadence,
+                self.sender,
+                self.sweep_seconds,
+                self.sweeps,
+            )
+            self.scheduler.start()
+
+    async def stop(self) -> None:
+        """No new sweep; the one running is cut short (the next leader's finishes it)."""
+        if self.scheduler is not None:
+            self.scheduler.pause()
+        for task in list(self.sweeps):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        while self.sweeps:  # the scheduler's own task sees its sweep end, and returns
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    async def lost(self) -> None:
+        await self.stop()
 
 
 async def start_bot(
@@ -83,9 +145,15 @@ async def start_bot(
     idle_seconds: float = 0.5,
     cadence: Cadence | None = None,
     first_retry: float = FIRST_RETRY_SECONDS,
+    lead: bool = True,
+    sweep_seconds: float = 300.0,
 ) -> Running:
     """Start the outbox sender, the web server and the jobs, and bring every configured
-    channel up in the background: one that is down is retried while the others serve."""
+    channel up in the background: one that is down is retried while the others serve.
+
+    With several processes on one PostgreSQL, the jobs and the polling receivers run in the
+    leader only (`lead=False`: this process never leads); every process sends, and answers
+    the webhooks it is given."""
     links = file_links(settings, clock)
     board = dashboard_board(settings, sessions, clock) if links else None
     sender = outbox_sender(sessions, clock, [], idle_seconds=idle_seconds)
@@ -113,32 +181,99 @@ async def start_bot(
     channels = configured_channels(
         settings, links, poll_interval=poll_interval, first_retry=first_retry, sessions=sessions
     )
+    leadership = Leadership(sessions.kw["bind"], candidate=lead)
+    lost_lead = asyncio.Event()
+    jobs = Jobs(sessions, clock, cadence, sender, sweep_seconds) if cadence is not None else None
+    if jobs is not None:
+        leadership.when_leading(jobs.start)
+        leadership.when_lost(jobs.lost)
+
+    async def lost() -> None:
+        if any(k.receiving for k in keepers):
+            log.error("leader: stopping, to come back as a follower (another process polls now)")
+            lost_lead.set()
+
+    leadership.when_lost(lost)
+    status = Status(
+        sessions,
+        clock,
+        leading=lambda: leadership.leading,
+        channels=lambda: {k.name: k.state.value for k in keepers},
+    )
+    record = core.record
+
+    async def counted(incoming: Incoming) -> list[int]:
+        replies = await record(incoming)
+        UPDATES.labels(incoming.channel.value).inc()
+        return replies
+
+    core.record = counted  # type: ignore[method-assign]
     for channel in channels:
-        keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry))
+        if hasattr(channel, "status_routes"):  # a webhook listener serves /healthz, /metrics
+            channel.status_routes = status_routes(status)
+        receive_when = leadership.became if leadership.shared else None
+        keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry, receive_when))
+    await leadership.start()
     for keeper in keepers:
         keeper.begin()
     web = await start_web_server(links, sessions, settings.files_listen, board) if links else None
     task = asyncio.create_task(sender.run(), name="outbox-sender")
-    scheduler = None
-    if cadence is not None:
-        scheduler = schedule_jobs(sessions, clock, cadence, sender)
-        scheduler.start()
-    return Running(core, sender, task, keepers, scheduler, web, board, all_disabled)
+    return Running(
+        core,
+        sender,
+        task,
+        keepers,
+        leadership,
+        web=web,
+        board=board,
+        all_disabled=all_disabled,
+        lost_lead=lost_lead,
+        jobs=jobs,
+    )
 
 
 def schedule_jobs(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, cadence: Cadence, sender: OutboxSender
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    cadence: Cadence,
+    sender: OutboxSender,
+    sweep_seconds: float = 300.0,
+    sweeps: set[asyncio.Task[dict[str, int]]] | None = None,
 ) -> AsyncIOScheduler:
-    """A handful of fixed jobs; each asks the database what is due. Never a job per task."""
+    """A handful of fixed jobs; each asks the database what is due. Never a job per task.
+    The first sweep runs at once."""
+
+    running = sweeps if sweeps is not None else set()
 
     async def sweep() -> None:
-        counts = await run_due(sessions, clock.now(), cadence)
+        # Its own task, which a stop may cancel: what it queued stays, the next sweep
+        # (here or in the next leader) finishes the rest.
+        durations: dict[str, float] = {}
+        task = asyncio.create_task(run_due(sessions, clock.now(), cadence, durations))
+        running.add(task)
+        try:
+            await asyncio.wait({task})
+            await asyncio.sleep(0)
+        finally:
+            running.discard(task)
+        if task.cancelled():
+            log.info("sweep cut short by the stop; the next sweep finishes it")
+            return
+        counts = task.result()
+        for name, seconds in durations.items():
+            JOBS.labels(name).observe(seconds)
         if any(counts.values()):
             sender.wake.set()
 
     scheduler = AsyncIOScheduler(timezone=TIMEZONE)
     options: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
-    scheduler.add_job(sweep, IntervalTrigger(minutes=5), id="sweep", **options)
+    scheduler.add_job(
+        sweep,
+        IntervalTrigger(seconds=sweep_seconds),
+        id="sweep",
+        next_run_time=datetime.now(TIMEZONE),
+        **options,
+    )
     # The weekly and periodic moments, so they go out on the minute rather than up to 5 later.
     for at in sorted({cadence.work_start, cadence.digest_at, cadence.urging_at, cadence.report_at}):
         trigger = CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute)
@@ -146,23 +281,36 @@ def schedule_jobs(
     return scheduler
 
 
-async def serve_forever(engine: AsyncEngine, settings: Settings, clock: Clock) -> bool:
-    """Run until SIGINT or SIGTERM (True), or until every channel is disabled (False)."""
+async def serve_forever(
+    engine: AsyncEngine, settings: Settings, clock: Clock, *, claimed: object = None
+) -> bool:
+    """Run until SIGINT or SIGTERM (True), or until every channel is disabled, or a polling
+    leader lost its lock (False). On SQLite the file is this process's (`claimed`, held by
+    `dondoc run`; the demo claims it here)."""
     sessions = session_factory(engine)
+    held = claimed or claim_sqlite_file(engine)  # noqa: F841 (kept until the process ends)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     running = await start_bot(
-        settings, sessions, clock, cadence=settings.cadence if settings.scheduler else None
+        settings,
+        sessions,
+        clock,
+        cadence=settings.cadence if settings.scheduler else None,
+        lead=settings.scheduler,
+        sweep_seconds=settings.sweep_seconds,
     )
     try:
-        ended = asyncio.create_task(stop.wait())
-        failed = asyncio.create_task(running.all_disabled.wait())
-        await asyncio.wait({ended, failed}, return_when=asyncio.FIRST_COMPLETED)
-        for waiting in (ended, failed):
+        waits = {
+            asyncio.create_task(stop.wait()),
+            asyncio.create_task(running.all_disabled.wait()),
+            asyncio.create_task(running.lost_lead.wait()),
+        }
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
             waiting.cancel()
-        return not running.all_disabled.is_set()
+        return not (running.all_disabled.is_set() or running.lost_lead.is_set())
     finally:
         await running.stop()
 

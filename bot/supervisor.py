@@ -26,6 +26,7 @@ log = logging.getLogger("dondoc.channels")
 class State(StrEnum):
     STARTING = "starting"
     UP = "up"
+    FOLLOWING = "following"  # sends; the leader process polls for this channel's updates
     RETRYING = "retrying"
     DISABLED = "disabled"
 
@@ -40,8 +41,12 @@ class ChannelKeeper:
         sender: OutboxSender,
         on_disabled: Callable[[], None],
         first_retry: float = FIRST_RETRY_SECONDS,
+        receive_when: asyncio.Event | None = None,
     ) -> None:
         self.channel = channel
+        # Several processes: a polling channel receives in the leader only, once it leads.
+        self.receive_when = receive_when
+        self.receiving = False
         self.core = core
         self.sender = sender
         self.on_disabled = on_disabled
@@ -62,7 +67,13 @@ class ChannelKeeper:
             try:
                 await self.channel.open()
                 self.sender.serve(self.channel.name, self.channel.sender, self.channel.limiter)
+                if self.channel.polls and self.receive_when is not None:
+                    if not self.receive_when.is_set():
+                        self.state = State.FOLLOWING
+                        log.info("%s: up to send; the leader receives", self.name)
+                    await self.receive_when.wait()
                 await self.channel.start(self.core)
+                self.receiving = self.channel.polls
             except ChannelRefused as error:
                 self.state = State.DISABLED
                 self.sender.drop(self.channel.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +15,6 @@ from urllib.parse import urlsplit
 
 from telegram import (
     Bot,
-    BotCommand,
-    BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -39,6 +38,7 @@ from telegram.ext import (
     filters,
 )
 from tornado.httpserver import HTTPServer
+from tornado.routing import Rule
 
 from bot.backoff import FIRST_RETRY_SECONDS, retry_delay
 from bot.config import Settings
@@ -46,14 +46,14 @@ from bot.delivery import (
     ChannelDown,
     ChannelRefused,
     ChannelSender,
-    RateLimiter,
     RetryLater,
     Unreachable,
 )
-from bot.webhook import serve_webhook
+from bot.pacing import RateLimiter
+from bot.telegram_menu import register_commands
+from bot.webhook import After, serve_webhook
 from handlers.core import Incoming, SentFile
 from handlers.router import Core
-from locales import Translator, translator
 from messages.reply import split_text
 from models.accounts import ChatChannel
 from models.attachments import File, FileKind
@@ -62,28 +62,6 @@ from paperwork.extract.reading import MAX_BYTES as MAX_FILE_BYTES
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-def menu(t: Translator) -> list[BotCommand]:
-    """The command menu Telegram shows beside the text box."""
-    return [
-        BotCommand("viec", t._("My open tasks")),
-        BotCommand("xem", t._("Show a task: /xem 4102")),
-        BotCommand("xong", t._("Report a task done: /xong 4102 result")),
-        BotCommand("tiendo", t._("Update progress: /tiendo 4102 60")),
-        BotCommand("vuongmac", t._("Report a difficulty")),
-        BotCommand("giahan", t._("Ask for an extension")),
-        BotCommand("sapden", t._("Tasks due soon")),
-        BotCommand("quahan", t._("Overdue tasks by unit")),
-        BotCommand("thongke", t._("This month's figures")),
-        BotCommand("baocao", t._("Report with chart and workbook")),
-        BotCommand("duyet", t._("Approve an extension")),
-        BotCommand("tuchoi", t._("Refuse an extension")),
-        BotCommand("giao", t._("Register the tasks read from a notice")),
-        BotCommand("ngonngu", t._("Language: vi or en")),
-        BotCommand("trogiup", t._("Help")),
-        BotCommand("huy", t._("Cancel a question")),
-    ]
 
 
 def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -124,7 +102,7 @@ async def send_text(
     return message_id
 
 
-def _incoming(update: Update) -> Incoming | None:
+def incoming_of(update: Update) -> Incoming | None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return None
@@ -160,7 +138,7 @@ async def _with_file(incoming: Incoming, update: Update) -> Incoming:
 
 
 async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    incoming = _incoming(update)
+    incoming = incoming_of(update)
     if incoming is None:
         return
     incoming = await _with_file(incoming, update)
@@ -181,14 +159,6 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     # The update's id only: its text may be a link code.
     update_id = getattr(update, "update_id", None)
     log.error("update %s caused an error", update_id, exc_info=context.error)
-
-
-async def register_commands(application: Application) -> None:
-    """The command menu, in Vietnamese by default and in English for English clients."""
-    await application.bot.set_my_commands(menu(translator("vi")), scope=BotCommandScopeDefault())
-    await application.bot.set_my_commands(
-        menu(translator("en")), scope=BotCommandScopeDefault(), language_code="en"
-    )
 
 
 def build_application(token: str, *, api_url: str | None = None) -> Application:
@@ -227,9 +197,14 @@ class TelegramChannel:
             settings.send_per_chat_seconds,
             settings.send_per_group_minute,
         )
+        self.polls = not settings.webhook_url
         self._menu: asyncio.Task[None] | None = None
-        self._webhook: HTTPServer | None = None
         self._polling_failed = False
+        self._webhook: HTTPServer | None = None
+        self.status_routes: list[Rule] = []  # /healthz and /metrics, served beside the webhook
+        # Webhook updates handled at once by this process; the others wait their turn without
+        # holding a database connection (the balancer spreads Telegram's connections).
+        self._turns = asyncio.Semaphore(8)
 
     async def open(self) -> None:
         """Learn who the bot is (getMe): the token is checked here."""
@@ -246,10 +221,9 @@ class TelegramChannel:
             )
         application.bot_data["core"] = core
         application.bot_data["channel"] = self
-        with _starting("start"):
-            await application.start()
-        assert application.updater is not None
         if settings.webhook_url:
+            # Our own webhook server, not PTB's: PTB answers 200 as soon as an update is
+            # queued, and a process killed then would lose it. Ours answers once committed.
             self._webhook = serve_webhook(
                 "telegram",
                 settings.webhook_listen,
@@ -257,13 +231,20 @@ class TelegramChannel:
                 settings.webhook_secret,
                 SECRET_HEADER,
                 self._parse_update,
-                application.update_queue.put,  # the application handles it as a polled one
+                self._record_update,
+                self.status_routes,
             )
             with _starting("setWebhook"):
+                # The same URL and secret from every process: setting it again changes nothing.
                 await application.bot.set_webhook(
-                    settings.webhook_url, secret_token=settings.webhook_secret
+                    settings.webhook_url,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=["message", "callback_query"],
                 )
         else:
+            with _starting("start"):
+                await application.start()
+            assert application.updater is not None
             with _starting("deleteWebhook"):
                 await application.updater.start_polling(
                     poll_interval=self.poll_interval,
@@ -292,6 +273,22 @@ class TelegramChannel:
         update = Update.de_json(data, self.application.bot)
         self.application.bot.insert_callback_data(update)
         return update
+
+    async def _record_update(self, update: Update) -> After | None:
+        """A webhook's update, committed with its replies; the replies go after the 200."""
+        incoming = incoming_of(update)
+        if incoming is None:
+            return None
+        incoming = await _with_file(incoming, update)
+        if update.callback_query is not None:
+            try:  # stops the button's spinner; the answer itself comes through the outbox
+                await update.callback_query.answer()
+            except TelegramError as error:
+                log.warning("could not acknowledge a button press: %s", error)
+        core: Core = self.application.bot_data["core"]
+        async with self._turns:
+            replies = await core.record(incoming)
+        return functools.partial(core.send, replies)
 
     def _polling_error(self, error: TelegramError) -> None:
         """One line when polling starts failing, not a traceback per retry."""

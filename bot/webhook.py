@@ -5,6 +5,12 @@ and the check comes before the body is read; the body is capped at 1 MB (a longe
 refused, the connection closed); anything but a JSON object of the channel's update shape
 is a bad request (400), however deep its nesting; a replayed update is handled once (the
 core keys what it writes by the update). Never a 500 for what a sender can choose.
+
+An update is answered 200 only once its change and its replies are committed (`handle`
+returns then, with what to do after answering: send the replies). A process killed before
+that answers nothing, so the balancer (or the platform) gives the update to another process;
+if nothing could be committed the answer is 503 and the platform tries again. Any number of
+processes may serve one URL behind a balancer.
 """
 
 from __future__ import annotations
@@ -16,14 +22,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.httpserver import HTTPServer
+from tornado.routing import Rule
 from tornado.web import Application, RequestHandler, stream_request_body
+
+from handlers.router import NotRecorded
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 
 Parse = Callable[[dict[str, Any]], Any]  # an update, or None to ignore; raises when malformed
-Handle = Callable[[Any], Awaitable[None]]
+After = Callable[[], Awaitable[None]]
+# Records the update (its change and replies committed) and returns what to do once the 200
+# has gone, or None; raises NotRecorded when nothing could be committed.
+Handle = Callable[[Any], Awaitable[After | None]]
 
 
 @stream_request_body
@@ -63,9 +75,16 @@ class WebhookHandler(RequestHandler):
             log.info("%s webhook: not an update (%s)", self.name, type(error).__name__)
             self._refuse(400)
             return
+        after = None
         if update is not None:
-            await self.handle(update)
+            try:
+                after = await self.handle(update)
+            except NotRecorded:  # nothing committed: the platform (or the balancer) tries again
+                self._refuse(503)
+                return
         self.finish({"ok": True})
+        if after is not None:
+            await after()
 
     def _refuse(self, status: int) -> None:
         self.set_status(status)
@@ -73,15 +92,24 @@ class WebhookHandler(RequestHandler):
 
 
 def serve_webhook(
-    name: str, listen: str, path: str, secret: str, header: str, parse: Parse, handle: Handle
+    name: str,
+    listen: str,
+    path: str,
+    secret: str,
+    header: str,
+    parse: Parse,
+    handle: Handle,
+    extra: list[Rule] | None = None,
 ) -> HTTPServer:
-    """Listen on `listen` (host:port) for POSTs to `path`."""
-    routes = [
+    """Listen on `listen` (host:port) for POSTs to `path`, and serve `extra` beside them
+    (/healthz and /metrics for the balancer and the monitoring)."""
+    routes: list[Any] = [
         (
             path or "/",
             WebhookHandler,
             {"name": name, "secret": secret, "header": header, "parse": parse, "handle": handle},
-        )
+        ),
+        *(extra or []),
     ]
 
     def log_failures(handler: RequestHandler) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -26,13 +27,13 @@ from bot.delivery import (
     ChannelDown,
     ChannelRefused,
     ChannelSender,
-    RateLimiter,
     RetryLater,
     Unreachable,
 )
 from bot.files import VALID_DAYS, FileLinks
+from bot.pacing import RateLimiter
 from bot.typed_commands import with_typed_commands
-from bot.webhook import MAX_BODY, serve_webhook
+from bot.webhook import MAX_BODY, After, serve_webhook
 from handlers.core import Incoming
 from handlers.router import Core
 from locales import translator
@@ -296,6 +297,8 @@ class ZaloChannel:
         self.limiter = RateLimiter(
             settings.zalo_send_per_second, settings.zalo_send_per_chat_seconds
         )
+        self.polls = not settings.zalo_webhook_url
+        self.status_routes: list[Any] = []  # /healthz and /metrics, served beside the webhook
         self._polling: asyncio.Task[None] | None = None
         self._webhook: HTTPServer | None = None
 
@@ -323,7 +326,8 @@ class ZaloChannel:
                 secret,
                 SECRET_HEADER,
                 incoming_from,
-                core.handle,
+                functools.partial(_record, core),
+                self.status_routes,
             )
             with _starting("setWebhook"):
                 await self.client.call(
@@ -345,6 +349,12 @@ class ZaloChannel:
             self._webhook.stop()
             self._webhook = None
         await self.client.close()
+
+
+async def _record(core: Core, incoming: Incoming) -> After:
+    """A webhook's update, committed with its replies; the replies go after the 200."""
+    replies = await core.record(incoming)
+    return functools.partial(core.send, replies)
 
 
 @contextmanager

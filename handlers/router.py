@@ -13,18 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import (
-    accounts,
-    extensions,
-    handover,
-    nagging,
-    overview,
-    proposals,
-    ranking,
-    reports,
-    tasks,
-)
-from handlers.core import CoreSettings, Handler, Incoming, Later, Request
+from handlers import accounts, proposals
+from handlers.commands import ALIASES, COMMANDS
+from handlers.core import CoreSettings, Incoming, Later, Request
 from handlers.limits import Limits
 from locales import Translator, translator
 from messages.reply import Reply
@@ -40,65 +31,6 @@ from models.permissions import unit_parents, viewer_for
 log = logging.getLogger(__name__)
 
 # name → (handler, needs a linked account)
-COMMANDS: dict[str, tuple[Handler, bool]] = {
-    "start": (accounts.start, False),
-    "huylienket": (accounts.unlink_account, True),
-    "trogiup": (accounts.help_, False),
-    "huy": (accounts.cancel, False),
-    "ngonngu": (accounts.language, True),
-    "kenh": (accounts.channel, True),
-    "viec": (tasks.my_tasks, True),
-    "xem": (tasks.show, True),
-    "xong": (tasks.done, True),
-    "tiendo": (tasks.progress, True),
-    "vuongmac": (tasks.blocker, True),
-    "sapden": (tasks.upcoming, True),
-    "giahan": (extensions.extend, True),
-    "duyet": (extensions.approve, True),
-    "tuchoi": (extensions.reject, True),
-    "quahan": (overview.overdue, True),
-    "thongke": (overview.stats, True),
-    "baocao": (reports.report, True),
-    "nguyco": (nagging.at_risk_list, True),
-    "giaitrinh": (nagging.explain, True),
-    "chuyen": (handover.reassign, True),
-    "phoihop": (handover.contribute, True),
-    "dungdinhky": (handover.end_recurrence, True),
-    "xephang": (ranking.ranking, True),
-    "bangdieukhien": (ranking.dashboard, True),
-    "sua": (proposals.edit, True),
-    "bo": (proposals.drop, True),
-    "giao": (proposals.assign, True),
-}
-ALIASES = {
-    "help": "trogiup",
-    "unlink": "huylienket",
-    "cancel": "huy",
-    "lang": "ngonngu",
-    "channel": "kenh",
-    "tasks": "viec",
-    "show": "xem",
-    "done": "xong",
-    "progress": "tiendo",
-    "blocker": "vuongmac",
-    "upcoming": "sapden",
-    "extend": "giahan",
-    "approve": "duyet",
-    "reject": "tuchoi",
-    "overdue": "quahan",
-    "stats": "thongke",
-    "report": "baocao",
-    "atrisk": "nguyco",
-    "explain": "giaitrinh",
-    "reassign": "chuyen",
-    "contribute": "phoihop",
-    "endseries": "dungdinhky",
-    "ranking": "xephang",
-    "dashboard": "bangdieukhien",
-    "edit": "sua",
-    "drop": "bo",
-    "assign": "giao",
-}
 REFERENCE_TTL_SECONDS = 300
 
 
@@ -126,6 +58,14 @@ def parse_command(text: str) -> tuple[str, str] | None:
         args = f"{rest} {args}".strip()
     name = head.split("@", 1)[0].lower()
     return ALIASES.get(name, name), args.strip()
+
+
+class NotRecorded(Exception):
+    """An update neither answered nor apologised for: nothing of it was committed."""
+
+
+class _AnsweredElsewhere(Exception):
+    """The same update was just answered by another process: roll this one back."""
 
 
 SendNow = Callable[[list[int]], Awaitable[None]]
@@ -176,15 +116,38 @@ class Core:
         """Answer one message: the change and its replies are committed together, then the
         replies are sent at once; returns their outbox ids."""
         try:
-            replies = await self._handle(incoming)
-        except Exception:
-            log.exception("failed to handle %s", incoming)
-            replies = await self._apologise(incoming)
-        if replies and self.send_now is not None:
-            await self.send_now(replies)
+            replies = await self.record(incoming)
+        except NotRecorded:
+            return []
+        await self.send(replies)
         return replies
 
+    async def record(self, incoming: Incoming) -> list[int]:
+        """Make the change and write its replies, committed together (or the apology for
+        our failure); returns the replies' outbox ids, [] for an update answered before.
+        Raises NotRecorded when nothing could be committed (the database is away): the
+        update must be delivered again."""
+        try:
+            return await self._handle(incoming)
+        except Exception:
+            log.exception("failed to handle %s", incoming)
+            return await self._apologise(incoming)
+
+    async def send(self, replies: list[int]) -> None:
+        """Send replies just recorded, through their channel's sender."""
+        if replies and self.send_now is not None:
+            try:
+                await self.send_now(replies)
+            except Exception:  # recorded and claimed: the outbox sends them after the timeout
+                log.exception("sending the replies %s failed", replies)
+
     async def _handle(self, incoming: Incoming) -> list[int]:
+        try:
+            return await self._handle_once(incoming)
+        except _AnsweredElsewhere:
+            return []
+
+    async def _handle_once(self, incoming: Incoming) -> list[int]:
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             now = self.clock.now()
             if await replied(session, reply_key(incoming, 0)):
@@ -207,7 +170,9 @@ class Core:
             for index, reply in enumerate(await self._dispatch(request)):
                 outbox_id = await enqueue(session, _envelope(request, index, reply), now)
                 if outbox_id is None:
-                    return []  # the same update came twice, at the same moment
+                    # The same update came twice at the same moment (a balancer's retry):
+                    # the other has committed its change; this one's must not be kept.
+                    raise _AnsweredElsewhere
                 ids.append(outbox_id)
         for work in request.later:
             self._start_later(incoming, official.id if official else None, request.t, work)
@@ -229,9 +194,9 @@ class Core:
                     reply=True,
                 )
                 outbox_id = await enqueue(session, envelope, self.clock.now())
-        except Exception:  # the database itself may be what failed: nothing to write to
+        except Exception as error:  # the database itself may be what failed: nothing to write to
             log.exception("could not queue the apology for %s", incoming)
-            return []
+            raise NotRecorded(str(incoming)) from error
         return [outbox_id] if outbox_id is not None else []
 
     async def _dispatch(self, req: Request) -> list[Reply]:

@@ -28,6 +28,7 @@ from jobs.upkeep import prune_if_due
 from jobs.weekly import send_digests, send_urgings
 from models.calendar import load_calendar
 from models.clock import local_date
+from models.coordination import jobs_locked
 from models.db import write_gate
 from models.notices import Notifier, already_sent, done
 
@@ -38,9 +39,23 @@ COMMIT_EVERY = 50
 
 
 async def run_due(
-    sessions: async_sessionmaker[AsyncSession], now: datetime, cadence: Cadence
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    cadence: Cadence,
+    durations: dict[str, float] | None = None,
 ) -> dict[str, int]:
-    """Run every job due at `now`; returns how many messages each queued."""
+    """Run every job due at `now`; returns how many messages each queued. One run at a time
+    across processes: a second waits for the first, then finds done what it did."""
+    async with jobs_locked(sessions.kw["bind"]):
+        return await _run_due(sessions, now, cadence, {} if durations is None else durations)
+
+
+async def _run_due(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    cadence: Cadence,
+    durations: dict[str, float],
+) -> dict[str, int]:
     async with sessions() as session:
         calendar = await load_calendar(session)
     today = local_date(now)
@@ -93,7 +108,8 @@ async def run_due(
                 if run is not None:
                     await notifier.mark_done([run])  # after everything it queued
             unreachable.update(context.notifier.unreachable)
-        log.debug("job %s queued %d in %.3f s", name, counts[name], time.perf_counter() - started)
+        durations[name] = time.perf_counter() - started
+        log.debug("job %s queued %d in %.3f s", name, counts[name], durations[name])
     async with sessions() as session, session.begin():
         context = JobContext(session, now, calendar, cadence, Notifier(session, now))
         context.notifier.unreachable.update(unreachable)

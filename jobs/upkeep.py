@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.cadence import Cadence
 from models.clock import local_date
+from models.coordination import forget_quiet_chats
 from models.db import write_gate
 from models.notices import Notifier, already_sent
 from models.retention import Pruned, prune
@@ -33,6 +34,7 @@ async def prune_if_due(
             return None
     pruned = await prune(sessions, now, cadence.retention)
     async with sessions() as session, write_gate(session.bind).bulk(), session.begin():
+        await forget_quiet_chats(session)
         await Notifier(session, now).record([key])
     log.info("pruned at %s: %s", now.isoformat(), pruned)
     return pruned

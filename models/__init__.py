@@ -12,6 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
+    "ChatSendBudget": "models.coordination",
+    "SendBudget": "models.coordination",
     "TaskProposal": "models.proposals",
     "ThrottleState": "models.throttles",
     "Series": "models.recurrence",
@@ -52,6 +54,7 @@ __all__ = [
     "ChangeState",
     "Channel",
     "ChatAccount",
+    "ChatSendBudget",
     "Contribution",
     "Conversation",
     "DeadlineChange",
@@ -68,6 +71,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxState",
     "Role",
+    "SendBudget",
     "Series",
     "Task",
     "TaskEvent",
@@ -103,6 +107,7 @@ if TYPE_CHECKING:
     from models.calendar import CalendarOverride
     from models.contributions import Contribution
     from models.conversations import Conversation
+    from models.coordination import ChatSendBudget, SendBudget
     from models.deadlines import ChangeState, DeadlineChange
     from models.documents import Document, DocumentKind
     from models.explanations import Explanation, ExplanationState

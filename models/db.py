@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from models.defaults import (  # noqa: F401  (re-exported: where callers look for them)
     DEFAULT_DATABASE_URL,
@@ -51,7 +52,9 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return on_connect
 
 
-def create_engine(url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> AsyncEngine:
+def create_engine(
+    url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS, pool_size: int = 5
+) -> AsyncEngine:
     """An engine with the settings each backend needs: WAL, foreign keys, a busy timeout and,
     on SQLite, how hard a commit waits for the disk (`synchronous`)."""
     if is_sqlite(url):
@@ -60,7 +63,26 @@ def create_engine(url: str, *, synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) ->
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous.upper()))
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # As many again on a burst; past that a request waits for a connection.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+def lock_engine(url: str) -> AsyncEngine:
+    """Connections that hold a PostgreSQL session lock (the leader's): one each, never
+    pooled, and with TCP keepalives so that the server notices a vanished holder within
+    about 25 s and frees its lock for another process."""
+    return create_async_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={
+            "server_settings": {
+                "application_name": "dondoc leader",
+                "tcp_keepalives_idle": "10",
+                "tcp_keepalives_interval": "5",
+                "tcp_keepalives_count": "3",
+            }
+        },
+    )
 
 
 class WriteGate:

@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Sandbox
 from bot.telegram import TelegramSender
 from jobs.cadence import Cadence

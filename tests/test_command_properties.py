@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from handlers.commands import ALIASES, COMMANDS
 from handlers.core import CoreSettings, Incoming
-from handlers.router import ALIASES, COMMANDS, Core
+from handlers.router import Core
 from models import DeadlineChange, Official, OutboxMessage, Task, TaskEvent, TaskStatus
 from models.accounts import ChatChannel, issue_link_code
 from models.clock import FixedClock

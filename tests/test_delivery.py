@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.config import Settings
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Failure, Sandbox
 from bot.telegram import TelegramSender
 from locales import TIMEZONE

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bench.chaos import TELEGRAM_FAULTS, FanOut, fault_run, kill_run
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Failure, Sandbox
 from bot.telegram import TelegramSender
 from locales import TIMEZONE

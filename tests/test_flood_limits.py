@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from telegram import Bot
 
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Faults, FloodLimits, Sandbox
 from bot.telegram import TelegramSender
 from locales import TIMEZONE

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels import configured_channels
 from bot.config import Settings
-from bot.delivery import ChannelDown, ChannelRefused, OutboxSender, RateLimiter
+from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
 from bot.matrix import MatrixChannel
 from bot.matrix_sync import command_text, since_invited
+from bot.pacing import RateLimiter
 from bot.runtime import Running, start_bot
 from models import Official, OutboxMessage, OutboxState
 from models.accounts import ChatAccount, ChatChannel, issue_link_code

@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from telegram import Bot
 
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Sandbox
 from bot.zalo import ZaloClient, ZaloSender
 from handlers.core import CoreSettings

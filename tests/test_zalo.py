@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.delivery import OutboxSender, RateLimiter
+from bot.delivery import OutboxSender
+from bot.pacing import RateLimiter
 from bot.sandbox import Failure
 from bot.zalo import ZaloClient, ZaloSender, incoming_from, render
 from locales import TIMEZONE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.leader import AlreadyRunning, claim_sqlite_file
 from bot.operator.context import CliError, Context, parse_at
 from bot.operator.register import import_file, overdue_summary, print_import
 from bot.runtime import deliver_due, serve_forever
@@ -55,8 +56,18 @@ async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
                 "(or DONDOC_MATRIX_TOKEN) for the city's own Matrix server; any of them or several."
             )
         )
+    try:
+        claimed = claim_sqlite_file(ctx.engine)
+    except AlreadyRunning as error:
+        raise CliError(
+            ctx.t._(
+                "Another `dondoc run` already uses {path}: SQLite serves one bot process. Stop "
+                "it first, or use PostgreSQL (DONDOC_DATABASE_URL) to run several.",
+                path=error.path,
+            )
+        ) from error
     print(ctx.t._("The bot is running. Ctrl+C stops."), flush=True)
-    if not await serve_forever(ctx.engine, ctx.settings, ctx.clock):
+    if not await serve_forever(ctx.engine, ctx.settings, ctx.clock, claimed=claimed):
         print(ctx.t._("No channel could be started: see the lines above."), file=sys.stderr)
         return 1
     return 0
