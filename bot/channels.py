@@ -63,7 +63,7 @@ def dashboard_board(
 ) -> Board:
     """The read-only dashboard, beside the file links on the same web server."""
     links = DashboardLinks(dashboard_base(settings.files_url), settings.files_secret, clock)
-    return Board(links, sessions, clock, settings.formula, settings.due_soon_days)
+    return Board(links, sessions, clock, settings.formula, settings.due_soon_days, settings.nagging)
 
 
 def configured_channels(

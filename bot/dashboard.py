@@ -25,6 +25,8 @@ from locales import Translator, translator
 from models.calendar import load_calendar
 from models.clock import Clock, local_date
 from models.dashboard import link_holder, task_with_history, unit_by_id, unit_tasks, weekly_trend
+from models.defaults import Nagging
+from models.nagging import quiet_before, risk_by_unit, silent_by_unit
 from models.organization import Official
 from models.permissions import BoardScope, board_scope, unit_parents, viewer_for
 from models.reports import Period, period_bounds
@@ -48,6 +50,8 @@ class Snapshot:
     as_of: datetime
     period: Period
     start: date
+    not_updated: dict[str, int]  # unit code → open tasks silent DONDOC_STALE_DAYS working days
+    at_risk: dict[str, int]  # unit code → open tasks at risk of being late ("nguy cơ chậm")
 
 
 class Board:
@@ -60,9 +64,11 @@ class Board:
         clock: Clock,
         formula: Formula,
         due_soon_days: int,
+        nagging: Nagging | None = None,
     ) -> None:
         self.links, self.sessions, self.clock = links, sessions, clock
         self.formula, self.due_soon_days = formula, due_soon_days
+        self.nagging = nagging or Nagging()
         self._snapshots: dict[Period, tuple[float, Snapshot]] = {}
         self._building: dict[Period, asyncio.Task[Snapshot]] = {}
         self._charts: dict[tuple[int | None, date, str], bytes] = {}
@@ -80,9 +86,15 @@ class Board:
             window = StatusWindow.at(local_date(now), calendar, self.due_soon_days)
             start, _ = period_bounds(period, window.today)
             rows = await unit_ranking(session, Scope(window, start, self.formula, calendar))
+            rules = self.nagging
+            silent = {}
+            if rules.stale_days > 0:
+                before = quiet_before(window.today, calendar, rules.stale_days)
+                silent = await silent_by_unit(session, window, before)
+            risky = await risk_by_unit(session, window, calendar, rules)
         self._snapshots[period] = (
             time.monotonic(),
-            snapshot := Snapshot(rows, {r.key: r for r in rows}, now, period, start),
+            snapshot := Snapshot(rows, {r.key: r for r in rows}, now, period, start, silent, risky),
         )
         log.info(
             "dashboard: %s ranking of %d units in %.2f s",
@@ -223,6 +235,7 @@ class _Home(_Page):
                 self.board.formula,
                 query,
                 home=self.home,
+                nagged=(snapshot.not_updated, snapshot.at_risk),
                 period=period_label(self.t, snapshot.period, snapshot.start),
                 as_of=snapshot.as_of,
                 expires=self.expires,
@@ -238,7 +251,11 @@ async def _unit(page: _Page, unit_id: int) -> None:
         if unit is None:
             page.send_error(404)
             return
-        tasks = await unit_tasks(session, unit_id, await board.window(session), snapshot.start)
+        calendar = await load_calendar(session)
+        window = StatusWindow.at(local_date(board.clock.now()), calendar, board.due_soon_days)
+        tasks = await unit_tasks(
+            session, unit_id, window, snapshot.start, calendar=calendar, rules=board.nagging
+        )
     page.html(
         unit_page(
             t,

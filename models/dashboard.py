@@ -11,6 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from models.accounts import ChatAccount, ChatChannel
+from models.calendar import WorkingCalendar
+from models.defaults import Nagging
+from models.explanations import Explanation, ExplanationState
+from models.nagging import at_risk, quiet_before
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status
 from models.tasks import Task, TaskEvent, TaskStatus
@@ -54,12 +58,40 @@ class TaskRow:
     urgings: int
     specialist: str | None
     progress: int
+    explanation: ExplanationState | None = None  # the latest request's; MISSED once lapsed
+    silent: bool = False  # open and not updated for DONDOC_STALE_DAYS working days
+    at_risk: bool = False  # open and at risk of being late ("nguy cơ chậm")
+
+
+async def explanation_states(
+    session: AsyncSession, task_ids: list[int], today: date
+) -> dict[int, ExplanationState]:
+    """Each task's latest explanation request: asked (still time to answer), answered, or
+    missed (recorded so, or its last day to answer passed before today)."""
+    found: dict[int, ExplanationState] = {}
+    for start in range(0, len(task_ids), 500):
+        rows = await session.execute(
+            select(Explanation.task_id, Explanation.state, Explanation.due_date)
+            .where(Explanation.task_id.in_(task_ids[start : start + 500]))
+            .order_by(Explanation.id)
+        )
+        for task_id, state, due in rows.tuples():
+            lapsed = state is ExplanationState.REQUESTED and due < today
+            found[task_id] = ExplanationState.MISSED if lapsed else state
+    return found
 
 
 async def unit_tasks(
-    session: AsyncSession, unit_id: int, window: StatusWindow, period_start: date
+    session: AsyncSession,
+    unit_id: int,
+    window: StatusWindow,
+    period_start: date,
+    *,
+    calendar: WorkingCalendar | None = None,
+    rules: Nagging | None = None,
 ) -> list[TaskRow]:
-    """A unit's open tasks and those done in the period, the most urgent first."""
+    """A unit's open tasks and those done in the period, the most urgent first, each with
+    its explanation state and whether it is silent or at risk (given the calendar)."""
     specialist = aliased(Official)
     found = (
         await session.execute(
@@ -98,8 +130,27 @@ async def unit_tasks(
         DerivedStatus.DONE_ON_TIME,
     ]
     rows.sort(key=lambda r: (order.index(r[2]), r[3] or date.max, r[0]))
+    explained = await explanation_states(session, [r[0] for r in rows], window.today)
+    quiet, risky = None, set()
+    if calendar is not None:
+        rules = rules or Nagging()
+        if rules.stale_days > 0:
+            quiet = quiet_before(window.today, calendar, rules.stale_days)
+        risky = {r.task_id for r in await at_risk(session, window, calendar, rules, unit_id)}
     return [
-        TaskRow(task_id, content, derived, deadline, updated, urged.get(task_id, 0), name, progress)
+        TaskRow(
+            task_id,
+            content,
+            derived,
+            deadline,
+            updated,
+            urged.get(task_id, 0),
+            name,
+            progress,
+            explained.get(task_id),
+            quiet is not None and derived.is_open and updated < quiet,
+            task_id in risky,
+        )
         for task_id, content, derived, deadline, updated, name, progress in rows
     ]
 

@@ -3,7 +3,8 @@ in SQL, scored by the published formula (`models/scoring.py`).
 
 A task counts in a period as in the reports (`models/statistics.in_period`): assigned by
 its last day and not finished before its first. Kept apart from the report queries so that
-it can later read kept aggregates instead of the tasks.
+it can later read kept aggregates instead of the tasks. An explanation request counts in
+the period whose last day to answer fell in it (before its last day) with no answer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from models.calendar import WorkingCalendar
+from models.explanations import Explanation, ExplanationState
 from models.organization import Official, Unit
 from models.scoring import Facts, Formula, PerTask, Ranked, long_overdue_before, rank
 from models.statistics import in_period, lead_unit_at
@@ -131,7 +133,31 @@ async def facts_by(
             counts.update(done_on_time=n, done_early=int(early or 0))
         else:
             counts[derived.value] = n
+    for value, n in (await session.execute(_missed(scope, key, conditions))).tuples():
+        found.setdefault(value, {"assigned": 0})["unanswered_explanations"] = n
     return {value: Facts(**counts) for value, counts in found.items()}
+
+
+def _missed(
+    scope: Scope,
+    key: ColumnElement[int] | ColumnElement[int | None],
+    conditions: list[ColumnElement[bool]],
+) -> Any:
+    """Explanation requests not answered in time, per `key`: those whose last day to answer
+    fell in the period, before its last day, and that were not answered (recorded as missed,
+    or still waiting for the daily sweep to record it)."""
+    window = scope.window
+    return (
+        select(key, func.count(Explanation.id))
+        .join(Task, Task.id == Explanation.task_id)
+        .where(
+            Explanation.state != ExplanationState.ANSWERED,
+            Explanation.due_date >= scope.period_start,
+            Explanation.due_date < window.today,
+            *conditions,
+        )
+        .group_by(key)
+    )
 
 
 async def unit_ranking(

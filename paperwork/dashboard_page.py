@@ -6,7 +6,7 @@ answers, so the page works in any browser and can change nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -32,6 +32,7 @@ tr.red td:first-child{border-left:6px solid #c62828}
 .tile b{font-size:22px;display:block}form{margin:0 0 12px;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 nav{margin:0 0 12px;font-size:14px}nav a.on{font-weight:bold;text-decoration:none;color:#1b1b1b}
 img.chart{max-width:100%;background:#fff;border:1px solid #ddd;margin:12px 0}
+.flag{font-size:12px;padding:0 4px;border-radius:3px;background:#fff3e0;color:#8a4b00}
 #card th{width:220px}.refused{background:#fff;border:1px solid #ddd;padding:20px;max-width:640px}
 """
 
@@ -44,8 +45,12 @@ SORTS = (
     "overdue",
     "done_on_time",
     "done_late",
+    "not_updated",
+    "at_risk",
     "rate",
 )
+
+Nagged = tuple[Mapping[str, int], Mapping[str, int]]  # unit code → not updated, at risk
 
 
 def page(t: Translator, title: str, subtitle: str, body: Iterable[str]) -> str:
@@ -124,8 +129,9 @@ class CityQuery:
         return "?" + urlencode({k: v for k, v in values.items() if v})
 
 
-def _sort_value(row: Ranked, key: str) -> object:
+def _sort_value(row: Ranked, key: str, nagged: Nagged) -> object:
     f = row.facts
+    silent, risky = nagged
     values: dict[str, object] = {
         "rank": row.rank,
         "name": row.name.casefold(),
@@ -135,6 +141,8 @@ def _sort_value(row: Ranked, key: str) -> object:
         "overdue": f.overdue,
         "done_on_time": f.done_on_time,
         "done_late": f.done_late,
+        "not_updated": silent.get(row.code, 0),
+        "at_risk": risky.get(row.code, 0),
         "rate": -1.0 if f.on_time_rate is None else f.on_time_rate,
     }
     return values[key]
@@ -150,6 +158,7 @@ def city_page(
     period: str,
     as_of: datetime,
     expires: datetime,
+    nagged: Nagged = ({}, {}),
 ) -> str:
     colours = formula.colours
     painted = [(r, colour(r.facts, colours)) for r in rows]
@@ -162,7 +171,8 @@ def city_page(
         and (not query.colour or c.value == query.colour)
     ]
     shown.sort(
-        key=lambda rc: (_sort_value(rc[0], query.sort), rc[0].rank), reverse=query.descending
+        key=lambda rc: (_sort_value(rc[0], query.sort, nagged), rc[0].rank),
+        reverse=query.descending,
     )
     headers = [
         ("rank", t._("Place"), "n"),
@@ -173,6 +183,8 @@ def city_page(
         ("overdue", t._("Overdue"), "n"),
         ("done_on_time", t._("Done on time"), "n"),
         ("done_late", t._("Done late"), "n"),
+        ("not_updated", t._("Not updated"), "n"),
+        ("at_risk", t._("At risk"), "n"),
         ("rate", t._("On-time rate"), "n"),
     ]
     head = "".join(
@@ -181,7 +193,7 @@ def city_page(
         for key, label, css in headers
     )
     number = Numbers(t)
-    body = "".join(_unit_row(t, number, r, c, home) for r, c in shown)
+    body = "".join(_unit_row(t, number, r, c, home, nagged) for r, c in shown)
     selected = {c: " selected" if query.colour == c else "" for c in ("", *Colour)}
     options = "".join(
         f'<option value="{value}"{selected[value]}>{escape(label)}</option>'
@@ -241,8 +253,11 @@ def _period_nav(t: Translator, query: CityQuery) -> str:
     return f"<nav>{' · '.join(links)}</nav>"
 
 
-def _unit_row(t: Translator, number: Numbers, r: Ranked, c: Colour, home: str) -> str:
+def _unit_row(
+    t: Translator, number: Numbers, r: Ranked, c: Colour, home: str, nagged: Nagged
+) -> str:
     f = r.facts
+    silent, risky = nagged
     rate = "—" if f.on_time_rate is None else f"{number(round(100 * f.on_time_rate, 1))}%"
     cells = [
         f'<td class="n">{number(r.rank)}</td>',
@@ -252,6 +267,8 @@ def _unit_row(t: Translator, number: Numbers, r: Ranked, c: Colour, home: str) -
             f'<td class="n">{number(v)}</td>'
             for v in (f.open, f.due_soon, f.overdue, f.done_on_time, f.done_late)
         ),
+        f'<td class="n not-updated">{number(silent.get(r.code, 0))}</td>',
+        f'<td class="n at-risk">{number(risky.get(r.code, 0))}</td>',
         f'<td class="n">{rate}</td>',
     ]
     return f'<tr class="{c.value}" data-colour="{c.value}" data-code="{escape(r.code)}">{"".join(cells)}</tr>'

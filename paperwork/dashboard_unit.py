@@ -7,6 +7,7 @@ from html import escape
 
 from locales import Translator
 from models.dashboard import TaskRow
+from models.explanations import ExplanationState
 from models.scoring import Formula, Ranked, colour
 from models.status import DerivedStatus
 from models.tasks import Task
@@ -62,6 +63,7 @@ def unit_page(
         t._("Deadline"),
         t._("Last update"),
         t._("Times urged"),
+        t._("Explanation"),
         t._("Specialist"),
     )
     rows = "".join(_task_row(t, task, home) for task in tasks)
@@ -82,17 +84,45 @@ def _task_row(t: Translator, task: TaskRow, home: str) -> str:
         DerivedStatus.OVERDUE: "red",
         DerivedStatus.DUE_SOON: "yellow",
     }.get(task.status, "")
+    flags = [
+        f'<br><span class="flag {css_}">{escape(label)}</span>'
+        for on, css_, label in (
+            (task.silent, "not-updated", t._("Not updated")),
+            (task.at_risk, "at-risk", t._("At risk")),
+        )
+        if on
+    ]
     cells = (
         f'<td><a href="{home}/t/{task.id}">#{task.id}</a></td>',
         f"<td>{escape(task.content)}</td>",
         f'<td class="{css}"><span class="dot {css}"></span>{escape(status_label(t, task.status))}'
-        f"{f' · {task.progress}%' if not task.status.is_open or task.progress else ''}</td>",
+        f"{f' · {task.progress}%' if not task.status.is_open or task.progress else ''}"
+        f"{''.join(flags)}</td>",
         f"<td>{escape(t.date(task.deadline) if task.deadline else ongoing)}</td>",
         f"<td>{escape(t.datetime(task.updated_at))}</td>",
         f'<td class="n">{t.number(task.urgings)}</td>',
+        f'<td class="explanation">{escape(_explanation(t, task.explanation))}</td>',
         f"<td>{escape(task.specialist or '—')}</td>",
     )
-    return f'<tr data-task="{task.id}" data-status="{task.status.value}">{"".join(cells)}</tr>'
+    marks = (
+        f' data-explanation="{task.explanation.value if task.explanation else ""}"'
+        f' data-silent="{int(task.silent)}" data-risk="{int(task.at_risk)}"'
+    )
+    return (
+        f'<tr data-task="{task.id}" data-status="{task.status.value}"{marks}>{"".join(cells)}</tr>'
+    )
+
+
+def _explanation(t: Translator, state: ExplanationState | None) -> str:
+    """Asked and still time to answer, answered, or not given (the same words as the
+    reports' list of explanations)."""
+    if state is None:
+        return "—"
+    if state is ExplanationState.ANSWERED:
+        return t._("explained")
+    if state is ExplanationState.MISSED:
+        return t._("not explained")
+    return t._("awaiting the answer")
 
 
 def task_page(

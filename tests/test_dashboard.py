@@ -19,6 +19,7 @@ from bot.config import Settings
 from models import Official, Task, TaskEvent
 from models.accounts import ChatAccount
 from models.clock import FixedClock
+from models.explanations import Explanation, ExplanationState
 from tests import harness
 from tests.city import City
 from tests.conftest import NOW
@@ -101,6 +102,85 @@ async def test_a_unit_page_lists_its_tasks_and_a_task_page_its_history(board: Bo
     task = (await _get(f"{url}t/4107")).text
     assert "Nhiệm vụ #4107" in task and "Chờ ý kiến thẩm định của Sở Tài chính" in task
     assert "10/12/2026 (hạn ban đầu 10/11/2026)" in task
+
+
+def _cell(html: str, code: str, css: str) -> str:
+    """The text of a unit's cell of class `css` in the city view."""
+    row = html[html.index(f'data-code="{code}"') :]
+    row = row[: row.index("</tr>")]
+    cell = row[row.index(f'class="n {css}">') + len(f'class="n {css}">') :]
+    return cell[: cell.index("<")]
+
+
+async def test_the_city_view_counts_not_updated_and_at_risk_per_unit(board: Board) -> None:
+    """Every open task was last updated on 5/10 (tests/city.py), more than 10 working days
+    ago, but #4102, updated today: SXD has #4101 and #4103 silent, Q1 #4106 and #4107.
+    At risk on 25/11: #4107 (assigned 5/10, due 10/12: over 70 % of its working days gone,
+    progress 0 ≤ 30 %); #4102 is 60 % done, #4101 has time (below 70 %)."""
+    async with board.bot.sessions() as session, session.begin():
+        await session.execute(update(Task).where(Task.id == 4102).values(updated_at=NOW))
+    url = await board.link("TCT")
+    html = (await _get(url)).text
+    assert '<th class="n"><a' in html and "Chưa cập nhật" in html and "Nguy cơ chậm" in html
+    assert (_cell(html, "SXD", "not-updated"), _cell(html, "SXD", "at-risk")) == ("2", "0")
+    assert (_cell(html, "Q1", "not-updated"), _cell(html, "Q1", "at-risk")) == ("2", "1")
+    assert (_cell(html, "STP", "not-updated"), _cell(html, "STP", "at-risk")) == ("0", "0")
+    by_risk = (await _get(url + "?sx=at_risk&chieu=giam")).text
+    assert by_risk.index('data-code="Q1"') < by_risk.index('data-code="SXD"')
+    assert 'data-sort="not_updated"' in by_risk and "Nguy cơ chậm ▼" in by_risk
+    by_silence = (await _get(url + "?sx=not_updated&chieu=tang")).text
+    assert by_silence.index('data-code="STP"') < by_silence.index('data-code="Q1"')
+
+
+async def test_a_unit_page_shows_each_tasks_explanation_silence_and_risk(board: Board) -> None:
+    """#4103: asked, last day 23/11, not answered (not given — and the score pays for it);
+    #4102: asked, last day today (awaiting); #4101: answered; #4107 at risk (Q1)."""
+
+    def asked(task_id: int, due, state: ExplanationState) -> Explanation:
+        return Explanation(
+            task_id=task_id,
+            deadline=due - timedelta(days=7),
+            requested_at=NOW - timedelta(days=9),
+            due_date=due,
+            state=state,
+            reason="",
+        )
+
+    today = NOW.date()
+    async with board.bot.sessions() as session, session.begin():
+        await session.execute(update(Task).where(Task.id == 4102).values(updated_at=NOW))
+        session.add_all(
+            [
+                asked(4103, today - timedelta(days=2), ExplanationState.REQUESTED),
+                asked(4102, today, ExplanationState.REQUESTED),
+                asked(4101, today - timedelta(days=5), ExplanationState.ANSWERED),
+            ]
+        )
+        sxd, q1 = [
+            await session.scalar(select(Task.lead_unit_id).where(Task.id == n))
+            for n in (4103, 4107)
+        ]
+    url = await board.link("TCT")
+    unit = (await _get(f"{url}u/{sxd}")).text
+    assert "<th>Giải trình</th>" in unit
+    assert 'data-task="4103" data-status="overdue" data-explanation="missed"' in unit
+    assert 'data-task="4102" data-status="due_soon" data-explanation="requested"' in unit
+    assert 'data-task="4101" data-status="in_time" data-explanation="answered"' in unit
+    for text in ("không giải trình", "đang chờ giải trình", "đã giải trình"):
+        assert f'<td class="explanation">{text}</td>' in unit
+    assert (
+        'data-task="4103" data-status="overdue" data-explanation="missed" data-silent="1"' in unit
+    )
+    assert 'data-explanation="requested" data-silent="0" data-risk="0"' in unit  # #4102
+    assert '<span class="flag not-updated">Chưa cập nhật</span>' in unit
+    # SXD's score: 100 − (2 + 0.2 × 5) − 3 (one explanation not given) = 94.
+    assert "94 điểm" in unit
+    q1_page = (await _get(f"{url}u/{q1}")).text
+    assert (
+        'data-task="4107" data-status="in_time" data-explanation="" data-silent="1" data-risk="1"'
+        in q1_page
+    )
+    assert '<span class="flag at-risk">Nguy cơ chậm</span>' in q1_page
 
 
 async def test_a_unit_leader_sees_their_unit_only(board: Board) -> None:

@@ -96,6 +96,15 @@ async def test_the_city_view_shows_each_unit_in_its_colour(board: Board, page: P
 
 async def test_sorting_and_filtering_the_city_view(board: Board, page: Page) -> None:
     await page.goto(await board.link("TCT"))
+    # Nguy cơ chậm: Q1 1 (#4107), the others 0; chưa cập nhật: SXD 3, Q1 2, STP 0. Equal
+    # counts keep the order of places.
+    await page.click("th a[data-sort=at_risk]")
+    assert await _rows(page) == ["STP", "SXD", "Q1"]
+    await page.click("th a[data-sort=at_risk]")
+    assert await _rows(page) == ["Q1", "SXD", "STP"]
+    await page.click("th a[data-sort=not_updated]")
+    assert await _rows(page) == ["STP", "Q1", "SXD"]
+    assert await page.inner_text("#units tr[data-code=SXD] td.not-updated") == "3"
     await page.click("th a[data-sort=score]")
     assert await _rows(page) == ["SXD", "STP", "Q1"]  # 97, 99.3, 100
     await page.click("th a[data-sort=score]")
@@ -119,6 +128,11 @@ async def test_a_unit_page_shows_its_tasks(board: Board, page: Page) -> None:
         "rows => rows.map(r => [r.dataset.task, r.dataset.status])"
     )
     assert tasks == [["4103", "overdue"], ["4102", "due_soon"], ["4101", "in_time"]]
+    # All three last updated on 5/10: not updated; none at risk, no explanation asked.
+    flags = page.locator("#tasks tr[data-task='4103'] .flag")
+    assert await flags.all_inner_texts() == ["Chưa cập nhật"]
+    assert await flags.first.is_visible()
+    assert await page.inner_text("#tasks tr[data-task='4103'] td.explanation") == "—"
     await page.wait_for_load_state("load")  # the unit's chart too
     chart = page.locator("img.chart")
     assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from models.calendar import WorkingCalendar, load_calendar
+from models.explanations import Explanation, ExplanationState
 from models.scores import Scope, official_scores, unit_ranking
 from models.scoring import (
     DEFAULT_FORMULA_FILE,
@@ -78,6 +79,47 @@ async def test_a_task_done_early_enough_earns_its_points(session, city) -> None:
 def test_an_unanswered_explanation_costs_its_points() -> None:
     formula = _only(explanation={"points": 3})
     assert formula.score(Facts(unanswered_explanations=2)) == 94.0  # 100 − 2 × 3
+
+
+async def test_explanations_not_given_in_the_period_cost_their_points(session, city) -> None:
+    """Counted: a request whose last day to answer fell in November before today and that
+    got no answer — recorded as missed (#4103, 23/11) or not yet swept (#4102, 24/11).
+    Not counted: answered (#4101), last day today (#4106: still time), last day in October
+    (#4105, missed in the period before)."""
+
+    def asked(task_id: int, due: date, state: ExplanationState) -> Explanation:
+        return Explanation(
+            task_id=task_id,
+            deadline=due - timedelta(days=7),
+            requested_at=NOW - timedelta(days=10),
+            due_date=due,
+            state=state,
+            reason="",
+        )
+
+    session.add_all(
+        [
+            asked(4103, date(2026, 11, 23), ExplanationState.MISSED),
+            asked(4102, date(2026, 11, 24), ExplanationState.REQUESTED),
+            asked(4101, date(2026, 11, 20), ExplanationState.ANSWERED),
+            asked(4106, TODAY, ExplanationState.REQUESTED),
+            asked(4105, date(2026, 10, 30), ExplanationState.MISSED),
+        ]
+    )
+    await session.flush()
+    # SXD: 100 − (2 + 0.2 × 5) − 2 × 3 = 91; STP and Q1 as before.
+    assert await _ranking(session, Formula.load()) == [
+        ("Q1", 100.0, 1),
+        ("STP", 99.3, 2),
+        ("SXD", 91.0, 3),
+    ]
+    assert ("SXD", 93.0, 3) in await _ranking(session, _only(explanation={"points": 3.5}))
+    calendar = await load_calendar(session)
+    scope = Scope(StatusWindow.at(TODAY, calendar), NOVEMBER, Formula.load(), calendar)
+    scores = await official_scores(session, scope)
+    assert scores[("SXD-LD", "leader")].facts.unanswered_explanations == 2
+    assert scores[("SXD-CV", "specialist")].score == 91.0
+    assert scores[("Q1-CV", "specialist")].facts.unanswered_explanations == 0
 
 
 async def test_no_score_falls_below_the_floor(session, city) -> None:
