@@ -157,7 +157,7 @@ class FakeBotApi:
         return [m for m in self.messages.get(str(chat_id), []) if m["outgoing"]]
 
     async def wait_for_bot_messages(
-        self, chat_id: int | str, count: int, timeout: float = 5.0
+        self, chat_id: int | str, count: int, timeout: float = 15.0
     ) -> list[dict[str, Any]]:
         """Block until the chat holds at least `count` messages from the bot."""
         loop = asyncio.get_running_loop()

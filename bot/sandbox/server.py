@@ -114,7 +114,7 @@ class Sandbox:
         return self.telegram.bot_messages(chat_id)
 
     async def wait_for_bot_messages(
-        self, chat_id: int | str, count: int, timeout: float = 5.0
+        self, chat_id: int | str, count: int, timeout: float = 15.0
     ) -> list[dict[str, Any]]:
         return await self.telegram.wait_for_bot_messages(chat_id, count, timeout)
 
@@ -162,7 +162,7 @@ class Sandbox:
         return self.zalo.bot_messages(chat_id)
 
     async def wait_for_zalo_messages(
-        self, chat_id: str, count: int, timeout: float = 5.0
+        self, chat_id: str, count: int, timeout: float = 15.0
     ) -> list[dict[str, Any]]:
         return await self.zalo.wait_for_bot_messages(chat_id, count, timeout)
 
