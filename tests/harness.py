@@ -53,9 +53,10 @@ class Harness:
         return (await self.send(code, f"/start {link_code}", language=language))[-1]
 
     async def settle(self) -> None:
-        """Wait until the outbox sender has delivered everything queued so far."""
+        """Wait until the outbox sender has delivered everything queued so far (a generous
+        bound: on PostgreSQL the shared flood budget spaces each chat's messages 1.25 s)."""
         await self.running.core.idle()
-        for _ in range(250):
+        for _ in range(1500):
             async with self.sessions() as session:
                 waiting = await session.scalar(
                     select(func.count())
