@@ -137,7 +137,7 @@ class Bot(Harness):
         before = len(self.sandbox.bot_messages(chat))
         text_before = message.get("text")
         await self.sandbox.press(chat, chat, message["message_id"], self.buttons(message)[label])
-        for _ in range(250):
+        for _ in range(750):  # 15 s, as the sandbox waits for messages
             messages = self.sandbox.bot_messages(chat)
             if expect and len(messages) >= before + expect:
                 return [m.get("text", "") for m in messages[before:]]
