@@ -33,7 +33,7 @@ from bot.delivery import (
 from bot.files import VALID_DAYS, FileLinks
 from bot.pacing import RateLimiter
 from bot.typed_commands import with_typed_commands
-from bot.webhook import MAX_BODY, After, serve_webhook
+from bot.webhook import After, serve_webhook
 from handlers.core import Incoming
 from handlers.router import Core
 from locales import translator
@@ -47,8 +47,6 @@ ZALO_API_URL = "https://bot-api.zaloplatforms.com"
 MAX_TEXT = 2000
 POLL_SECONDS = 30
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
-# An update is a few kilobytes; anything bigger is refused before it is read.
-MAX_WEBHOOK_BODY = MAX_BODY
 
 
 class ZaloError(Exception):

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.zalo import MAX_WEBHOOK_BODY, SECRET_HEADER, NotAnUpdate, incoming_from
+from bot.webhook import MAX_BODY
+from bot.zalo import SECRET_HEADER, NotAnUpdate, incoming_from
 from models import TaskEvent
 from models.clock import FixedClock
 from tests import harness
@@ -90,7 +91,7 @@ async def test_malformed_bodies_are_a_bad_request_never_a_500(hooked, body: byte
 
 async def test_an_oversized_body_is_refused_unread(hooked) -> None:
     _bot, http = hooked
-    big = json.dumps(update("u1", "x" * (MAX_WEBHOOK_BODY + 10))).encode()
+    big = json.dumps(update("u1", "x" * (MAX_BODY + 10))).encode()
     assert await post(http, big) in (0, 400, 413)
     assert await post(http, b"[1]") == 400  # and the server still serves
 
