@@ -20,12 +20,13 @@ from handlers.limits import Limits
 from locales import Translator, translator
 from messages.reply import Reply
 from models.accounts import official_for_chat
+from models.arrivals import arrival
 from models.attachments import File, store
 from models.calendar import WorkingCalendar, load_calendar
 from models.clock import Clock
-from models.conversations import current, finish
+from models.conversations import Conversation, close, still_open
 from models.db import write_gate
-from models.outbox import Envelope, enqueue, replied
+from models.outbox import Envelope, enqueue
 from models.permissions import unit_parents, viewer_for
 
 log = logging.getLogger(__name__)
@@ -150,11 +151,18 @@ class Core:
     async def _handle_once(self, incoming: Incoming) -> list[int]:
         async with self.gate.urgent(), self.sessions() as session, session.begin():
             now = self.clock.now()
-            if await replied(session, reply_key(incoming, 0)):
+            came = await arrival(
+                session,
+                incoming.channel,
+                incoming.chat_id,
+                incoming.user_id,
+                reply_key(incoming, 0),
+            )
+            if came.answered:
                 # The same update came twice (a webhook retry, a repeated poll): answered already,
                 # and its change made; doing it again would record a blocker twice.
                 return []
-            official = await official_for_chat(session, incoming.channel, incoming.user_id)
+            official = came.official
             request = Request(
                 session=session,
                 incoming=incoming,
@@ -167,7 +175,7 @@ class Core:
                 limits=self.limits,
             )
             ids = []
-            for index, reply in enumerate(await self._dispatch(request)):
+            for index, reply in enumerate(await self._dispatch(request, came.conversation)):
                 outbox_id = await enqueue(session, _envelope(request, index, reply), now)
                 if outbox_id is None:
                     # The same update came twice at the same moment (a balancer's retry):
@@ -199,12 +207,13 @@ class Core:
             raise NotRecorded(str(incoming)) from error
         return [outbox_id] if outbox_id is not None else []
 
-    async def _dispatch(self, req: Request) -> list[Reply]:
+    async def _dispatch(self, req: Request, pending: Conversation | None) -> list[Reply]:
+        """`pending`: the question waiting in this chat, as read with the rest on arrival."""
         t, incoming = req.t, req.incoming
         if incoming.opened:
             return await accounts.opened(req)
         if incoming.file is not None:
-            return await self._file(req)
+            return await self._file(req, pending)
         text = (incoming.button or incoming.text or "").strip()
         if not text:
             return [
@@ -213,9 +222,7 @@ class Core:
         parsed = parse_command(text)
         continuing = False
         if parsed is None:
-            conversation = await current(
-                req.session, incoming.channel, incoming.chat_id, incoming.user_id, req.now
-            )
+            conversation = await still_open(req.session, pending, req.now)
             if conversation is None:
                 return [
                     Reply(
@@ -239,7 +246,7 @@ class Core:
             ]
         if name != "huy" and not continuing:
             # A new command replaces any question still waiting for an answer.
-            await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
+            await close(req.session, pending)
         handler, needs_link = COMMANDS[name]
         if req.official is not None and not req.official.active and not (name == "start" and args):
             return [
@@ -265,10 +272,10 @@ class Core:
         replies = await handler(req)
         if continuing and not req.asked and not all(r.refused for r in replies):
             # Answered: the question is closed. A correctable mistake keeps it open.
-            await finish(req.session, incoming.channel, incoming.chat_id, incoming.user_id)
+            await close(req.session, pending)
         return replies
 
-    async def _file(self, req: Request) -> list[Reply]:
+    async def _file(self, req: Request, pending: Conversation | None) -> list[Reply]:
         """A document sent to the bot: a notice for the task force to read into tasks."""
         t = req.t
         if req.official is None or not req.official.active:
@@ -280,7 +287,7 @@ class Core:
                     )
                 )
             ]
-        await finish(req.session, req.incoming.channel, req.incoming.chat_id, req.incoming.user_id)
+        await close(req.session, pending)
         req.command = "file"
         return await proposals.received(req)
 

@@ -183,7 +183,7 @@ async def progress(req: Request) -> list[Reply]:
     note = note.strip()
     if problem := note_problem(req, note):
         return problem
-    set_progress(req.session, task, req.actor, percent, note)
+    await set_progress(req.session, task, req.actor, percent, note)
     text = t._("Task #{id}: progress {percent}% recorded.", id=task.id, percent=percent)
     if percent == 100:
         text += "\n" + t._("If it is finished, report it done: /xong {id} <result>", id=task.id)

@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,7 +41,16 @@ class Conversation(Base):
 async def current(
     session: AsyncSession, channel: ChatChannel, chat_id: str, user_id: str, now: datetime
 ) -> Conversation | None:
-    conversation = await session.get(Conversation, (channel, chat_id, user_id))
+    return await still_open(
+        session, await session.get(Conversation, (channel, chat_id, user_id)), now
+    )
+
+
+async def still_open(
+    session: AsyncSession, conversation: Conversation | None, now: datetime
+) -> Conversation | None:
+    """`current` of a conversation already read: a question left unanswered for too long
+    is forgotten."""
     if conversation is not None and conversation.updated_at < now - CONVERSATION_TIMEOUT:
         await session.delete(conversation)
         return None
@@ -73,8 +82,12 @@ async def finish(session: AsyncSession, channel: ChatChannel, chat_id: str, user
 
     Looked up by primary key first, so the common case (no question pending) only reads.
     """
-    conversation = await session.get(Conversation, (channel, chat_id, user_id))
-    if conversation is None:
+    return await close(session, await session.get(Conversation, (channel, chat_id, user_id)))
+
+
+async def close(session: AsyncSession, conversation: Conversation | None) -> bool:
+    """`finish` of a conversation already read (None: there was none)."""
+    if conversation is None or inspect(conversation).was_deleted:  # finished meanwhile
         return False
     await session.delete(conversation)
     await session.flush()

@@ -60,7 +60,12 @@ def create_engine(
     if is_sqlite(url):
         if synchronous.upper() not in SQLITE_SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        if make_url(url).get_driver_name() == "aiosqlite":
+            from models.sqlite_driver import one_trip_module
+
+            options["module"] = one_trip_module()
+        engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous.upper()))
         return engine
     # As many again on a burst; past that a request waits for a connection.

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official
@@ -91,14 +92,13 @@ def approve_deadline(
     return change
 
 
+def _done(day: date, result: str) -> dict[str, object]:
+    return {"status": TaskStatus.DONE, "completed_date": day, "progress": 100, "result": result}
+
+
 def mark_done(session: AsyncSession, task: Task, actor: Actor, day: date, result: str) -> None:
     """Done on `day` with the result note; progress goes to 100."""
-    update_fields(
-        session,
-        task,
-        actor,
-        {"status": TaskStatus.DONE, "completed_date": day, "progress": 100, "result": result},
-    )
+    update_fields(session, task, actor, _done(day, result))
 
 
 async def mark_done_once(
@@ -107,16 +107,73 @@ async def mark_done_once(
     """`mark_done`, unless the task is done already, in the database and not just in this
     session's copy: one conditional UPDATE (`… WHERE status <> done`) takes it, so two
     reports at once, in one process or two, record one completion. False: done already."""
-    taken = await session.execute(
-        update(Task)
-        .where(Task.id == task.id, Task.status != TaskStatus.DONE)
-        .values(status=TaskStatus.DONE, completed_date=day)
-        .execution_options(synchronize_session=False)
+    return (
+        await write_fields(session, task, actor, _done(day, result), unless_done=True) is not None
     )
-    if taken.rowcount != 1:
-        return False
-    mark_done(session, task, actor, day, result)  # the other fields, and the audit trail
-    return True
+
+
+async def write_fields(
+    session: AsyncSession,
+    task: Task,
+    actor: Actor,
+    changes: dict[str, object],
+    note: str = "",
+    *,
+    unless_done: bool = False,
+) -> list[str] | None:
+    """`update_fields` for a command's change to a task loaded and not yet changed in this
+    session, in two statements however many fields change: one UPDATE carrying them all,
+    one INSERT of their trail rows (the ORM would write a row, and read its id back, per
+    field). The session's copy takes the new values as the database's own, so the commit
+    writes nothing more.
+
+    `unless_done`: the UPDATE is conditional (`… WHERE status <> done`) and carries every
+    field of `changes`; None, and nothing written, if the task is done already."""
+    old = {field: getattr(task, field) for field in changes}
+    changed = [field for field, new in changes.items() if old[field] != new]
+    if changed or unless_done:
+        values = dict(changes) if unless_done else {f: changes[f] for f in changed}
+        query = update(Task).where(Task.id == task.id)
+        if unless_done:
+            query = query.where(Task.status != TaskStatus.DONE)
+        taken = await session.execute(
+            query.values(**values, updated_at=actor.at).execution_options(synchronize_session=False)
+        )
+        if unless_done and taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        for field, value in {**values, "updated_at": actor.at}.items():
+            set_committed_value(task, field, value)
+    rows = [
+        _trail_row(task, actor, "update", field=f, old=old[f], new=changes[f], note=note)
+        for f in changed
+    ]
+    if rows:
+        await session.execute(insert(TaskEvent).execution_options(render_nulls=True), rows)
+    return changed
+
+
+def _trail_row(
+    task: Task,
+    actor: Actor,
+    action: str,
+    *,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    note: str = "",
+) -> dict[str, object]:
+    """A `record` written by `write_fields`: the same columns, as a row of a bulk INSERT."""
+    return {
+        "task_id": task.id,
+        "at": actor.at,
+        "actor_id": actor.official_id,
+        "channel": actor.channel,
+        "action": action,
+        "field": field,
+        "old_value": event_value(old),
+        "new_value": event_value(new),
+        "note": note,
+    }
 
 
 async def decide_once(session: AsyncSession, change: DeadlineChange, state: ChangeState) -> bool:
@@ -131,13 +188,23 @@ async def decide_once(session: AsyncSession, change: DeadlineChange, state: Chan
     return taken.rowcount == 1
 
 
-def set_progress(session: AsyncSession, task: Task, actor: Actor, percent: int, note: str) -> None:
-    changed = update_fields(
+async def set_progress(
+    session: AsyncSession, task: Task, actor: Actor, percent: int, note: str
+) -> None:
+    changed = await write_fields(
         session, task, actor, {"status": TaskStatus.IN_PROGRESS, "progress": percent}, note=note
     )
     if not changed and note:
-        record(session, task, actor, "progress_note", note=note)
-        task.updated_at = actor.at  # a note is news: the task is not silent (models/nagging.py)
+        # A note is news: the task is not silent (models/nagging.py).
+        await session.execute(
+            update(Task)
+            .where(Task.id == task.id)
+            .values(updated_at=actor.at)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(task, "updated_at", actor.at)
+        row = _trail_row(task, actor, "progress_note", note=note)
+        await session.execute(insert(TaskEvent).execution_options(render_nulls=True), [row])
 
 
 def report_blocker(session: AsyncSession, task: Task, actor: Actor, content: str) -> TaskEvent:

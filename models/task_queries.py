@@ -24,7 +24,9 @@ async def get_task(session: AsyncSession, task_id: int) -> Task | None:
     """A task with everything its card shows."""
     if not 0 < task_id < 2**31:
         return None
-    return await session.scalar(
+    # One statement, every part joined (a command's round trips are its cost; the rows are
+    # few: a task has a couple of coordinating units, a person a role or two).
+    found = await session.execute(
         select(Task)
         .where(Task.id == task_id)
         .options(
@@ -33,11 +35,12 @@ async def get_task(session: AsyncSession, task_id: int) -> Task | None:
             # With their roles: these are the same objects the session hands back as, say,
             # the requester of an extension, whose roles decide who may approve it. Loaded
             # here without them, the head of the task force passed for a unit official.
-            joinedload(Task.leader),
-            joinedload(Task.specialist),
-            selectinload(Task.coordinating_units),
+            joinedload(Task.leader).joinedload(Official.role_links),
+            joinedload(Task.specialist).joinedload(Official.role_links),
+            joinedload(Task.coordinating_units),
         )
     )
+    return found.unique().scalar_one_or_none()
 
 
 def _mine(viewer: Viewer, *conditions: ColumnElement[bool]) -> Select[tuple[Task]]:

@@ -77,7 +77,7 @@ async def test_reimport_keeps_an_extension_approved_in_chat(session, tmp_path, t
 
 async def test_the_other_rows_are_imported_beside_a_conflict(session, tmp_path, t) -> None:
     await imported(session, tmp_path, t)
-    set_progress(session, await session.get_one(Task, 4102), IN_CHAT, 40, "")
+    await set_progress(session, await session.get_one(Task, 4102), IN_CHAT, 40, "")
     await session.commit()
     rows = [[*row] for row in NUMBERED]
     rows[0][6] = "Rà soát hồ sơ GPMB (sửa)"  # 4101: changed in the file only
