@@ -77,6 +77,23 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
 
+    def _idle(self) -> bool:
+        """No transaction open (sqlite3 begins one only before a write): a commit or a
+        rollback would do nothing, so it need not travel. The pool rolls back every
+        connection handed back to it, and most are idle by then."""
+        try:
+            return not self._connection._conn.in_transaction
+        except ValueError:  # closed: the adapter's own call raises the right error
+            return False
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
+
+    def rollback(self) -> None:
+        if not self._idle():
+            super().rollback()
+
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:  # streamed a partition at a time: the adapter's own, trip by trip
             return AsyncAdapt_aiosqlite_ss_cursor(self)
