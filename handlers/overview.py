@@ -8,7 +8,7 @@ from handlers.core import Request
 from locales import Translator
 from messages.cards import comrade, deadline_phrase, five_columns, short, total_line
 from messages.reply import Reply
-from models.nagging import quiet_before, silent_by_unit
+from models.nagging import quiet_before, silent_count
 from models.overdue import overdue_by_unit
 from models.permissions import may_see_unit_lists
 from models.statistics import FiveColumns, five_columns_by_unit
@@ -134,7 +134,7 @@ async def _silent_line(req: Request, scope: int | None) -> list[str]:
     if days <= 0:
         return []
     before = quiet_before(req.today, req.calendar, days)
-    count = sum((await silent_by_unit(req.session, req.window, before, scope)).values())
+    count = await silent_count(req.session, req.window, before, scope)
     if not count:
         return []
     return [
