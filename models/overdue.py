@@ -23,31 +23,42 @@ class UnitOverdue:
     unit_code: str
     unit_name: str
     count: int
-    worst_days: int | None  # None past the units asked for in `overdue_by_unit(first=…)`
+    worst_days: int | None  # how long the oldest is overdue
 
 
-async def overdue_by_unit(
+@dataclass(frozen=True)
+class OverdueSummary:
+    tasks: int  # overdue in the scope
+    units: int  # lead units with any
+    worst: list[UnitOverdue]  # the units asked for, worst first
+
+
+async def worst_units(
     session: AsyncSession,
     window: StatusWindow,
     unit_id: int | None = None,
     *,
     first: int | None = None,
-) -> list[UnitOverdue]:
+) -> OverdueSummary:
     """Per lead unit, how many tasks are overdue and by how long the oldest; worst first
-    (most overdue, then the oldest, then by code).
+    (most overdue, then the oldest, then by code): every unit, or the `first` only.
 
     The counts are sums over the kept counts (`models/tallies.py`); the oldest deadline is an
-    index seek per unit, for every unit or, given `first`, for the first units only (and those
-    tied with the last of them): the others follow by count and code, without it."""
+    index seek per unit, and the names a lookup, for the units that may be among the first
+    (those tied with the last of them too) only."""
     counts = await overdue_counts(session, window, unit_id)
     ranked = sorted(counts, key=lambda u: -counts[u])
     if first is not None and len(ranked) > first:
         cut = counts[ranked[first - 1]] if first > 0 else None
         ranked = [u for u in ranked if cut is not None and counts[u] >= cut]
     oldest = await oldest_deadlines(session, window, ranked)
-    units = await session.execute(
-        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(sorted(counts)))
-    )
+    names: list[tuple[int, str, str]] = []
+    for start in range(0, len(ranked), 500):
+        chunk = sorted(ranked[start : start + 500])
+        units = await session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(chunk))
+        )
+        names += units.tuples().all()
     found = [
         UnitOverdue(
             uid,
@@ -56,10 +67,17 @@ async def overdue_by_unit(
             counts[uid],
             days_overdue(oldest[uid], window.today) if uid in oldest else None,
         )
-        for uid, code, name in units.tuples()
+        for uid, code, name in names
     ]
     found.sort(key=lambda u: (-u.count, u.worst_days is None, -(u.worst_days or 0), u.unit_code))
-    return found
+    return OverdueSummary(sum(counts.values()), len(counts), found[:first])
+
+
+async def overdue_by_unit(
+    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+) -> list[UnitOverdue]:
+    """Every lead unit with overdue tasks, worst first: `worst_units` without a limit."""
+    return (await worst_units(session, window, unit_id)).worst
 
 
 async def newly_overdue(

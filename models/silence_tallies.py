@@ -28,9 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import Base
+from models.day_ranges import cover
 from models.organization import Unit
 from models.status import StatusWindow, open_clause
-from models.tallies import FIRST_DAY, cover
+from models.tallies import FIRST_DAY
 from models.tasks import Task, TaskStatus
 
 # The day of an update is its date in Vietnam's time (UTC+7 all year, no daylight saving),

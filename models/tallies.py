@@ -15,7 +15,7 @@ or handed to another unit since) are read from the tasks themselves and put righ
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import TIMEZONE
 from models.base import Base
+from models.day_ranges import cover
 from models.organization import Unit
 from models.status import DerivedStatus, StatusWindow
 from models.tasks import Task, TaskEvent, TaskStatus
@@ -68,99 +69,6 @@ task_tallies = Table(
 T = task_tallies.c
 
 
-def _month_end(day: date) -> date:
-    if day.month == 12:
-        return date(day.year, 12, 31)
-    return date(day.year, day.month + 1, 1) - timedelta(days=1)
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def _previous_month(day: date) -> date:
-    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
-class _Level:
-    """Fine buckets inside coarse ones: days in months, or months in years."""
-
-    grain: str
-    start: Callable[[date], date]  # the first fine bucket of x's coarse bucket
-    end: Callable[[date], date]  # the last one
-    following: Callable[[date], date]
-    preceding: Callable[[date], date]
-    count: Callable[[date, date], int]
-
-
-_DAYS = _Level(
-    "d",
-    lambda x: x.replace(day=1),
-    _month_end,
-    lambda x: x + timedelta(days=1),
-    lambda x: x - timedelta(days=1),
-    lambda a, b: (b - a).days + 1,
-)
-_MONTHS = _Level(
-    "m",
-    lambda x: date(x.year, 1, 1),
-    lambda x: date(x.year, 12, 1),
-    _next_month,
-    _previous_month,
-    lambda a, b: (b.year - a.year) * 12 + b.month - a.month + 1,
-)
-
-Piece = tuple[str, date, date, int]
-
-
-def _climb(level: _Level, first: date, last: date, pieces: list[Piece]) -> tuple[date, date] | None:
-    """Cover the fine buckets first..last with whole coarse ones where that reads fewer rows:
-    a coarse bucket less the few fine ones outside the range, or the fine ones inside. Adds
-    the fine pieces and returns the coarse range left to cover (None when there is none)."""
-    if level.start(first) == level.start(last):
-        start, end = level.start(first), level.end(first)
-        inside, whole = level.count(first, last), level.count(start, end)
-        if inside <= whole - inside + 1 and (first, last) != (start, end):
-            pieces.append((level.grain, first, last, 1))
-            return None
-        if first > start:
-            pieces.append((level.grain, start, level.preceding(first), -1))
-        if last < end:
-            pieces.append((level.grain, level.following(last), end, -1))
-        return start, start
-    low, high = level.start(first), level.start(last)
-    if first != low:
-        inside = level.count(first, level.end(first))
-        if level.count(low, level.preceding(first)) < inside:
-            pieces.append((level.grain, low, level.preceding(first), -1))
-        else:
-            pieces.append((level.grain, first, level.end(first), 1))
-            low = level.following(level.end(first))
-    if last != level.end(last):
-        if level.count(level.following(last), level.end(last)) < level.count(high, last):
-            pieces.append((level.grain, level.following(last), level.end(last), -1))
-        else:
-            pieces.append((level.grain, high, last, 1))
-            high = level.preceding(high)
-    return (low, high) if low <= high else None
-
-
-def cover(first: date, last: date) -> list[Piece]:
-    """The days first..last as (grain, first bucket, last bucket, sign): few rows to read
-    per unit, added or taken away, whose signed sum is every day of the range once."""
-    pieces: list[Piece] = []
-    if first > last:
-        return pieces
-    months = _climb(_DAYS, first, last, pieces)
-    if months is None:
-        return pieces
-    years = _climb(_MONTHS, months[0], months[1].replace(day=1), pieces)
-    if years is not None:
-        pieces.append(("y", years[0], date(years[1].year, 1, 1), 1))
-    return pieces
-
-
 @dataclass(frozen=True)
 class Span:
     """One column read from the counts: open tasks counted on days first..last, or the done
@@ -182,19 +90,29 @@ def spans(window: StatusWindow, period_start: date) -> list[Span]:
     ]
 
 
-def _pieces(wanted: list[Span], unit_id: int | None) -> Select[Any]:
+Units = int | Sequence[int] | None  # one lead unit, some, or all
+
+
+def _pieces(wanted: list[Span], units: Units, by_unit: bool = True) -> Select[Any]:
+    """The signed sums of the counts over the spans, per unit and column (or, `by_unit`
+    false, per column for all the units together, under the unit 0)."""
     parts = []
     done_label = case(
         (T.late, DerivedStatus.DONE_LATE.value), else_=DerivedStatus.DONE_ON_TIME.value
     )
+    unit = T.unit_id if by_unit else literal(0)
     for span in wanted:
         label = done_label if span.done else literal(span.label.value)
         for grain, first, last, sign in cover(span.first, span.last):
             conditions = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
-            if unit_id is not None:
-                conditions.append(T.unit_id == unit_id)
+            if isinstance(units, int):
+                conditions.append(T.unit_id == units)
+            elif units is not None:
+                conditions.append(T.unit_id.in_(sorted(units)))
             n = T.n if sign > 0 else -T.n
-            parts.append(select(T.unit_id, label.label("label"), n.label("n")).where(*conditions))
+            parts.append(
+                select(unit.label("unit_id"), label.label("label"), n.label("n")).where(*conditions)
+            )
     counted = union_all(*parts).subquery()
     return select(counted.c.unit_id, counted.c.label, func.sum(counted.c.n)).group_by(
         counted.c.unit_id, counted.c.label
@@ -256,8 +174,8 @@ def _labels_sql(window: StatusWindow, period_start: date) -> tuple[Any, Any]:
     return kept, actual
 
 
-async def _exceptions(
-    session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None
+async def corrections(
+    session: AsyncSession, window: StatusWindow, period_start: date, units: Units = None
 ) -> Counter[tuple[int, str]]:
     """What the counts get wrong at this moment, as (unit, column) → correction: the tasks
     assigned after it, done after it or handed to another unit since. Counted in SQL over
@@ -302,8 +220,8 @@ async def _exceptions(
         query = grouped.where(odd)
         if moved:
             query = query.where(Task.id.not_in(moved))
-        if unit_id is not None and not window.past:
-            query = query.where(Task.lead_unit_id == unit_id)
+        if isinstance(units, int) and not window.past:
+            query = query.where(Task.lead_unit_id == units)
         for unit, kept_label, actual_label, n in (await session.execute(query)).tuples():
             put(unit, unit, kept_label, actual_label, n)
     for start in range(0, len(moved), 500):
@@ -311,22 +229,19 @@ async def _exceptions(
         query = select(Task.id, Task.lead_unit_id, kept, actual).where(Task.id.in_(chunk))
         for task_id, unit, kept_label, actual_label in (await session.execute(query)).tuples():
             put(unit, then[task_id] or unit, kept_label, actual_label, 1)
-    if unit_id is not None:
-        fix = Counter({key: n for key, n in fix.items() if key[0] == unit_id})
+    if units is not None:
+        wanted = {units} if isinstance(units, int) else set(units)
+        fix = Counter({key: n for key, n in fix.items() if key[0] in wanted})
     return fix
 
 
-async def counts_by_unit(
-    session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None = None
+async def _summed(
+    session: AsyncSession, query: Select[Any], fix: Counter[tuple[int, str]]
 ) -> dict[int, dict[str, int]]:
-    """Per lead unit at the moment, the tasks of the period by derived status (see
-    `statistics.in_period`): sums over the kept counts, put right for the odd tasks."""
     counts: dict[int, dict[str, int]] = {}
-    for unit, label, n in (
-        await session.execute(_pieces(spans(window, period_start), unit_id))
-    ).tuples():
+    for unit, label, n in (await session.execute(query)).tuples():
         counts.setdefault(unit, {})[label] = int(n)
-    for (unit, label), n in (await _exceptions(session, window, period_start, unit_id)).items():
+    for (unit, label), n in fix.items():
         per_unit = counts.setdefault(unit, {})
         per_unit[label] = per_unit.get(label, 0) + n
     return {
@@ -334,6 +249,52 @@ async def counts_by_unit(
         for unit, c in counts.items()
         if any(c.values())
     }
+
+
+async def counts_by_unit(
+    session: AsyncSession,
+    window: StatusWindow,
+    period_start: date,
+    units: Units = None,
+    *,
+    fix: Counter[tuple[int, str]] | None = None,
+) -> dict[int, dict[str, int]]:
+    """Per lead unit at the moment, the tasks of the period by derived status (see
+    `statistics.in_period`): sums over the kept counts, put right for the odd tasks (`fix`,
+    the `corrections` of every unit, when the caller has them already)."""
+    if fix is None:
+        fix = await corrections(session, window, period_start, units)
+    elif units is not None:
+        wanted = {units} if isinstance(units, int) else set(units)
+        fix = Counter({key: n for key, n in fix.items() if key[0] in wanted})
+    query = _pieces(spans(window, period_start), units)
+    return await _summed(session, query, fix)
+
+
+async def overdue_in_period(
+    session: AsyncSession, window: StatusWindow, fix: Counter[tuple[int, str]]
+) -> dict[int, int]:
+    """Per lead unit, the five columns' overdue alone (`fix`: `corrections` for every unit):
+    what ranks the units, for a fraction of the rows of `counts_by_unit`."""
+    overdue = DerivedStatus.OVERDUE.value
+    wanted = {key: n for key, n in fix.items() if key[1] == overdue}
+    counts = await _summed(session, _pieces(spans(window, window.today)[:1], None), Counter(wanted))
+    return {unit: c[overdue] for unit, c in counts.items() if c.get(overdue)}
+
+
+async def city_counts(
+    session: AsyncSession,
+    window: StatusWindow,
+    period_start: date,
+    fix: Counter[tuple[int, str]],
+) -> dict[str, int]:
+    """The city's tasks of the period by derived status, without a row per unit: the sum
+    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit)."""
+    whole: Counter[tuple[int, str]] = Counter()
+    for (_, label), n in fix.items():
+        whole[0, label] += n
+    query = _pieces(spans(window, period_start), None, by_unit=False)
+    return (await _summed(session, query, whole)).get(0, {})
 
 
 async def overdue_counts(

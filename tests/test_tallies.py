@@ -18,12 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from locales import TIMEZONE
 from models import Task, TaskEvent, TaskStatus
 from models.calendar import WorkingCalendar
+from models.day_ranges import cover
 from models.nagging import quiet_before, silent_by_unit, silent_count
-from models.overdue import overdue_by_unit
-from models.statistics import five_columns_by_unit, scanned_by_unit
+from models.overdue import overdue_by_unit, worst_units
 from models.silence_tallies import silence_tallies, silent_counts
+from models.statistics import (
+    FiveColumns,
+    city_columns,
+    five_columns_by_unit,
+    scanned_by_unit,
+)
 from models.status import StatusWindow, days_overdue, open_clause, overdue_clause
-from models.tallies import cover, task_tallies
+from models.tallies import task_tallies
 from models.tally_checks import rebuild, verify
 from models.tasks import Channel
 from tests.city import City
@@ -209,14 +215,20 @@ async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, s
         }
         scanned = await scanned_by_unit(session, window, period_start, unit)
         assert kept == {codes[u]: c for u, c in scanned.items() if c.assigned}, window
+        if unit is None:
+            first = rng.randint(1, len(units) + 1)
+            city = await city_columns(session, window, period_start, first)
+            assert city.total == sum(scanned.values(), FiveColumns()), window
+            rows = await five_columns_by_unit(session, window, period_start)
+            assert city.worst == rows[:first], window
         listed = {
             u.unit_id: (u.count, u.worst_days) for u in await overdue_by_unit(session, window)
         }
         assert listed == await _overdue_scanned(session, window), window
-        worst = await overdue_by_unit(session, window, first=2)
-        ranked = [u.unit_id for u in worst if u.worst_days is not None]
-        assert ranked == list(listed)[: len(ranked)]
-        assert {u.unit_id: u.count for u in worst} == {u: n for u, (n, _) in listed.items()}
+        worst = await worst_units(session, window, first=2)
+        assert [u.unit_id for u in worst.worst] == list(listed)[:2]
+        assert worst.worst == (await overdue_by_unit(session, window))[:2]
+        assert (worst.tasks, worst.units) == (sum(n for n, _ in listed.values()), len(listed))
 
 
 async def test_random_changes_keep_the_counts(
