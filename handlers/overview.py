@@ -9,10 +9,10 @@ from locales import Translator
 from messages.cards import comrade, deadline_phrase, five_columns, short, total_line
 from messages.reply import Reply
 from models.nagging import quiet_before, silent_count
-from models.overdue import worst_units
+from models.overdue import oldest_overdue, worst_units
 from models.permissions import may_see_unit_lists
 from models.statistics import FiveColumns, city_columns, five_columns_by_unit
-from models.task_queries import overdue_tasks, unit_by_code
+from models.task_queries import unit_by_code
 
 PER_UNIT = 3
 CITY_UNITS = 20  # the worst units in a city-wide list; the others by /quahan <code>
@@ -77,11 +77,11 @@ async def overdue(req: Request) -> list[Reply]:
     lines += silent
     one_unit = scope is not None or summary.units == 1
     shown = summary.worst
-    listed = await overdue_tasks(
+    listed = await oldest_overdue(
         req.session,
         window,
-        unit_ids=[u.unit_id for u in shown],
-        per_unit=ONE_UNIT_LIMIT if one_unit else PER_UNIT,
+        [u.unit_id for u in shown],
+        ONE_UNIT_LIMIT if one_unit else PER_UNIT,
     )
     by_unit = {code: list(rows) for code, rows in groupby(listed, key=lambda r: r.unit_code)}
     for unit in shown:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from models.db import load_all
 from models.notices import task_notice_not_done
-from models.organization import Unit
+from models.organization import Official, Unit
 from models.status import StatusWindow, days_overdue, overdue_clause
 from models.tallies import oldest_deadlines, overdue_counts
-from models.tasks import Task
+from models.tasks import Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,64 @@ async def overdue_by_unit(
 ) -> list[UnitOverdue]:
     """Every lead unit with overdue tasks, worst first: `worst_units` without a limit."""
     return (await worst_units(session, window, unit_id)).worst
+
+
+@dataclass(frozen=True)
+class OverdueTask:
+    task: Task
+    unit_code: str
+    unit_name: str
+    leader_name: str | None
+    specialist_name: str | None
+
+
+def _oldest_sql(units: int, past: bool) -> str:
+    """Per unit and open status, the first rows of the lead-unit index (unit, status,
+    deadline): the oldest few overdue, without reading the others. Written as SQL text:
+    built with the expression language, the 40 arms of a city-wide list cost more to build
+    and key for the cache than to run."""
+    arm = (
+        "SELECT id FROM (SELECT id FROM tasks WHERE lead_unit_id = :u{i} AND status = :{status}"
+        " AND deadline < :today{extra} ORDER BY deadline, id LIMIT :per_unit) AS a{i}{status}"
+    )
+    arms = []
+    for i in range(units):
+        arms += [arm.format(i=i, status=s, extra="") for s in ("not_started", "in_progress")]
+        if past:  # done since the moment: still open then
+            arms.append(arm.format(i=i, status="done", extra=" AND completed_date > :today"))
+    return " UNION ALL ".join(arms)
+
+
+async def oldest_overdue(
+    session: AsyncSession, window: StatusWindow, unit_ids: list[int], per_unit: int
+) -> list[OverdueTask]:
+    """The oldest `per_unit` overdue tasks of each unit with their unit and people, by unit
+    code, then the oldest first."""
+    if not unit_ids:
+        return []
+    params: dict[str, object] = {f"u{i}": unit for i, unit in enumerate(unit_ids)}
+    params |= {s.value: s.value for s in TaskStatus}
+    params |= {"today": window.today, "per_unit": per_unit}
+    query = text(_oldest_sql(len(unit_ids), window.past)).bindparams(bindparam("today", type_=Date))
+    ids = list((await session.execute(query, params)).scalars())
+    if not ids:
+        return []
+    leader, specialist = aliased(Official), aliased(Official)
+    rows = await session.execute(
+        select(Task, Unit.code, Unit.name, leader.full_name, specialist.full_name)
+        .join(Unit, Unit.id == Task.lead_unit_id)
+        .outerjoin(leader, leader.id == Task.leader_id)
+        .outerjoin(specialist, specialist.id == Task.specialist_id)
+        .where(Task.id.in_(ids))
+        .order_by(Unit.code, Task.deadline, Task.id)
+    )
+    found: list[OverdueTask] = []
+    listed: dict[str, int] = {}
+    for row in rows.tuples():  # up to per_unit of each status: keep the oldest per_unit
+        if listed.get(row[1], 0) < per_unit:
+            listed[row[1]] = listed.get(row[1], 0) + 1
+            found.append(OverdueTask(*row))
+    return found
 
 
 async def newly_overdue(

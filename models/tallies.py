@@ -93,14 +93,12 @@ def spans(window: StatusWindow, period_start: date) -> list[Span]:
 Units = int | Sequence[int] | None  # one lead unit, some, or all
 
 
-def _pieces(wanted: list[Span], units: Units, by_unit: bool = True) -> Select[Any]:
-    """The signed sums of the counts over the spans, per unit and column (or, `by_unit`
-    false, per column for all the units together, under the unit 0)."""
+def _pieces(wanted: list[Span], units: Units) -> Select[Any]:
+    """The signed sums of the counts over the spans, per unit and column."""
     parts = []
     done_label = case(
         (T.late, DerivedStatus.DONE_LATE.value), else_=DerivedStatus.DONE_ON_TIME.value
     )
-    unit = T.unit_id if by_unit else literal(0)
     for span in wanted:
         label = done_label if span.done else literal(span.label.value)
         for grain, first, last, sign in cover(span.first, span.last):
@@ -110,9 +108,7 @@ def _pieces(wanted: list[Span], units: Units, by_unit: bool = True) -> Select[An
             elif units is not None:
                 conditions.append(T.unit_id.in_(sorted(units)))
             n = T.n if sign > 0 else -T.n
-            parts.append(
-                select(unit.label("unit_id"), label.label("label"), n.label("n")).where(*conditions)
-            )
+            parts.append(select(T.unit_id, label.label("label"), n.label("n")).where(*conditions))
     counted = union_all(*parts).subquery()
     return select(counted.c.unit_id, counted.c.label, func.sum(counted.c.n)).group_by(
         counted.c.unit_id, counted.c.label
@@ -276,10 +272,29 @@ async def overdue_in_period(
 ) -> dict[int, int]:
     """Per lead unit, the five columns' overdue alone (`fix`: `corrections` for every unit):
     what ranks the units, for a fraction of the rows of `counts_by_unit`."""
-    overdue = DerivedStatus.OVERDUE.value
-    wanted = {key: n for key, n in fix.items() if key[1] == overdue}
-    counts = await _summed(session, _pieces(spans(window, window.today)[:1], None), Counter(wanted))
-    return {unit: c[overdue] for unit, c in counts.items() if c.get(overdue)}
+    counts = Counter(await _overdue_kept(session, window, None))
+    for (unit, label), n in fix.items():
+        if label == DerivedStatus.OVERDUE.value:
+            counts[unit] += n
+    return {unit: n for unit, n in counts.items() if n}
+
+
+async def _overdue_kept(
+    session: AsyncSession, window: StatusWindow, units: Units
+) -> dict[int, int]:
+    """Per unit, the open tasks counted before the window's day. One column, so no column
+    in the grouping: the sort behind it is half the work."""
+    span = spans(window, window.today)[0]
+    parts = []
+    for grain, first, last, sign in cover(span.first, span.last):
+        conditions = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
+        if isinstance(units, int):
+            conditions.append(T.unit_id == units)
+        n = T.n if sign > 0 else -T.n
+        parts.append(select(T.unit_id, n.label("n")).where(*conditions))
+    counted = union_all(*parts).subquery()
+    query = select(counted.c.unit_id, func.sum(counted.c.n)).group_by(counted.c.unit_id)
+    return {unit: int(n) for unit, n in (await session.execute(query)).tuples() if n}
 
 
 async def city_counts(
@@ -289,24 +304,35 @@ async def city_counts(
     fix: Counter[tuple[int, str]],
 ) -> dict[str, int]:
     """The city's tasks of the period by derived status, without a row per unit: the sum
-    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit)."""
-    whole: Counter[tuple[int, str]] = Counter()
+    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit). One sum per
+    range of the index, with no grouping: a union grouped by column would sort every row."""
+    sums: list[tuple[str, int, Any]] = []
+    for span in spans(window, period_start):
+        for grain, first, last, sign in cover(span.first, span.last):
+            where = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
+            labels = (
+                [(DerivedStatus.DONE_ON_TIME, False), (DerivedStatus.DONE_LATE, True)]
+                if span.done
+                else [(span.label, None)]
+            )
+            for label, late in labels:
+                conditions = where if late is None else [*where, T.late == late]
+                total = select(func.coalesce(func.sum(T.n), 0)).where(*conditions)
+                sums.append((label.value, sign, total.scalar_subquery()))
+    found = (await session.execute(select(*(total for _, _, total in sums)))).one()
+    counts: Counter[str] = Counter()
+    for (label, sign, _), n in zip(sums, found, strict=True):
+        counts[label] += sign * int(n)
     for (_, label), n in fix.items():
-        whole[0, label] += n
-    query = _pieces(spans(window, period_start), None, by_unit=False)
-    return (await _summed(session, query, whole)).get(0, {})
+        counts[label] += n
+    return {label: n for label, n in counts.items() if n}
 
 
 async def overdue_counts(
     session: AsyncSession, window: StatusWindow, unit_id: int | None = None
 ) -> dict[int, int]:
     """Per current lead unit, the tasks overdue at the moment (`status.overdue_clause`)."""
-    wanted = [spans(window, window.today)[0]]
-    counts = {
-        unit: int(n)
-        for unit, _, n in (await session.execute(_pieces(wanted, unit_id))).tuples()
-        if n
-    }
+    counts = await _overdue_kept(session, window, unit_id)
     if window.past:  # done since the moment: still open then
         late = select(Task.lead_unit_id, func.count()).where(
             Task.completed_date > window.today, Task.deadline < window.today

@@ -20,7 +20,7 @@ from models import Task, TaskEvent, TaskStatus
 from models.calendar import WorkingCalendar
 from models.day_ranges import cover
 from models.nagging import quiet_before, silent_by_unit, silent_count
-from models.overdue import overdue_by_unit, worst_units
+from models.overdue import oldest_overdue, overdue_by_unit, worst_units
 from models.silence_tallies import silence_tallies, silent_counts
 from models.statistics import (
     FiveColumns,
@@ -199,6 +199,25 @@ async def _compare_silence(
         assert by_code == {codes[u]: n for u, n in scanned.items()}
 
 
+async def _oldest_scanned(
+    session: AsyncSession,
+    window: StatusWindow,
+    units: list[int],
+    per_unit: int,
+    codes: dict[int, str],
+) -> list[tuple[str, int]]:
+    query = (
+        select(Task.lead_unit_id, Task.id)
+        .where(overdue_clause(window), Task.lead_unit_id.in_(units))
+        .order_by(Task.deadline, Task.id)
+    )
+    by_unit: dict[int, list[int]] = {}
+    for unit, task_id in (await session.execute(query)).tuples():
+        by_unit.setdefault(unit, []).append(task_id)
+    ordered = sorted(by_unit, key=lambda u: codes[u])
+    return [(codes[u], task_id) for u in ordered for task_id in by_unit[u][:per_unit]]
+
+
 async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, str]) -> None:
     units = list(codes)
     assert await verify(session) == []
@@ -225,6 +244,12 @@ async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, s
             u.unit_id: (u.count, u.worst_days) for u in await overdue_by_unit(session, window)
         }
         assert listed == await _overdue_scanned(session, window), window
+        some = rng.sample(units, k=min(3, len(units)))
+        per_unit = rng.randint(1, 4)
+        listed_tasks = await oldest_overdue(session, window, some, per_unit)
+        assert [(r.unit_code, r.task.id) for r in listed_tasks] == await _oldest_scanned(
+            session, window, some, per_unit, codes
+        )
         worst = await worst_units(session, window, first=2)
         assert [u.unit_id for u in worst.worst] == list(listed)[:2]
         assert worst.worst == (await overdue_by_unit(session, window))[:2]
