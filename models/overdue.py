@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy import Date, Integer, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -13,7 +13,7 @@ from models.db import load_all
 from models.notices import task_notice_not_done
 from models.organization import Official, Unit
 from models.status import StatusWindow, days_overdue, overdue_clause
-from models.tallies import oldest_deadlines, overdue_counts
+from models.tallies import overdue_counts
 from models.tasks import Task, TaskStatus
 
 
@@ -43,31 +43,23 @@ async def worst_units(
     """Per lead unit, how many tasks are overdue and by how long the oldest; worst first
     (most overdue, then the oldest, then by code): every unit, or the `first` only.
 
-    The counts are sums over the kept counts (`models/tallies.py`); the oldest deadline is an
-    index seek per unit, and the names a lookup, for the units that may be among the first
+    The counts are sums over the kept counts (`models/tallies.py`); the names and the oldest
+    deadline (an index seek per unit) are read for the units that may be among the first
     (those tied with the last of them too) only."""
     counts = await overdue_counts(session, window, unit_id)
     ranked = sorted(counts, key=lambda u: -counts[u])
     if first is not None and len(ranked) > first:
         cut = counts[ranked[first - 1]] if first > 0 else None
         ranked = [u for u in ranked if cut is not None and counts[u] >= cut]
-    oldest = await oldest_deadlines(session, window, ranked)
-    names: list[tuple[int, str, str]] = []
-    for start in range(0, len(ranked), 500):
-        chunk = sorted(ranked[start : start + 500])
-        units = await session.execute(
-            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(chunk))
-        )
-        names += units.tuples().all()
     found = [
         UnitOverdue(
             uid,
             code,
             name,
             counts[uid],
-            days_overdue(oldest[uid], window.today) if uid in oldest else None,
+            days_overdue(oldest, window.today) if oldest is not None else None,
         )
-        for uid, code, name in names
+        for uid, (code, name, oldest) in (await _named_oldest(session, window, ranked)).items()
     ]
     found.sort(key=lambda u: (-u.count, u.worst_days is None, -(u.worst_days or 0), u.unit_code))
     return OverdueSummary(sum(counts.values()), len(counts), found[:first])
@@ -78,6 +70,34 @@ async def overdue_by_unit(
 ) -> list[UnitOverdue]:
     """Every lead unit with overdue tasks, worst first: `worst_units` without a limit."""
     return (await worst_units(session, window, unit_id)).worst
+
+
+async def _named_oldest(
+    session: AsyncSession, window: StatusWindow, unit_ids: list[int]
+) -> dict[int, tuple[str, str, date | None]]:
+    """Each unit's code, name and oldest deadline among its open tasks, in one query: one
+    index seek per unit and open status."""
+    found: dict[int, tuple[str, str, date | None]] = {}
+    statuses = [s for s in TaskStatus if s is not TaskStatus.DONE]
+    for start in range(0, len(unit_ids), 500):
+        chunk = sorted(unit_ids[start : start + 500])
+        oldest = [
+            select(func.min(Task.deadline))
+            .where(Task.lead_unit_id == Unit.id, Task.status == status)
+            .scalar_subquery()
+            for status in statuses
+        ]
+        if window.past:  # done since the moment: still open then
+            oldest.append(
+                select(func.min(Task.deadline))
+                .where(Task.lead_unit_id == Unit.id, Task.completed_date > window.today)
+                .scalar_subquery()
+            )
+        query = select(Unit.id, Unit.code, Unit.name, *oldest).where(Unit.id.in_(chunk))
+        for unit, code, name, *deadlines in (await session.execute(query)).tuples():
+            known = [d for d in deadlines if d is not None]
+            found[unit] = (code, name, min(known) if known else None)
+    return found
 
 
 @dataclass(frozen=True)
@@ -114,19 +134,21 @@ async def oldest_overdue(
     if not unit_ids:
         return []
     params: dict[str, object] = {f"u{i}": unit for i, unit in enumerate(unit_ids)}
-    params |= {s.value: s.value for s in TaskStatus}
-    params |= {"today": window.today, "per_unit": per_unit}
-    query = text(_oldest_sql(len(unit_ids), window.past)).bindparams(bindparam("today", type_=Date))
-    ids = list((await session.execute(query, params)).scalars())
-    if not ids:
-        return []
+    statuses = [s for s in TaskStatus if window.past or s is not TaskStatus.DONE]
+    params |= {s.value: s.value for s in statuses} | {"per_unit": per_unit}
+    oldest = (
+        text(_oldest_sql(len(unit_ids), window.past))
+        .bindparams(bindparam("today", window.today, type_=Date), **params)
+        .columns(id=Integer)
+        .subquery()
+    )
     leader, specialist = aliased(Official), aliased(Official)
     rows = await session.execute(
         select(Task, Unit.code, Unit.name, leader.full_name, specialist.full_name)
         .join(Unit, Unit.id == Task.lead_unit_id)
         .outerjoin(leader, leader.id == Task.leader_id)
         .outerjoin(specialist, specialist.id == Task.specialist_id)
-        .where(Task.id.in_(ids))
+        .where(Task.id.in_(select(oldest.c.id)))
         .order_by(Unit.code, Task.deadline, Task.id)
     )
     found: list[OverdueTask] = []

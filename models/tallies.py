@@ -45,7 +45,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from locales import TIMEZONE
 from models.base import Base
 from models.day_ranges import cover
-from models.organization import Unit
 from models.status import DerivedStatus, StatusWindow
 from models.tasks import Task, TaskEvent, TaskStatus
 
@@ -342,36 +341,6 @@ async def overdue_counts(
         for unit, n in (await session.execute(late.group_by(Task.lead_unit_id))).tuples():
             counts[unit] = counts.get(unit, 0) + n
     return counts
-
-
-async def oldest_deadlines(
-    session: AsyncSession, window: StatusWindow, unit_ids: list[int]
-) -> dict[int, date]:
-    """The oldest deadline among each unit's open tasks: one index seek per unit and status."""
-    found: dict[int, date] = {}
-    statuses = [s for s in TaskStatus if s is not TaskStatus.DONE]
-    for start in range(0, len(unit_ids), 500):
-        chunk = unit_ids[start : start + 500]
-        oldest = [
-            select(func.min(Task.deadline))
-            .where(Task.lead_unit_id == Unit.id, Task.status == status)
-            .scalar_subquery()
-            for status in statuses
-        ]
-        query = select(Unit.id, *oldest).where(Unit.id.in_(chunk))
-        for unit, *deadlines in (await session.execute(query)).tuples():
-            if known := [d for d in deadlines if d is not None]:
-                found[unit] = min(known)
-        if window.past:  # done since the moment: still open then
-            done_since = (
-                select(Task.lead_unit_id, func.min(Task.deadline))
-                .where(Task.completed_date > window.today, Task.lead_unit_id.in_(chunk))
-                .group_by(Task.lead_unit_id)
-            )
-            for unit, deadline in (await session.execute(done_since)).tuples():
-                if deadline is not None and (unit not in found or deadline < found[unit]):
-                    found[unit] = deadline
-    return found
 
 
 def _day(value: date | str) -> date:
