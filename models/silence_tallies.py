@@ -10,7 +10,9 @@ to its status, its lead unit or its last update, whoever makes it.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -18,8 +20,10 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    Select,
     String,
     Table,
+    bindparam,
     func,
     literal_column,
     select,
@@ -60,17 +64,18 @@ def update_day(before: datetime) -> date | None:
     return shifted.date() if shifted.time() == time(0) else None
 
 
-def _kept(first_fresh: date, by_unit: bool, unit_id: int | None):  # type: ignore[no-untyped-def]
-    """Sum of the counts of open tasks last updated before `first_fresh`."""
+@functools.cache
+def _kept(shape: tuple[tuple[str, int], ...], by_unit: bool, one_unit: bool) -> Select[Any]:
+    """The signed sum of the ranges of counts, per unit or in all: kept by shape, with the
+    days and the unit as parameters (built anew, it costs more than it runs)."""
     parts = []
-    for grain, first, last, sign in cover(FIRST_DAY, first_fresh - timedelta(days=1)):
+    for i, (grain, sign) in enumerate(shape):
+        first, last = bindparam(f"first{i}", type_=Date), bindparam(f"last{i}", type_=Date)
         conditions = [S.grain == grain, S.day.between(first, last)]
-        if unit_id is not None:
-            conditions.append(S.unit_id == unit_id)
+        if one_unit:
+            conditions.append(S.unit_id == bindparam("unit"))
         n = S.n if sign > 0 else -S.n
         parts.append(select(S.unit_id, n.label("n")).where(*conditions))
-    if not parts:
-        return None
     counted = union_all(*parts).subquery()
     if by_unit:
         return select(counted.c.unit_id, func.sum(counted.c.n)).group_by(counted.c.unit_id)
@@ -99,9 +104,14 @@ async def silent_counts(
         rows = (await session.execute(query)).tuples().all()
         return {key: int(n) for key, n in rows if n}
     counts: dict[int, int] = {}
-    kept = _kept(first_fresh, by_unit, unit_id)
-    if kept is not None:
-        for key, n in (await session.execute(kept)).tuples():
+    ranges = cover(FIRST_DAY, first_fresh - timedelta(days=1))
+    if ranges:
+        params: dict[str, Any] = {} if unit_id is None else {"unit": unit_id}
+        for i, (_, first, last, _) in enumerate(ranges):
+            params[f"first{i}"], params[f"last{i}"] = first, last
+        shape = tuple((grain, sign) for grain, _, _, sign in ranges)
+        kept = _kept(shape, by_unit, unit_id is not None)
+        for key, n in (await session.execute(kept, params)).tuples():
             if n:
                 counts[int(key)] = int(n)
     if window.past:  # done since the moment: still open then (as `open_clause` has it)

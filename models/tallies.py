@@ -14,6 +14,7 @@ or handed to another unit since) are read from the tasks themselves and put righ
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -92,26 +94,94 @@ def spans(window: StatusWindow, period_start: date) -> list[Span]:
 Units = int | Sequence[int] | None  # one lead unit, some, or all
 
 
-def _pieces(wanted: list[Span], units: Units) -> Select[Any]:
-    """The signed sums of the counts over the spans, per unit and column."""
+Shape = tuple[tuple[bool, str, int, str], ...]  # per range: done, grain, sign, column
+
+
+def _ranges(wanted: list[Span]) -> tuple[Shape, dict[str, Any]]:
+    """The ranges of the counts to read for the spans: their shape, which the statement is
+    built and kept for, and their days, which are its parameters."""
+    shape, days = [], {}
+    for span in wanted:
+        for grain, first, last, sign in cover(span.first, span.last):
+            days[f"first{len(shape)}"], days[f"last{len(shape)}"] = first, last
+            shape.append((span.done, grain, sign, span.label.value))
+    return tuple(shape), days
+
+
+def _in_range(i: int, done: bool, grain: str) -> list[ColumnElement[bool]]:
+    first, last = bindparam(f"first{i}", type_=Date), bindparam(f"last{i}", type_=Date)
+    return [T.done == done, T.grain == grain, T.day.between(first, last)]
+
+
+def _unit_filter(units: Units) -> tuple[str, dict[str, Any]]:
+    if isinstance(units, int):
+        return "one", {"unit": units}
+    if units is not None:
+        return "some", {"units": sorted(units)}
+    return "all", {}
+
+
+def _of_units(mode: str) -> list[ColumnElement[bool]]:
+    if mode == "one":
+        return [T.unit_id == bindparam("unit")]
+    if mode == "some":
+        return [T.unit_id.in_(bindparam("units", expanding=True))]
+    return []
+
+
+# The statements are kept by shape: built anew, a city-wide sum cost more in Python (the
+# expression tree and its cache key) than in the database.
+@functools.cache
+def _by_unit_and_column(shape: Shape, mode: str) -> Select[Any]:
+    """The signed sums of the counts per unit and column."""
     parts = []
     done_label = case(
         (T.late, DerivedStatus.DONE_LATE.value), else_=DerivedStatus.DONE_ON_TIME.value
     )
-    for span in wanted:
-        label = done_label if span.done else literal(span.label.value)
-        for grain, first, last, sign in cover(span.first, span.last):
-            conditions = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
-            if isinstance(units, int):
-                conditions.append(T.unit_id == units)
-            elif units is not None:
-                conditions.append(T.unit_id.in_(sorted(units)))
-            n = T.n if sign > 0 else -T.n
-            parts.append(select(T.unit_id, label.label("label"), n.label("n")).where(*conditions))
+    for i, (done, grain, sign, label) in enumerate(shape):
+        column = done_label if done else literal(label)
+        n = T.n if sign > 0 else -T.n
+        parts.append(
+            select(T.unit_id, column.label("label"), n.label("n")).where(
+                *_in_range(i, done, grain), *_of_units(mode)
+            )
+        )
     counted = union_all(*parts).subquery()
     return select(counted.c.unit_id, counted.c.label, func.sum(counted.c.n)).group_by(
         counted.c.unit_id, counted.c.label
     )
+
+
+@functools.cache
+def _by_unit(shape: Shape, mode: str) -> Select[Any]:
+    """The signed sums per unit of one open column: no column in the grouping, whose sort
+    is then half the work."""
+    parts = []
+    for i, (done, grain, sign, _) in enumerate(shape):
+        n = T.n if sign > 0 else -T.n
+        parts.append(
+            select(T.unit_id, n.label("n")).where(*_in_range(i, done, grain), *_of_units(mode))
+        )
+    counted = union_all(*parts).subquery()
+    return select(counted.c.unit_id, func.sum(counted.c.n)).group_by(counted.c.unit_id)
+
+
+@functools.cache
+def _whole(shape: Shape) -> tuple[Select[Any], tuple[tuple[str, int], ...]]:
+    """One sum per range of the index for all the units, with no grouping (a union grouped
+    by column would sort every row), and the column and sign of each."""
+    sums, columns = [], []
+    for i, (done, grain, sign, label) in enumerate(shape):
+        lates = [(DerivedStatus.DONE_ON_TIME.value, False), (DerivedStatus.DONE_LATE.value, True)]
+        for column, late in lates if done else [(label, None)]:
+            conditions = _in_range(i, done, grain)
+            if late is not None:
+                conditions.append(T.late == late)
+            sums.append(
+                select(func.coalesce(func.sum(T.n), 0)).where(*conditions).scalar_subquery()
+            )
+            columns.append((column, sign))
+    return select(*sums), tuple(columns)
 
 
 def lead_unit_at(window: StatusWindow) -> ColumnElement[int]:
@@ -231,10 +301,13 @@ async def corrections(
 
 
 async def _summed(
-    session: AsyncSession, query: Select[Any], fix: Counter[tuple[int, str]]
+    session: AsyncSession,
+    query: Select[Any],
+    params: dict[str, Any],
+    fix: Counter[tuple[int, str]],
 ) -> dict[int, dict[str, int]]:
     counts: dict[int, dict[str, int]] = {}
-    for unit, label, n in (await session.execute(query)).tuples():
+    for unit, label, n in (await session.execute(query, params)).tuples():
         counts.setdefault(unit, {})[label] = int(n)
     for (unit, label), n in fix.items():
         per_unit = counts.setdefault(unit, {})
@@ -262,8 +335,9 @@ async def counts_by_unit(
     elif units is not None:
         wanted = {units} if isinstance(units, int) else set(units)
         fix = Counter({key: n for key, n in fix.items() if key[0] in wanted})
-    query = _pieces(spans(window, period_start), units)
-    return await _summed(session, query, fix)
+    shape, days = _ranges(spans(window, period_start))
+    mode, chosen = _unit_filter(units)
+    return await _summed(session, _by_unit_and_column(shape, mode), days | chosen, fix)
 
 
 async def overdue_in_period(
@@ -281,19 +355,11 @@ async def overdue_in_period(
 async def _overdue_kept(
     session: AsyncSession, window: StatusWindow, units: Units
 ) -> dict[int, int]:
-    """Per unit, the open tasks counted before the window's day. One column, so no column
-    in the grouping: the sort behind it is half the work."""
-    span = spans(window, window.today)[0]
-    parts = []
-    for grain, first, last, sign in cover(span.first, span.last):
-        conditions = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
-        if isinstance(units, int):
-            conditions.append(T.unit_id == units)
-        n = T.n if sign > 0 else -T.n
-        parts.append(select(T.unit_id, n.label("n")).where(*conditions))
-    counted = union_all(*parts).subquery()
-    query = select(counted.c.unit_id, func.sum(counted.c.n)).group_by(counted.c.unit_id)
-    return {unit: int(n) for unit, n in (await session.execute(query)).tuples() if n}
+    """Per unit, the open tasks counted before the window's day."""
+    shape, days = _ranges(spans(window, window.today)[:1])
+    mode, chosen = _unit_filter(units)
+    found = await session.execute(_by_unit(shape, mode), days | chosen)
+    return {unit: int(n) for unit, n in found.tuples() if n}
 
 
 async def city_counts(
@@ -303,28 +369,16 @@ async def city_counts(
     fix: Counter[tuple[int, str]],
 ) -> dict[str, int]:
     """The city's tasks of the period by derived status, without a row per unit: the sum
-    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit). One sum per
-    range of the index, with no grouping: a union grouped by column would sort every row."""
-    sums: list[tuple[str, int, Any]] = []
-    for span in spans(window, period_start):
-        for grain, first, last, sign in cover(span.first, span.last):
-            where = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
-            labels = (
-                [(DerivedStatus.DONE_ON_TIME, False), (DerivedStatus.DONE_LATE, True)]
-                if span.done
-                else [(span.label, None)]
-            )
-            for label, late in labels:
-                conditions = where if late is None else [*where, T.late == late]
-                total = select(func.coalesce(func.sum(T.n), 0)).where(*conditions)
-                sums.append((label.value, sign, total.scalar_subquery()))
-    found = (await session.execute(select(*(total for _, _, total in sums)))).one()
+    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit)."""
+    shape, days = _ranges(spans(window, period_start))
+    query, columns = _whole(shape)
+    found = (await session.execute(query, days)).one()
     counts: Counter[str] = Counter()
-    for (label, sign, _), n in zip(sums, found, strict=True):
-        counts[label] += sign * int(n)
-    for (_, label), n in fix.items():
-        counts[label] += n
-    return {label: n for label, n in counts.items() if n}
+    for (column, sign), n in zip(columns, found, strict=True):
+        counts[column] += sign * int(n)
+    for (_, column), n in fix.items():
+        counts[column] += n
+    return {column: n for column, n in counts.items() if n}
 
 
 async def overdue_counts(
