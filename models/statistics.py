@@ -156,14 +156,16 @@ async def city_columns(
     row per unit: the units are ranked by their overdue count alone, and only those that
     may be among the first (with every unit tied with the last) are counted in full."""
     fix = await corrections(session, window, period_start)
-    overdue = sorted((await overdue_in_period(session, window, fix)).items(), key=lambda u: -u[1])
+    by_unit = await overdue_in_period(session, window, fix)
+    overdue = sorted(by_unit.items(), key=lambda u: -u[1])
     if first > 0 and len(overdue) >= first:
         cut = overdue[first - 1][1]
         candidates = [unit for unit, n in overdue if n >= cut]
         counts = await counts_by_unit(session, window, period_start, candidates, fix=fix)
     else:  # fewer units overdue than asked for: the others rank by what else they did
         counts = await counts_by_unit(session, window, period_start, fix=fix)
-    total = _columns(await city_counts(session, window, period_start, fix))
+    whole = await city_counts(session, window, period_start, fix, sum(by_unit.values()))
+    total = _columns(whole)
     units = await session.scalar(select(func.count()).select_from(Unit))
     return CityColumns(total, int(units or 0), (await _named(session, counts))[:first])
 

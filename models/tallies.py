@@ -367,10 +367,15 @@ async def city_counts(
     window: StatusWindow,
     period_start: date,
     fix: Counter[tuple[int, str]],
+    overdue: int | None = None,
 ) -> dict[str, int]:
     """The city's tasks of the period by derived status, without a row per unit: the sum
-    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit)."""
-    shape, days = _ranges(spans(window, period_start))
+    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit; `overdue`:
+    the overdue column when the caller has summed it already)."""
+    wanted = spans(window, period_start)[0 if overdue is None else 1 :]
+    if overdue is not None:
+        fix = Counter({key: n for key, n in fix.items() if key[1] != DerivedStatus.OVERDUE.value})
+    shape, days = _ranges(wanted)
     query, columns = _whole(shape)
     found = (await session.execute(query, days)).one()
     counts: Counter[str] = Counter()
@@ -378,6 +383,7 @@ async def city_counts(
         counts[column] += sign * int(n)
     for (_, column), n in fix.items():
         counts[column] += n
+    counts[DerivedStatus.OVERDUE.value] += overdue or 0
     return {column: n for column, n in counts.items() if n}
 
 
