@@ -480,6 +480,10 @@ async def test_thongke_for_the_city_lists_the_worst_units_and_one_unit_on_reques
         "Tổng: 2 · 0 · 0 · 2 · 0",
         "Quận Trung Tâm: 2 · 0 · 0 · 2 · 0",
     ]
+    await bot.send("TCT", "/lang en")
+    [english] = await bot.send("TCT", "/stats")
+    assert english.split("\n")[4] == "Worst first, 2 of 5 units:"
+    assert english.split("\n")[-1] == "One unit: /thongke <unit code>; every unit: /baocao thang"
 
 
 async def test_sapden_lists_tasks_due_within_working_days(bot) -> None:
