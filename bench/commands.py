@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import time
@@ -103,13 +104,39 @@ def p99(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
+def goals(measured: dict[str, list[float]]) -> list[str]:
+    """The city-wide views' goals of issue 14 beside their figures, `/viec` as the baseline
+    measured in the same run."""
+    p50 = {name: sorted(samples)[len(samples) // 2] * 1000 for name, samples in measured.items()}
+    p99s = {name: p99(samples) * 1000 for name, samples in measured.items()}
+    viec = "/viec (specialist)"
+    lines = []
+    for name in (
+        "/thongke (task force, city)",
+        "/quahan (task force, city)",
+        "/quahan U0123 (task force)",
+    ):
+        ratio = (
+            f"; {p99s[name] / p99s[viec]:.1f} × /viec p99, {p50[name] / p50[viec]:.1f} × /viec p50"
+        )
+        lines.append(
+            f"{name:30} p99 {p99s[name]:6.1f} ms, p50 {p50[name]:6.1f} ms   goal ≤ 25 ms p99"
+            + (" and ≤ 3 × /viec" if "thongke" in name else "")
+            + ratio
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--synchronous", default="FULL", help="SQLite: FULL or NORMAL")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.n, args.synchronous))
+    print(f"load average {os.getloadavg()[0]:.1f} at the start")
+    measured = asyncio.run(run(args.url, args.n, args.synchronous))
+    print(f"load average {os.getloadavg()[0]:.1f} at the end; the goals, /viec the baseline:")
+    print("\n".join(goals(measured)))
 
 
 if __name__ == "__main__":

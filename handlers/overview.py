@@ -8,11 +8,11 @@ from handlers.core import Request
 from locales import Translator
 from messages.cards import comrade, deadline_phrase, five_columns, short, total_line
 from messages.reply import Reply
-from models.nagging import quiet_before, silent_by_unit
-from models.overdue import overdue_by_unit
+from models.nagging import quiet_before, silent_count
+from models.overdue import oldest_overdue, worst_units
 from models.permissions import may_see_unit_lists
-from models.statistics import FiveColumns, five_columns_by_unit
-from models.task_queries import overdue_tasks, unit_by_code
+from models.statistics import FiveColumns, city_columns, five_columns_by_unit
+from models.task_queries import unit_by_code
 
 PER_UNIT = 3
 CITY_UNITS = 20  # the worst units in a city-wide list; the others by /quahan <code>
@@ -59,30 +59,29 @@ async def overdue(req: Request) -> list[Reply]:
     if isinstance(scope, list):
         return scope
     window = req.window
-    units = await overdue_by_unit(
+    summary = await worst_units(
         req.session, window, scope, first=CITY_UNITS if scope is None else None
     )
     silent = await _silent_line(req, scope)
-    if not units:
+    if not summary.worst:
         text = t._("✅ No task is overdue ({date}).", date=t.date(req.today))
         return [Reply("\n".join([text, *silent]))]
-    total = sum(u.count for u in units)
     lines = [
         t._(
             "🔴 Overdue on {date}: {tasks} tasks at {units} units",
             date=t.date(req.today),
-            tasks=t.number(total),
-            units=t.number(len(units)),
+            tasks=t.number(summary.tasks),
+            units=t.number(summary.units),
         )
     ]
     lines += silent
-    one_unit = scope is not None or len(units) == 1
-    shown = units if one_unit else units[:CITY_UNITS]
-    listed = await overdue_tasks(
+    one_unit = scope is not None or summary.units == 1
+    shown = summary.worst
+    listed = await oldest_overdue(
         req.session,
         window,
-        unit_ids=[u.unit_id for u in shown],
-        per_unit=ONE_UNIT_LIMIT if one_unit else PER_UNIT,
+        [u.unit_id for u in shown],
+        ONE_UNIT_LIMIT if one_unit else PER_UNIT,
     )
     by_unit = {code: list(rows) for code, rows in groupby(listed, key=lambda r: r.unit_code)}
     for unit in shown:
@@ -117,12 +116,12 @@ async def overdue(req: Request) -> list[Reply]:
                     code=unit.unit_code,
                 )
             )
-    if len(units) > len(shown):
+    if summary.units > len(shown):
         lines.append("")
         lines.append(
             t._(
                 "… and {count} more units with overdue tasks; one unit's list: /quahan <unit code>",
-                count=t.number(len(units) - len(shown)),
+                count=t.number(summary.units - len(shown)),
             )
         )
     return [Reply("\n".join(lines))]
@@ -134,7 +133,7 @@ async def _silent_line(req: Request, scope: int | None) -> list[str]:
     if days <= 0:
         return []
     before = quiet_before(req.today, req.calendar, days)
-    count = sum((await silent_by_unit(req.session, req.window, before, scope)).values())
+    count = await silent_count(req.session, req.window, before, scope)
     if not count:
         return []
     return [
@@ -151,13 +150,13 @@ def _row(t: Translator, name: str, c: FiveColumns) -> str:
 
 
 async def stats(req: Request) -> list[Reply]:
-    """/thongke: this month's five columns per unit, worst first, with the total."""
+    """/thongke: this month's five columns — for the city, its total and the worst units
+    (the full table is the report's); for one unit, its row."""
     t = req.t
     scope = await _scope(req)
     if isinstance(scope, list):
         return scope
     month_start = req.today.replace(day=1)
-    rows = await five_columns_by_unit(req.session, req.window, month_start, scope)
     lines = [
         t._(
             "📊 Figures for {month} (as of {date})",
@@ -166,6 +165,27 @@ async def stats(req: Request) -> list[Reply]:
         ),
         t._("Columns: assigned · done on time · done late · in progress in time · overdue"),
     ]
+    if scope is None:
+        city = await city_columns(req.session, req.window, month_start, CITY_UNITS)
+        if not city.total.assigned:
+            lines.append(t._("No task in this period."))
+            return [Reply("\n".join(lines))]
+        lines.append(total_line(t, city.total))
+        lines.append("")
+        lines.append(
+            t.ngettext(
+                "Worst first, {shown} of {units} unit:",
+                "Worst first, {shown} of {units} units:",
+                city.units,
+                shown=t.number(len(city.worst)),
+                units=t.number(city.units),
+            )
+        )
+        lines += [_row(t, r.name, r.columns) for r in city.worst]
+        lines.append("")
+        lines.append(t._("One unit: /thongke <unit code>; every unit: /baocao thang"))
+        return [Reply("\n".join(lines))]
+    rows = await five_columns_by_unit(req.session, req.window, month_start, scope)
     if not rows:
         lines.append(t._("No task in this period."))
         return [Reply("\n".join(lines))]

@@ -46,6 +46,7 @@ _WHERE = {
     "UnitKind": "models.organization",
     "Urging": "models.urgings",
     "task_tallies": "models.tallies",
+    "silence_tallies": "models.silence_tallies",
 }
 __all__ = [
     "Attachment",
@@ -81,6 +82,7 @@ __all__ = [
     "Unit",
     "UnitKind",
     "Urging",
+    "silence_tallies",
     "task_tallies",
 ]
 
@@ -117,6 +119,7 @@ if TYPE_CHECKING:
     from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
     from models.proposals import TaskProposal
     from models.recurrence import Series
+    from models.silence_tallies import silence_tallies
     from models.tallies import task_tallies
     from models.tasks import Channel, Task, TaskEvent, TaskStatus
     from models.throttles import ThrottleState

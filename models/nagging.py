@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -16,6 +16,7 @@ from models.db import load_all
 from models.defaults import Nagging
 from models.notices import task_notice_not_done
 from models.organization import Unit
+from models.silence_tallies import silent_by_code, silent_counts
 from models.status import StatusWindow, open_clause
 from models.tasks import Task
 
@@ -99,14 +100,18 @@ async def silent_tasks(session: AsyncSession, window: StatusWindow, before: date
 async def silent_by_unit(
     session: AsyncSession, window: StatusWindow, before: datetime, unit_id: int | None = None
 ) -> dict[str, int]:
-    """How many open tasks each lead unit (by code) has not updated since before `before`."""
-    query = (
-        select(Unit.code, func.count(Task.id))
-        .join(Unit, Unit.id == Task.lead_unit_id)
-        .where(open_clause(window), Task.updated_at < before)
-        .group_by(Unit.code)
-    )
-    return dict((await session.execute(_scope(query, unit_id))).tuples().all())
+    """How many open tasks each lead unit (by code) has not updated since before `before`:
+    read from the kept counts (`models/silence_tallies.py`)."""
+    return await silent_by_code(session, window, before, unit_id)
+
+
+async def silent_count(
+    session: AsyncSession, window: StatusWindow, before: datetime, unit_id: int | None = None
+) -> int:
+    """How many open tasks of the city (or of one lead unit) are not updated since before
+    `before`: one sum over the kept counts, without a row per unit."""
+    counts = await silent_counts(session, window, before, unit_id, by_unit=False)
+    return sum(counts.values())
 
 
 @dataclass(frozen=True)

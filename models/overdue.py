@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Date, Integer, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from models.db import load_all
 from models.notices import task_notice_not_done
-from models.organization import Unit
+from models.organization import Official, Unit
 from models.status import StatusWindow, days_overdue, overdue_clause
-from models.tallies import oldest_deadlines, overdue_counts
-from models.tasks import Task
+from models.tallies import overdue_counts
+from models.tasks import Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -23,42 +23,140 @@ class UnitOverdue:
     unit_code: str
     unit_name: str
     count: int
-    worst_days: int | None  # None past the units asked for in `overdue_by_unit(first=…)`
+    worst_days: int | None  # how long the oldest is overdue
 
 
-async def overdue_by_unit(
+@dataclass(frozen=True)
+class OverdueSummary:
+    tasks: int  # overdue in the scope
+    units: int  # lead units with any
+    worst: list[UnitOverdue]  # the units asked for, worst first
+
+
+async def worst_units(
     session: AsyncSession,
     window: StatusWindow,
     unit_id: int | None = None,
     *,
     first: int | None = None,
-) -> list[UnitOverdue]:
+) -> OverdueSummary:
     """Per lead unit, how many tasks are overdue and by how long the oldest; worst first
-    (most overdue, then the oldest, then by code).
+    (most overdue, then the oldest, then by code): every unit, or the `first` only.
 
-    The counts are sums over the kept counts (`models/tallies.py`); the oldest deadline is an
-    index seek per unit, for every unit or, given `first`, for the first units only (and those
-    tied with the last of them): the others follow by count and code, without it."""
+    The counts are sums over the kept counts (`models/tallies.py`); the names and the oldest
+    deadline (an index seek per unit) are read for the units that may be among the first
+    (those tied with the last of them too) only."""
     counts = await overdue_counts(session, window, unit_id)
     ranked = sorted(counts, key=lambda u: -counts[u])
     if first is not None and len(ranked) > first:
         cut = counts[ranked[first - 1]] if first > 0 else None
         ranked = [u for u in ranked if cut is not None and counts[u] >= cut]
-    oldest = await oldest_deadlines(session, window, ranked)
-    units = await session.execute(
-        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(sorted(counts)))
-    )
     found = [
         UnitOverdue(
             uid,
             code,
             name,
             counts[uid],
-            days_overdue(oldest[uid], window.today) if uid in oldest else None,
+            days_overdue(oldest, window.today) if oldest is not None else None,
         )
-        for uid, code, name in units.tuples()
+        for uid, (code, name, oldest) in (await _named_oldest(session, window, ranked)).items()
     ]
     found.sort(key=lambda u: (-u.count, u.worst_days is None, -(u.worst_days or 0), u.unit_code))
+    return OverdueSummary(sum(counts.values()), len(counts), found[:first])
+
+
+async def overdue_by_unit(
+    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+) -> list[UnitOverdue]:
+    """Every lead unit with overdue tasks, worst first: `worst_units` without a limit."""
+    return (await worst_units(session, window, unit_id)).worst
+
+
+async def _named_oldest(
+    session: AsyncSession, window: StatusWindow, unit_ids: list[int]
+) -> dict[int, tuple[str, str, date | None]]:
+    """Each unit's code, name and oldest deadline among its open tasks, in one query: one
+    index seek per unit and open status."""
+    found: dict[int, tuple[str, str, date | None]] = {}
+    statuses = [s for s in TaskStatus if s is not TaskStatus.DONE]
+    for start in range(0, len(unit_ids), 500):
+        chunk = sorted(unit_ids[start : start + 500])
+        oldest = [
+            select(func.min(Task.deadline))
+            .where(Task.lead_unit_id == Unit.id, Task.status == status)
+            .scalar_subquery()
+            for status in statuses
+        ]
+        if window.past:  # done since the moment: still open then
+            oldest.append(
+                select(func.min(Task.deadline))
+                .where(Task.lead_unit_id == Unit.id, Task.completed_date > window.today)
+                .scalar_subquery()
+            )
+        query = select(Unit.id, Unit.code, Unit.name, *oldest).where(Unit.id.in_(chunk))
+        for unit, code, name, *deadlines in (await session.execute(query)).tuples():
+            known = [d for d in deadlines if d is not None]
+            found[unit] = (code, name, min(known) if known else None)
+    return found
+
+
+@dataclass(frozen=True)
+class OverdueTask:
+    task: Task
+    unit_code: str
+    unit_name: str
+    leader_name: str | None
+    specialist_name: str | None
+
+
+def _oldest_sql(units: int, past: bool) -> str:
+    """Per unit and open status, the first rows of the lead-unit index (unit, status,
+    deadline): the oldest few overdue, without reading the others. Written as SQL text:
+    built with the expression language, the 40 arms of a city-wide list cost more to build
+    and key for the cache than to run."""
+    arm = (
+        "SELECT id FROM (SELECT id FROM tasks WHERE lead_unit_id = :u{i} AND status = :{status}"
+        " AND deadline < :today{extra} ORDER BY deadline, id LIMIT :per_unit) AS a{i}{status}"
+    )
+    arms = []
+    for i in range(units):
+        arms += [arm.format(i=i, status=s, extra="") for s in ("not_started", "in_progress")]
+        if past:  # done since the moment: still open then
+            arms.append(arm.format(i=i, status="done", extra=" AND completed_date > :today"))
+    return " UNION ALL ".join(arms)
+
+
+async def oldest_overdue(
+    session: AsyncSession, window: StatusWindow, unit_ids: list[int], per_unit: int
+) -> list[OverdueTask]:
+    """The oldest `per_unit` overdue tasks of each unit with their unit and people, by unit
+    code, then the oldest first."""
+    if not unit_ids:
+        return []
+    params: dict[str, object] = {f"u{i}": unit for i, unit in enumerate(unit_ids)}
+    statuses = [s for s in TaskStatus if window.past or s is not TaskStatus.DONE]
+    params |= {s.value: s.value for s in statuses} | {"per_unit": per_unit}
+    oldest = (
+        text(_oldest_sql(len(unit_ids), window.past))
+        .bindparams(bindparam("today", window.today, type_=Date), **params)
+        .columns(id=Integer)
+        .subquery()
+    )
+    leader, specialist = aliased(Official), aliased(Official)
+    rows = await session.execute(
+        select(Task, Unit.code, Unit.name, leader.full_name, specialist.full_name)
+        .join(Unit, Unit.id == Task.lead_unit_id)
+        .outerjoin(leader, leader.id == Task.leader_id)
+        .outerjoin(specialist, specialist.id == Task.specialist_id)
+        .where(Task.id.in_(select(oldest.c.id)))
+        .order_by(Unit.code, Task.deadline, Task.id)
+    )
+    found: list[OverdueTask] = []
+    listed: dict[str, int] = {}
+    for row in rows.tuples():  # up to per_unit of each status: keep the oldest per_unit
+        if listed.get(row[1], 0) < per_unit:
+            listed[row[1]] = listed.get(row[1], 0) + 1
+            found.append(OverdueTask(*row))
     return found
 
 

@@ -16,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status_sql
-from models.tallies import counts_by_unit, lead_unit_at
+from models.tallies import (
+    city_counts,
+    corrections,
+    counts_by_unit,
+    lead_unit_at,
+    overdue_in_period,
+)
 from models.tasks import Task, TaskStatus
 
 
@@ -119,15 +125,49 @@ async def five_columns_by_unit(
 ) -> list[UnitRow]:
     """Per lead unit, worst first (most overdue, then most done late): sums over the kept
     counts (`models/tallies.py`), equal to `scanned_by_unit`, which reads every task."""
-    counts = await counts_by_unit(session, window, period_start, unit_id)
-    grouped = {unit: _columns(c) for unit, c in counts.items()}
-    units = await session.execute(
-        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(list(grouped)))
-    )
-    names = {uid: (code, name) for uid, code, name in units.tuples()}
-    result = [UnitRow(*names[uid], columns) for uid, columns in grouped.items()]
+    return await _named(session, await counts_by_unit(session, window, period_start, unit_id))
+
+
+async def _named(session: AsyncSession, counts: dict[int, dict[str, int]]) -> list[UnitRow]:
+    """The units' rows with their code and name, worst first."""
+    names: dict[int, tuple[str, str]] = {}
+    wanted = sorted(counts)
+    for start in range(0, len(wanted), 500):
+        units = await session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(wanted[start : start + 500]))
+        )
+        names.update((uid, (code, name)) for uid, code, name in units.tuples())
+    result = [UnitRow(*names[uid], _columns(c)) for uid, c in counts.items()]
     result.sort(key=lambda r: (-r.columns.overdue, -r.columns.done_late, r.code))
     return result
+
+
+@dataclass(frozen=True)
+class CityColumns:
+    total: FiveColumns  # every unit's tasks of the period
+    units: int  # units in the register
+    worst: list[UnitRow]  # the first of `five_columns_by_unit`
+
+
+async def city_columns(
+    session: AsyncSession, window: StatusWindow, period_start: date, first: int
+) -> CityColumns:
+    """The city's five columns and the `first` units of `five_columns_by_unit`, without a
+    row per unit: the units are ranked by their overdue count alone, and only those that
+    may be among the first (with every unit tied with the last) are counted in full."""
+    fix = await corrections(session, window, period_start)
+    by_unit = await overdue_in_period(session, window, fix)
+    overdue = sorted(by_unit.items(), key=lambda u: -u[1])
+    if first > 0 and len(overdue) >= first:
+        cut = overdue[first - 1][1]
+        candidates = [unit for unit, n in overdue if n >= cut]
+        counts = await counts_by_unit(session, window, period_start, candidates, fix=fix)
+    else:  # fewer units overdue than asked for: the others rank by what else they did
+        counts = await counts_by_unit(session, window, period_start, fix=fix)
+    whole = await city_counts(session, window, period_start, fix, sum(by_unit.values()))
+    total = _columns(whole)
+    units = await session.scalar(select(func.count()).select_from(Unit))
+    return CityColumns(total, int(units or 0), (await _named(session, counts))[:first])
 
 
 async def scanned_by_unit(

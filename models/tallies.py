@@ -14,8 +14,9 @@ or handed to another unit since) are read from the tasks themselves and put righ
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -44,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import TIMEZONE
 from models.base import Base
-from models.organization import Unit
+from models.day_ranges import cover
 from models.status import DerivedStatus, StatusWindow
 from models.tasks import Task, TaskEvent, TaskStatus
 
@@ -68,99 +70,6 @@ task_tallies = Table(
 T = task_tallies.c
 
 
-def _month_end(day: date) -> date:
-    if day.month == 12:
-        return date(day.year, 12, 31)
-    return date(day.year, day.month + 1, 1) - timedelta(days=1)
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def _previous_month(day: date) -> date:
-    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
-class _Level:
-    """Fine buckets inside coarse ones: days in months, or months in years."""
-
-    grain: str
-    start: Callable[[date], date]  # the first fine bucket of x's coarse bucket
-    end: Callable[[date], date]  # the last one
-    following: Callable[[date], date]
-    preceding: Callable[[date], date]
-    count: Callable[[date, date], int]
-
-
-_DAYS = _Level(
-    "d",
-    lambda x: x.replace(day=1),
-    _month_end,
-    lambda x: x + timedelta(days=1),
-    lambda x: x - timedelta(days=1),
-    lambda a, b: (b - a).days + 1,
-)
-_MONTHS = _Level(
-    "m",
-    lambda x: date(x.year, 1, 1),
-    lambda x: date(x.year, 12, 1),
-    _next_month,
-    _previous_month,
-    lambda a, b: (b.year - a.year) * 12 + b.month - a.month + 1,
-)
-
-Piece = tuple[str, date, date, int]
-
-
-def _climb(level: _Level, first: date, last: date, pieces: list[Piece]) -> tuple[date, date] | None:
-    """Cover the fine buckets first..last with whole coarse ones where that reads fewer rows:
-    a coarse bucket less the few fine ones outside the range, or the fine ones inside. Adds
-    the fine pieces and returns the coarse range left to cover (None when there is none)."""
-    if level.start(first) == level.start(last):
-        start, end = level.start(first), level.end(first)
-        inside, whole = level.count(first, last), level.count(start, end)
-        if inside <= whole - inside + 1 and (first, last) != (start, end):
-            pieces.append((level.grain, first, last, 1))
-            return None
-        if first > start:
-            pieces.append((level.grain, start, level.preceding(first), -1))
-        if last < end:
-            pieces.append((level.grain, level.following(last), end, -1))
-        return start, start
-    low, high = level.start(first), level.start(last)
-    if first != low:
-        inside = level.count(first, level.end(first))
-        if level.count(low, level.preceding(first)) < inside:
-            pieces.append((level.grain, low, level.preceding(first), -1))
-        else:
-            pieces.append((level.grain, first, level.end(first), 1))
-            low = level.following(level.end(first))
-    if last != level.end(last):
-        if level.count(level.following(last), level.end(last)) < level.count(high, last):
-            pieces.append((level.grain, level.following(last), level.end(last), -1))
-        else:
-            pieces.append((level.grain, high, last, 1))
-            high = level.preceding(high)
-    return (low, high) if low <= high else None
-
-
-def cover(first: date, last: date) -> list[Piece]:
-    """The days first..last as (grain, first bucket, last bucket, sign): few rows to read
-    per unit, added or taken away, whose signed sum is every day of the range once."""
-    pieces: list[Piece] = []
-    if first > last:
-        return pieces
-    months = _climb(_DAYS, first, last, pieces)
-    if months is None:
-        return pieces
-    years = _climb(_MONTHS, months[0], months[1].replace(day=1), pieces)
-    if years is not None:
-        pieces.append(("y", years[0], date(years[1].year, 1, 1), 1))
-    return pieces
-
-
 @dataclass(frozen=True)
 class Span:
     """One column read from the counts: open tasks counted on days first..last, or the done
@@ -182,23 +91,97 @@ def spans(window: StatusWindow, period_start: date) -> list[Span]:
     ]
 
 
-def _pieces(wanted: list[Span], unit_id: int | None) -> Select[Any]:
+Units = int | Sequence[int] | None  # one lead unit, some, or all
+
+
+Shape = tuple[tuple[bool, str, int, str], ...]  # per range: done, grain, sign, column
+
+
+def _ranges(wanted: list[Span]) -> tuple[Shape, dict[str, Any]]:
+    """The ranges of the counts to read for the spans: their shape, which the statement is
+    built and kept for, and their days, which are its parameters."""
+    shape, days = [], {}
+    for span in wanted:
+        for grain, first, last, sign in cover(span.first, span.last):
+            days[f"first{len(shape)}"], days[f"last{len(shape)}"] = first, last
+            shape.append((span.done, grain, sign, span.label.value))
+    return tuple(shape), days
+
+
+def _in_range(i: int, done: bool, grain: str) -> list[ColumnElement[bool]]:
+    first, last = bindparam(f"first{i}", type_=Date), bindparam(f"last{i}", type_=Date)
+    return [T.done == done, T.grain == grain, T.day.between(first, last)]
+
+
+def _unit_filter(units: Units) -> tuple[str, dict[str, Any]]:
+    if isinstance(units, int):
+        return "one", {"unit": units}
+    if units is not None:
+        return "some", {"units": sorted(units)}
+    return "all", {}
+
+
+def _of_units(mode: str) -> list[ColumnElement[bool]]:
+    if mode == "one":
+        return [T.unit_id == bindparam("unit")]
+    if mode == "some":
+        return [T.unit_id.in_(bindparam("units", expanding=True))]
+    return []
+
+
+# The statements are kept by shape: built anew, a city-wide sum cost more in Python (the
+# expression tree and its cache key) than in the database.
+@functools.cache
+def _by_unit_and_column(shape: Shape, mode: str) -> Select[Any]:
+    """The signed sums of the counts per unit and column."""
     parts = []
     done_label = case(
         (T.late, DerivedStatus.DONE_LATE.value), else_=DerivedStatus.DONE_ON_TIME.value
     )
-    for span in wanted:
-        label = done_label if span.done else literal(span.label.value)
-        for grain, first, last, sign in cover(span.first, span.last):
-            conditions = [T.done == span.done, T.grain == grain, T.day.between(first, last)]
-            if unit_id is not None:
-                conditions.append(T.unit_id == unit_id)
-            n = T.n if sign > 0 else -T.n
-            parts.append(select(T.unit_id, label.label("label"), n.label("n")).where(*conditions))
+    for i, (done, grain, sign, label) in enumerate(shape):
+        column = done_label if done else literal(label)
+        n = T.n if sign > 0 else -T.n
+        parts.append(
+            select(T.unit_id, column.label("label"), n.label("n")).where(
+                *_in_range(i, done, grain), *_of_units(mode)
+            )
+        )
     counted = union_all(*parts).subquery()
     return select(counted.c.unit_id, counted.c.label, func.sum(counted.c.n)).group_by(
         counted.c.unit_id, counted.c.label
     )
+
+
+@functools.cache
+def _by_unit(shape: Shape, mode: str) -> Select[Any]:
+    """The signed sums per unit of one open column: no column in the grouping, whose sort
+    is then half the work."""
+    parts = []
+    for i, (done, grain, sign, _) in enumerate(shape):
+        n = T.n if sign > 0 else -T.n
+        parts.append(
+            select(T.unit_id, n.label("n")).where(*_in_range(i, done, grain), *_of_units(mode))
+        )
+    counted = union_all(*parts).subquery()
+    return select(counted.c.unit_id, func.sum(counted.c.n)).group_by(counted.c.unit_id)
+
+
+@functools.cache
+def _whole(shape: Shape) -> tuple[Select[Any], tuple[tuple[str, int], ...]]:
+    """One sum per range of the index for all the units, with no grouping (a union grouped
+    by column would sort every row), and the column and sign of each."""
+    sums, columns = [], []
+    for i, (done, grain, sign, label) in enumerate(shape):
+        lates = [(DerivedStatus.DONE_ON_TIME.value, False), (DerivedStatus.DONE_LATE.value, True)]
+        for column, late in lates if done else [(label, None)]:
+            conditions = _in_range(i, done, grain)
+            if late is not None:
+                conditions.append(T.late == late)
+            sums.append(
+                select(func.coalesce(func.sum(T.n), 0)).where(*conditions).scalar_subquery()
+            )
+            columns.append((column, sign))
+    return select(*sums), tuple(columns)
 
 
 def lead_unit_at(window: StatusWindow) -> ColumnElement[int]:
@@ -256,8 +239,8 @@ def _labels_sql(window: StatusWindow, period_start: date) -> tuple[Any, Any]:
     return kept, actual
 
 
-async def _exceptions(
-    session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None
+async def corrections(
+    session: AsyncSession, window: StatusWindow, period_start: date, units: Units = None
 ) -> Counter[tuple[int, str]]:
     """What the counts get wrong at this moment, as (unit, column) → correction: the tasks
     assigned after it, done after it or handed to another unit since. Counted in SQL over
@@ -302,8 +285,8 @@ async def _exceptions(
         query = grouped.where(odd)
         if moved:
             query = query.where(Task.id.not_in(moved))
-        if unit_id is not None and not window.past:
-            query = query.where(Task.lead_unit_id == unit_id)
+        if isinstance(units, int) and not window.past:
+            query = query.where(Task.lead_unit_id == units)
         for unit, kept_label, actual_label, n in (await session.execute(query)).tuples():
             put(unit, unit, kept_label, actual_label, n)
     for start in range(0, len(moved), 500):
@@ -311,22 +294,22 @@ async def _exceptions(
         query = select(Task.id, Task.lead_unit_id, kept, actual).where(Task.id.in_(chunk))
         for task_id, unit, kept_label, actual_label in (await session.execute(query)).tuples():
             put(unit, then[task_id] or unit, kept_label, actual_label, 1)
-    if unit_id is not None:
-        fix = Counter({key: n for key, n in fix.items() if key[0] == unit_id})
+    if units is not None:
+        wanted = {units} if isinstance(units, int) else set(units)
+        fix = Counter({key: n for key, n in fix.items() if key[0] in wanted})
     return fix
 
 
-async def counts_by_unit(
-    session: AsyncSession, window: StatusWindow, period_start: date, unit_id: int | None = None
+async def _summed(
+    session: AsyncSession,
+    query: Select[Any],
+    params: dict[str, Any],
+    fix: Counter[tuple[int, str]],
 ) -> dict[int, dict[str, int]]:
-    """Per lead unit at the moment, the tasks of the period by derived status (see
-    `statistics.in_period`): sums over the kept counts, put right for the odd tasks."""
     counts: dict[int, dict[str, int]] = {}
-    for unit, label, n in (
-        await session.execute(_pieces(spans(window, period_start), unit_id))
-    ).tuples():
+    for unit, label, n in (await session.execute(query, params)).tuples():
         counts.setdefault(unit, {})[label] = int(n)
-    for (unit, label), n in (await _exceptions(session, window, period_start, unit_id)).items():
+    for (unit, label), n in fix.items():
         per_unit = counts.setdefault(unit, {})
         per_unit[label] = per_unit.get(label, 0) + n
     return {
@@ -336,16 +319,79 @@ async def counts_by_unit(
     }
 
 
+async def counts_by_unit(
+    session: AsyncSession,
+    window: StatusWindow,
+    period_start: date,
+    units: Units = None,
+    *,
+    fix: Counter[tuple[int, str]] | None = None,
+) -> dict[int, dict[str, int]]:
+    """Per lead unit at the moment, the tasks of the period by derived status (see
+    `statistics.in_period`): sums over the kept counts, put right for the odd tasks (`fix`,
+    the `corrections` of every unit, when the caller has them already)."""
+    if fix is None:
+        fix = await corrections(session, window, period_start, units)
+    elif units is not None:
+        wanted = {units} if isinstance(units, int) else set(units)
+        fix = Counter({key: n for key, n in fix.items() if key[0] in wanted})
+    shape, days = _ranges(spans(window, period_start))
+    mode, chosen = _unit_filter(units)
+    return await _summed(session, _by_unit_and_column(shape, mode), days | chosen, fix)
+
+
+async def overdue_in_period(
+    session: AsyncSession, window: StatusWindow, fix: Counter[tuple[int, str]]
+) -> dict[int, int]:
+    """Per lead unit, the five columns' overdue alone (`fix`: `corrections` for every unit):
+    what ranks the units, for a fraction of the rows of `counts_by_unit`."""
+    counts = Counter(await _overdue_kept(session, window, None))
+    for (unit, label), n in fix.items():
+        if label == DerivedStatus.OVERDUE.value:
+            counts[unit] += n
+    return {unit: n for unit, n in counts.items() if n}
+
+
+async def _overdue_kept(
+    session: AsyncSession, window: StatusWindow, units: Units
+) -> dict[int, int]:
+    """Per unit, the open tasks counted before the window's day."""
+    shape, days = _ranges(spans(window, window.today)[:1])
+    mode, chosen = _unit_filter(units)
+    found = await session.execute(_by_unit(shape, mode), days | chosen)
+    return {unit: int(n) for unit, n in found.tuples() if n}
+
+
+async def city_counts(
+    session: AsyncSession,
+    window: StatusWindow,
+    period_start: date,
+    fix: Counter[tuple[int, str]],
+    overdue: int | None = None,
+) -> dict[str, int]:
+    """The city's tasks of the period by derived status, without a row per unit: the sum
+    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit; `overdue`:
+    the overdue column when the caller has summed it already)."""
+    wanted = spans(window, period_start)[0 if overdue is None else 1 :]
+    if overdue is not None:
+        fix = Counter({key: n for key, n in fix.items() if key[1] != DerivedStatus.OVERDUE.value})
+    shape, days = _ranges(wanted)
+    query, columns = _whole(shape)
+    found = (await session.execute(query, days)).one()
+    counts: Counter[str] = Counter()
+    for (column, sign), n in zip(columns, found, strict=True):
+        counts[column] += sign * int(n)
+    for (_, column), n in fix.items():
+        counts[column] += n
+    counts[DerivedStatus.OVERDUE.value] += overdue or 0
+    return {column: n for column, n in counts.items() if n}
+
+
 async def overdue_counts(
     session: AsyncSession, window: StatusWindow, unit_id: int | None = None
 ) -> dict[int, int]:
     """Per current lead unit, the tasks overdue at the moment (`status.overdue_clause`)."""
-    wanted = [spans(window, window.today)[0]]
-    counts = {
-        unit: int(n)
-        for unit, _, n in (await session.execute(_pieces(wanted, unit_id))).tuples()
-        if n
-    }
+    counts = await _overdue_kept(session, window, unit_id)
     if window.past:  # done since the moment: still open then
         late = select(Task.lead_unit_id, func.count()).where(
             Task.completed_date > window.today, Task.deadline < window.today
@@ -355,36 +401,6 @@ async def overdue_counts(
         for unit, n in (await session.execute(late.group_by(Task.lead_unit_id))).tuples():
             counts[unit] = counts.get(unit, 0) + n
     return counts
-
-
-async def oldest_deadlines(
-    session: AsyncSession, window: StatusWindow, unit_ids: list[int]
-) -> dict[int, date]:
-    """The oldest deadline among each unit's open tasks: one index seek per unit and status."""
-    found: dict[int, date] = {}
-    statuses = [s for s in TaskStatus if s is not TaskStatus.DONE]
-    for start in range(0, len(unit_ids), 500):
-        chunk = unit_ids[start : start + 500]
-        oldest = [
-            select(func.min(Task.deadline))
-            .where(Task.lead_unit_id == Unit.id, Task.status == status)
-            .scalar_subquery()
-            for status in statuses
-        ]
-        query = select(Unit.id, *oldest).where(Unit.id.in_(chunk))
-        for unit, *deadlines in (await session.execute(query)).tuples():
-            if known := [d for d in deadlines if d is not None]:
-                found[unit] = min(known)
-        if window.past:  # done since the moment: still open then
-            done_since = (
-                select(Task.lead_unit_id, func.min(Task.deadline))
-                .where(Task.completed_date > window.today, Task.lead_unit_id.in_(chunk))
-                .group_by(Task.lead_unit_id)
-            )
-            for unit, deadline in (await session.execute(done_since)).tuples():
-                if deadline is not None and (unit not in found or deadline < found[unit]):
-                    found[unit] = deadline
-    return found
 
 
 def _day(value: date | str) -> date:

@@ -1,4 +1,5 @@
-"""The kept task counts checked against the tasks, and counted again: `dondoc stats`."""
+"""The kept task counts (`task_tallies`, `silence_tallies`) checked against the tasks, and
+counted again: `dondoc stats`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.silence_tallies import DAY_OFFSET, S, silence_tallies
 from models.tallies import NO_DEADLINE, T, task_tallies
 from models.tasks import Task, TaskStatus
 
@@ -64,6 +66,37 @@ def _fresh(dialect: str) -> Select[Any]:
     return union_all(*parts)  # type: ignore[return-value]
 
 
+def _fresh_silence(dialect: str) -> Select[Any]:
+    """The open tasks by lead unit and day of their last update, every grain."""
+    hours = int(DAY_OFFSET.total_seconds() // 3600)
+    if dialect == "postgresql":
+        day = cast(Task.updated_at + literal_column(f"interval '{hours} hours'"), Date)
+        grains = {
+            "d": day,
+            "m": cast(func.date_trunc("month", day), Date),
+            "y": cast(func.date_trunc("year", day), Date),
+        }
+    else:
+        day = func.date(Task.updated_at, f"+{hours} hours")
+        grains = {
+            "d": day,
+            "m": func.date(day, "start of month"),
+            "y": func.date(day, "start of year"),
+        }
+    parts = [
+        select(
+            Task.lead_unit_id.label("unit_id"),
+            literal(grain).label("grain"),
+            bucket.label("day"),
+            func.count().label("n"),
+        )
+        .where(Task.status != TaskStatus.DONE)
+        .group_by(Task.lead_unit_id, bucket)
+        for grain, bucket in grains.items()
+    ]
+    return union_all(*parts)  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Difference:
     done: bool
@@ -73,6 +106,7 @@ class Difference:
     late: bool
     kept: int
     fresh: int
+    silence: bool = False  # a count of open tasks by the day of their last update
 
 
 async def verify(session: AsyncSession, limit: int = 20) -> list[Difference]:
@@ -89,8 +123,24 @@ async def verify(session: AsyncSession, limit: int = 20) -> list[Difference]:
         for done, grain, day, unit, late, n in found.tuples():
             key = (bool(done), grain, _day(day), unit, bool(late))
             differences.setdefault(key, [0, 0])[side] = n
-    return [Difference(*key, kept, fresh) for key, (kept, fresh) in sorted(differences.items())][
-        :limit
+    found = [Difference(*key, kept, fresh) for key, (kept, fresh) in sorted(differences.items())]
+    return (found + await _verify_silence(session, dialect, limit))[:limit]
+
+
+async def _verify_silence(session: AsyncSession, dialect: str, limit: int) -> list[Difference]:
+    fresh = _fresh_silence(dialect).subquery()
+    kept = select(S.unit_id, S.grain, S.day, S.n).where(S.n != 0)
+    columns = [fresh.c.unit_id, fresh.c.grain, fresh.c.day, fresh.c.n]
+    differences: dict[tuple[Any, ...], list[int]] = {}
+    for rows, side in (
+        (except_(select(*columns), kept).subquery(), 1),
+        (except_(kept, select(*columns)).subquery(), 0),
+    ):
+        for unit, grain, day, n in (await session.execute(select(rows).limit(limit))).tuples():
+            differences.setdefault((grain, _day(day), unit), [0, 0])[side] = n
+    return [
+        Difference(False, grain, day, unit, False, kept, fresh, silence=True)
+        for (grain, day, unit), (kept, fresh) in sorted(differences.items())
     ]
 
 
@@ -101,11 +151,13 @@ def _day(value: date | str) -> date:
 async def rebuild(session: AsyncSession) -> int:
     """Count everything again from the tasks; the number of rows written."""
     dialect = (await session.connection()).dialect.name
-    await session.execute(delete(task_tallies))
-    fresh = _fresh(dialect).subquery()
-    await session.execute(
-        insert(task_tallies).from_select(
-            ["done", "grain", "day", "unit_id", "late", "n"], select(fresh)
-        )
-    )
-    return int(await session.scalar(select(func.count()).select_from(task_tallies)) or 0)
+    written = 0
+    for table, fresh in (
+        (task_tallies, _fresh(dialect)),
+        (silence_tallies, _fresh_silence(dialect)),
+    ):
+        await session.execute(delete(table))
+        counted = fresh.subquery()
+        await session.execute(insert(table).from_select(list(counted.c.keys()), select(counted)))
+        written += int(await session.scalar(select(func.count()).select_from(table)) or 0)
+    return written

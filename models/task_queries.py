@@ -1,13 +1,13 @@
-"""Queries over tasks: one official's list, a task with its people, the overdue list, what the jobs remind of."""
+"""Queries over tasks: one official's list, a task with its people, what the jobs remind of."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, union, union_all
+from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from models.db import load_all
 from models.deadlines import ChangeState, DeadlineChange
@@ -99,72 +99,6 @@ async def my_tasks_due_by(
         .limit(50)
     )
     return list((await session.scalars(query)).all())
-
-
-@dataclass(frozen=True)
-class OverdueTask:
-    task: Task
-    unit_code: str
-    unit_name: str
-    leader_name: str | None
-    specialist_name: str | None
-
-
-async def overdue_tasks(
-    session: AsyncSession, window: StatusWindow, *, unit_ids: list[int], per_unit: int
-) -> list[OverdueTask]:
-    """Overdue tasks with their unit and people, the oldest first within each unit.
-
-    `per_unit` keeps only the oldest few of each unit: per unit and open status, the first
-    few of the lead-unit index (unit, status, deadline), without reading the others.
-    """
-    leader, specialist = aliased(Official), aliased(Official)
-    statuses = [s for s in TaskStatus if s is not TaskStatus.DONE]
-    oldest = []
-    for unit_id in unit_ids:
-        for status in statuses:
-            first = (
-                select(Task.id)  # the lead-unit index: equal unit and status, then the deadline
-                .where(
-                    Task.lead_unit_id == unit_id,
-                    Task.status == status,
-                    Task.deadline < window.today,
-                )
-                .order_by(Task.deadline, Task.id)
-                .limit(per_unit)
-                .subquery()
-            )
-            oldest.append(select(first.c.id))
-        if window.past:  # done since the moment: still open then
-            first = (
-                select(Task.id)
-                .where(Task.lead_unit_id == unit_id, Task.status == TaskStatus.DONE)
-                .where(Task.deadline < window.today, Task.completed_date > window.today)
-                .order_by(Task.deadline, Task.id)
-                .limit(per_unit)
-                .subquery()
-            )
-            oldest.append(select(first.c.id))
-    if not oldest:
-        return []
-    candidates = union_all(*oldest).subquery()
-    rank = func.row_number().over(partition_by=Task.lead_unit_id, order_by=(Task.deadline, Task.id))
-    ranked = (
-        select(Task.id.label("task_id"), rank.label("rank"))
-        .where(Task.id.in_(select(candidates.c.id)))
-        .subquery()
-    )
-    query = (
-        select(Task, Unit.code, Unit.name, leader.full_name, specialist.full_name)
-        .join(ranked, ranked.c.task_id == Task.id)
-        .join(Unit, Unit.id == Task.lead_unit_id)
-        .outerjoin(leader, leader.id == Task.leader_id)
-        .outerjoin(specialist, specialist.id == Task.specialist_id)
-        .where(ranked.c.rank <= per_unit)
-        .order_by(Unit.code, Task.deadline, Task.id)
-    )
-    rows = await session.execute(query)
-    return [OverdueTask(*row) for row in rows.tuples()]
 
 
 async def recent_events(session: AsyncSession, task_id: int, limit: int = 5) -> list[TaskEvent]:

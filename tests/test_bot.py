@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+import handlers.overview
 from models import DeadlineChange, Official, OutboxMessage, OutboxState, Task, TaskEvent
 from models.accounts import ChatAccount, ChatChannel
 from models.clock import FixedClock
@@ -448,8 +449,41 @@ async def test_thongke_gives_the_five_columns(bot) -> None:
     lines = reply.split("\n")
     assert lines[0] == "📊 Số liệu tháng 11/2026 (đến ngày 25/11/2026)"
     assert lines[2] == "Tổng: 7 · 1 · 1 · 4 · 1 — tỷ lệ đúng hạn 50%"
-    assert "Sở Xây dựng: 3 · 0 · 0 · 2 · 1" in lines
-    assert "Sở Tư pháp: 2 · 1 · 1 · 0 · 0" in lines
+    assert lines[4] == "3 trong số 5 đơn vị, nhiều nhiệm vụ quá hạn nhất trước:"
+    assert lines[5:8] == [
+        "Sở Xây dựng: 3 · 0 · 0 · 2 · 1",
+        "Sở Tư pháp: 2 · 1 · 1 · 0 · 0",
+        "Quận Trung Tâm: 2 · 0 · 0 · 2 · 0",
+    ]
+    assert lines[-1] == (
+        "Xem từng đơn vị: /thongke <mã đơn vị>; bảng đầy đủ các đơn vị: /baocao thang"
+    )
+
+
+async def test_thongke_for_the_city_lists_the_worst_units_and_one_unit_on_request(
+    bot, monkeypatch
+) -> None:
+    """The city's total stays whole; only the worst units are listed (the report has all)."""
+    monkeypatch.setattr(handlers.overview, "CITY_UNITS", 2)
+    await bot.link("TCT")
+    [city] = await bot.send("TCT", "/thongke")
+    lines = city.split("\n")
+    assert lines[2] == "Tổng: 7 · 1 · 1 · 4 · 1 — tỷ lệ đúng hạn 50%"
+    assert lines[4:7] == [
+        "2 trong số 5 đơn vị, nhiều nhiệm vụ quá hạn nhất trước:",
+        "Sở Xây dựng: 3 · 0 · 0 · 2 · 1",
+        "Sở Tư pháp: 2 · 1 · 1 · 0 · 0",
+    ]
+    assert "Quận Trung Tâm" not in city
+    [one] = await bot.send("TCT", "/thongke Q1")
+    assert one.split("\n")[2:] == [
+        "Tổng: 2 · 0 · 0 · 2 · 0",
+        "Quận Trung Tâm: 2 · 0 · 0 · 2 · 0",
+    ]
+    await bot.send("TCT", "/lang en")
+    [english] = await bot.send("TCT", "/stats")
+    assert english.split("\n")[4] == "Worst first, 2 of 5 units:"
+    assert english.split("\n")[-1] == "One unit: /thongke <unit code>; every unit: /baocao thang"
 
 
 async def test_sapden_lists_tasks_due_within_working_days(bot) -> None:

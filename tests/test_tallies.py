@@ -1,5 +1,6 @@
-"""The kept task counts: equal to a fresh count after 10,000 random changes of every kind,
-and every figure read from them equal to the same figure read from every task."""
+"""The kept task counts (deadlines and completions; open tasks by their last update): equal
+to a fresh count after 10,000 random changes of every kind, and every figure read from them
+equal to the same figure read from every task."""
 
 from __future__ import annotations
 
@@ -14,11 +15,21 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from locales import TIMEZONE
 from models import Task, TaskEvent, TaskStatus
-from models.overdue import overdue_by_unit
-from models.statistics import five_columns_by_unit, scanned_by_unit
-from models.status import StatusWindow, days_overdue, overdue_clause
-from models.tallies import cover, task_tallies
+from models.calendar import WorkingCalendar
+from models.day_ranges import cover
+from models.nagging import quiet_before, silent_by_unit, silent_count
+from models.overdue import oldest_overdue, overdue_by_unit, worst_units
+from models.silence_tallies import silence_tallies, silent_counts
+from models.statistics import (
+    FiveColumns,
+    city_columns,
+    five_columns_by_unit,
+    scanned_by_unit,
+)
+from models.status import StatusWindow, days_overdue, open_clause, overdue_clause
+from models.tallies import task_tallies
 from models.tally_checks import rebuild, verify
 from models.tasks import Channel
 from tests.city import City
@@ -96,12 +107,15 @@ async def _change(
         await session.execute(
             update(Task)
             .where(Task.id == task_id)
-            .values(status=TaskStatus.DONE, progress=100, completed_date=_day(rng))
+            .values(status=TaskStatus.DONE, progress=100, completed_date=_day(rng), updated_at=at)
         )
     elif kind < 0.5:
         status = rng.choice([TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS])
+        touched = {"updated_at": at} if rng.random() < 0.7 else {}
         await session.execute(
-            update(Task).where(Task.id == task_id).values(status=status, completed_date=None)
+            update(Task)
+            .where(Task.id == task_id)
+            .values(status=status, completed_date=None, **touched)
         )
     elif kind < 0.7:
         deadline = None if rng.random() < 0.1 else _day(rng)
@@ -122,8 +136,13 @@ async def _change(
             )
         )
         await session.flush()
-    elif kind < 0.9:  # nothing the counts know moves
+    elif kind < 0.87:  # nothing the counts know moves
         await session.execute(update(Task).where(Task.id == task_id).values(progress=50))
+    elif kind < 0.9:  # progress reported: the last update moves, maybe to an earlier moment
+        moment = at - timedelta(days=rng.choice([0, 0, 1, 40, 400]))
+        await session.execute(
+            update(Task).where(Task.id == task_id).values(progress=60, updated_at=moment)
+        )
     elif kind < 0.95 and task_id > 1000:  # a task the test made: nothing refers to it
         ids.remove(task_id)
         await session.execute(delete(Task).where(Task.id == task_id))
@@ -149,6 +168,56 @@ async def _overdue_scanned(
     }
 
 
+async def _silence_scanned(
+    session: AsyncSession, window: StatusWindow, before: datetime, unit: int | None
+) -> dict[int, int]:
+    query = select(Task.lead_unit_id, func.count()).where(
+        open_clause(window), Task.updated_at < before
+    )
+    if unit is not None:
+        query = query.where(Task.lead_unit_id == unit)
+    rows = await session.execute(query.group_by(Task.lead_unit_id))
+    return dict(rows.tuples().all())
+
+
+async def _compare_silence(
+    session: AsyncSession, rng: random.Random, codes: dict[int, str], at: datetime
+) -> None:
+    """Silent tasks read from the kept counts equal the same read from every task, for the
+    days `quiet_before` gives (Vietnam's midnights) and for any other moment."""
+    for _ in range(6):
+        today = (at.astimezone(TIMEZONE) - timedelta(days=rng.randint(-3, 200))).date()
+        window = StatusWindow(today, today + timedelta(days=3), past=rng.random() < 0.5)
+        before = quiet_before(today, WorkingCalendar(), rng.randint(0, 20))
+        if rng.random() < 0.2:
+            before += timedelta(minutes=rng.randint(1, 1000))
+        unit = rng.choice([None, None, *codes])
+        scanned = await _silence_scanned(session, window, before, unit)
+        assert await silent_counts(session, window, before, unit) == scanned, (window, before)
+        assert await silent_count(session, window, before, unit) == sum(scanned.values())
+        by_code = await silent_by_unit(session, window, before, unit)
+        assert by_code == {codes[u]: n for u, n in scanned.items()}
+
+
+async def _oldest_scanned(
+    session: AsyncSession,
+    window: StatusWindow,
+    units: list[int],
+    per_unit: int,
+    codes: dict[int, str],
+) -> list[tuple[str, int]]:
+    query = (
+        select(Task.lead_unit_id, Task.id)
+        .where(overdue_clause(window), Task.lead_unit_id.in_(units))
+        .order_by(Task.deadline, Task.id)
+    )
+    by_unit: dict[int, list[int]] = {}
+    for unit, task_id in (await session.execute(query)).tuples():
+        by_unit.setdefault(unit, []).append(task_id)
+    ordered = sorted(by_unit, key=lambda u: codes[u])
+    return [(codes[u], task_id) for u in ordered for task_id in by_unit[u][:per_unit]]
+
+
 async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, str]) -> None:
     units = list(codes)
     assert await verify(session) == []
@@ -165,14 +234,26 @@ async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, s
         }
         scanned = await scanned_by_unit(session, window, period_start, unit)
         assert kept == {codes[u]: c for u, c in scanned.items() if c.assigned}, window
+        if unit is None:
+            first = rng.randint(1, len(units) + 1)
+            city = await city_columns(session, window, period_start, first)
+            assert city.total == sum(scanned.values(), FiveColumns()), window
+            rows = await five_columns_by_unit(session, window, period_start)
+            assert city.worst == rows[:first], window
         listed = {
             u.unit_id: (u.count, u.worst_days) for u in await overdue_by_unit(session, window)
         }
         assert listed == await _overdue_scanned(session, window), window
-        worst = await overdue_by_unit(session, window, first=2)
-        ranked = [u.unit_id for u in worst if u.worst_days is not None]
-        assert ranked == list(listed)[: len(ranked)]
-        assert {u.unit_id: u.count for u in worst} == {u: n for u, (n, _) in listed.items()}
+        some = rng.sample(units, k=min(3, len(units)))
+        per_unit = rng.randint(1, 4)
+        listed_tasks = await oldest_overdue(session, window, some, per_unit)
+        assert [(r.unit_code, r.task.id) for r in listed_tasks] == await _oldest_scanned(
+            session, window, some, per_unit, codes
+        )
+        worst = await worst_units(session, window, first=2)
+        assert [u.unit_id for u in worst.worst] == list(listed)[:2]
+        assert worst.worst == (await overdue_by_unit(session, window))[:2]
+        assert (worst.tasks, worst.units) == (sum(n for n, _ in listed.values()), len(listed))
 
 
 async def test_random_changes_keep_the_counts(
@@ -186,6 +267,7 @@ async def test_random_changes_keep_the_counts(
         await session.execute(insert(Task), [_row(rng, units, at) for _ in range(200)])
         ids = list((await session.scalars(select(Task.id))).all())
         await _compare(session, rng, codes)
+        await _compare_silence(session, rng, codes, at)
     done = 0
     while done < CHANGES:
         async with sessions() as session, session.begin():
@@ -195,11 +277,13 @@ async def test_random_changes_keep_the_counts(
                 done += 1
             if done % 2500 == 0 or done == CHANGES:
                 await _compare(session, rng, codes)
+                await _compare_silence(session, rng, codes, at)
     async with sessions() as session, session.begin():
-        kept = (await session.execute(select(task_tallies).where(task_tallies.c.n != 0))).all()
+        tables = (task_tallies, silence_tallies)
+        kept = [(await session.execute(select(t).where(t.c.n != 0))).all() for t in tables]
         assert await rebuild(session) > 0
-        again = (await session.execute(select(task_tallies).where(task_tallies.c.n != 0))).all()
-        assert sorted(kept) == sorted(again)
+        again = [(await session.execute(select(t).where(t.c.n != 0))).all() for t in tables]
+        assert [sorted(rows) for rows in kept] == [sorted(rows) for rows in again]
         assert await verify(session) == []
 
 
@@ -209,6 +293,15 @@ async def test_verify_finds_a_count_put_wrong(city: City, session: AsyncSession)
         update(task_tallies).where(task_tallies.c.grain == "m").values(n=task_tallies.c.n + 1)
     )
     assert await verify(session)
+    await rebuild(session)
+    assert await verify(session) == []
+    await session.execute(
+        update(silence_tallies)
+        .where(silence_tallies.c.grain == "y")
+        .values(n=silence_tallies.c.n - 1)
+    )
+    found = await verify(session)
+    assert found and all(d.silence and d.grain == "y" for d in found)
     await rebuild(session)
     assert await verify(session) == []
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from bot.operator.context import Context
-from models.tally_checks import rebuild, verify
+from locales import Translator
+from models.tally_checks import Difference, rebuild, verify
 
 
 async def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
@@ -31,7 +32,7 @@ async def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
             t._(
                 "  unit {unit}, {state} on {day} ({grain}): kept {kept}, counted {fresh}",
                 unit=d.unit_id,
-                state=t._("done late") if d.late else (t._("done") if d.done else t._("open")),
+                state=_state(t, d),
                 day=t.date(d.day),
                 grain={"d": t._("day"), "m": t._("month"), "y": t._("year")}[d.grain],
                 kept=t.number(d.kept),
@@ -40,3 +41,9 @@ async def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
         )
     print(t._("Count them again from the tasks with `dondoc stats rebuild`."))
     return 1
+
+
+def _state(t: Translator, d: Difference) -> str:
+    if d.silence:
+        return t._("open, last updated")
+    return t._("done late") if d.late else (t._("done") if d.done else t._("open"))
