@@ -10,7 +10,7 @@ the period whose last day to answer fell in it (before its last day) with no ans
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -152,31 +152,14 @@ async def facts_by_keys(
     for key, by_value in zip(keys, found, strict=True):
         missed = _missed(scope, key, [key.is_not(None), *conditions])
         for value, n in (await session.execute(missed)).tuples():
-            by_value.setdefault(value, [0] * (len(FACT_SUMS) + 1))[-1] = n
+            by_value.setdefault(value, [0] * len(fields(Facts)))[-1] = int(n)
     return [{value: _facts(sums) for value, sums in by_value.items()} for by_value in found]
 
 
-# The sums the query above returns, in its order; then the explanations not given in time.
-FACT_SUMS = (
-    "assigned",
-    "done_on_time",
-    "done_late",
-    "in_time",
-    "due_soon",
-    "overdue",
-    "overdue_days",
-    "overdue_points",
-    "late_points",
-    "done_early",
-    "long_overdue",
-)
-
-
 def _facts(sums: list[Any]) -> Facts:
-    counts = {name: int(sums[i] or 0) for i, name in enumerate(FACT_SUMS)}
-    counts["overdue_points"] = float(sums[7] or 0)
-    counts["late_points"] = float(sums[8] or 0)
-    return Facts(**counts, unanswered_explanations=int(sums[-1]))
+    """The query's sums, then the explanations not given in time: positional, in the order
+    of `Facts` (for 30,000 officials a keyword dict each is a measurable cost)."""
+    return Facts(*sums[:7], float(sums[7]), float(sums[8]), *sums[9:])
 
 
 def _missed(
@@ -188,15 +171,22 @@ def _missed(
     fell in the period, before its last day, and that were not answered (recorded as missed,
     or still waiting for the daily sweep to record it)."""
     window = scope.window
-    return (
-        select(key, func.count(Explanation.id))
-        .join(Task, Task.id == Explanation.task_id)
+    # Counted per task first: the few requests are then joined to their tasks, where SQLite,
+    # knowing nothing of the requests table, would walk a whole index of the tasks.
+    per_task = (
+        select(Explanation.task_id, func.count(Explanation.id).label("n"))
         .where(
             Explanation.state != ExplanationState.ANSWERED,
             Explanation.due_date >= scope.period_start,
             Explanation.due_date < window.today,
-            *conditions,
         )
+        .group_by(Explanation.task_id)
+        .subquery()
+    )
+    return (
+        select(key, func.sum(per_task.c.n))
+        .join_from(per_task, Task, Task.id == per_task.c.task_id)
+        .where(*conditions)
         .group_by(key)
     )
 
