@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
@@ -18,16 +19,17 @@ from models.documents import Document
 from models.explanations import ExplanationRow, explanation_rows
 from models.nagging import Nagging, quiet_before, risk_by_unit, silent_by_unit
 from models.organization import Official, Unit
-from models.scores import Scope, official_scores, unit_ranking
-from models.scoring import Formula, Ranked
+from models.scores import Scope, facts_by_keys, ranked_officials, ranked_units
+from models.scoring import Facts, Formula, Ranked
 from models.statistics import (
     FiveColumns,
     OfficialRow,
     UnitRow,
-    five_columns_by_official,
     five_columns_by_unit,
+    people_by_id,
 )
 from models.status import StatusWindow, days_overdue, open_clause, overdue_clause
+from models.tallies import lead_unit_at
 from models.tasks import Task
 
 
@@ -78,9 +80,9 @@ def previous_period(kind: Period, start: date) -> tuple[date, date]:
     return period_bounds(kind, end)[0], end
 
 
-@dataclass(frozen=True)
-class OverdueRow:
-    """One overdue task as the report and the letter list it: plain columns, no ORM object."""
+class OverdueRow(NamedTuple):
+    """One overdue task as the report and the letter list it: plain columns, no ORM object
+    (a tuple: the city's list is 90,000 of them)."""
 
     task_id: int
     content: str
@@ -116,48 +118,51 @@ async def overdue_rows(
     *,
     deadline_before: date | None = None,
 ) -> list[OverdueRow]:
-    """Every task overdue at the window's moment (and already on `deadline_before`), oldest first."""
-    leader, specialist = aliased(Official), aliased(Official)
+    """Every task overdue at the window's moment (and already on `deadline_before`), oldest
+    first. The tasks are read as bare columns through the open-task index; their units,
+    people and documents are looked up once each, not joined on every row."""
     query = (
         select(
             Task.id,
             Task.content,
-            Unit.code,
-            Unit.name,
+            Task.lead_unit_id,
             Task.deadline,
-            leader.full_name,
-            specialist.full_name,
+            Task.leader_id,
+            Task.specialist_id,
             Task.document_id,
         )
-        .join(Unit, Unit.id == Task.lead_unit_id)
-        .outerjoin(leader, leader.id == Task.leader_id)
-        .outerjoin(specialist, specialist.id == Task.specialist_id)
         .where(overdue_clause(window, already_on=deadline_before))
         .order_by(Task.deadline, Task.id)
     )
+    units = select(Unit.id, Unit.code, Unit.name)
     if unit_id is not None:
         query = query.where(Task.lead_unit_id == unit_id)
-    found = (await session.execute(query)).tuples().all()
-    documents: dict[int, Document] = {}
-    wanted = sorted({row[7] for row in found if row[7] is not None})
+        units = units.where(Unit.id == unit_id)
+    connection = await session.connection()
+    found = (await connection.execute(query)).all()
+    labels = {uid: (code, name) for uid, code, name in (await connection.execute(units)).all()}
+    people = await people_by_id(session, {i for row in found for i in row[4:6] if i is not None})
+    names: dict[int | None, str] = {oid: name for oid, (_, name, _) in people.items()}
+    documents: dict[int | None, Document] = {}
+    wanted = sorted({row[6] for row in found if row[6] is not None})
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         documents.update(
             (d.id, d) for d in await session.scalars(select(Document).where(Document.id.in_(chunk)))
         )
+    today = window.today
     return [
         OverdueRow(
             task_id,
             content,
-            code,
-            name,
+            *labels[unit],
             deadline,
-            days_overdue(deadline, window.today),
-            leader_name,
-            specialist_name,
-            documents.get(document_id) if document_id is not None else None,
+            days_overdue(deadline, today),
+            names.get(leader),
+            names.get(specialist),
+            documents.get(document),
         )
-        for task_id, content, code, name, deadline, leader_name, specialist_name, document_id in found
+        for task_id, content, unit, deadline, leader, specialist, document in found
     ]
 
 
@@ -213,6 +218,8 @@ async def build_report(
     before_start, before_end = previous_period(kind, start)
     before_window = StatusWindow.at(before_end, calendar, due_soon_days, past=True)
     before = await five_columns_by_unit(session, before_window, before_start, unit_id)
+    by_unit, by_role = await _facts(session, scope, unit_id)
+    people = await people_by_id(session, {oid for facts in by_role.values() for oid in facts})
     return Report(
         kind=kind,
         start=start,
@@ -221,7 +228,7 @@ async def build_report(
         total=sum((u.columns for u in units), FiveColumns()),
         previous={u.code: u.columns for u in before},
         previous_total=sum((u.columns for u in before), FiveColumns()),
-        officials=await five_columns_by_official(session, window, start, unit_id),
+        officials=official_rows(by_role, people),
         overdue=await overdue_rows(session, window, unit_id),
         errors=await data_errors(session, window, unit_id),
         not_updated=await silent_by_unit(
@@ -236,9 +243,47 @@ async def build_report(
         contributions=await contributions_between(session, start, end, unit_id),
         formula_version=formula.version,
         # A unit's place is among all the city's units, even in a report on one unit.
-        unit_scores={r.code: r for r in await unit_ranking(session, scope)},
-        official_scores=await official_scores(session, scope, unit_id),
+        unit_scores={r.code: r for r in await ranked_units(session, formula, by_unit)},
+        official_scores=ranked_officials(formula, by_role, people),
     )
+
+
+async def _facts(
+    session: AsyncSession, scope: Scope, unit_id: int | None
+) -> tuple[dict[int, Facts], dict[str, dict[int, Facts]]]:
+    """The facts of every unit (the ranking is city-wide) and of the leaders and specialists
+    (of the unit, given one): for the city, one pass over the period's tasks for all three."""
+    by_unit_at = lead_unit_at(scope.window)
+    if unit_id is None:
+        by_unit, leaders, specialists = await facts_by_keys(
+            session, scope, [by_unit_at, Task.leader_id, Task.specialist_id]
+        )
+    else:
+        (by_unit,) = await facts_by_keys(session, scope, [by_unit_at])
+        leaders, specialists = await facts_by_keys(
+            session, scope, [Task.leader_id, Task.specialist_id], unit_id
+        )
+    return by_unit, {"leader": leaders, "specialist": specialists}
+
+
+def official_rows(
+    by_role: dict[str, dict[int, Facts]], people: dict[int, tuple[str, str, str]]
+) -> list[OfficialRow]:
+    """The five columns per leader in charge and per specialist with a task in the period,
+    worst first: what the staff evaluation is tied to (`five_columns_by_official` counts the
+    same from the tasks; the tests compare them)."""
+    rows = [
+        OfficialRow(
+            *people[oid],
+            role,
+            FiveColumns(f.assigned, f.done_on_time, f.done_late, f.in_time + f.due_soon, f.overdue),
+        )
+        for role, facts in by_role.items()
+        for oid, f in facts.items()
+        if f.assigned and oid in people
+    ]
+    rows.sort(key=lambda r: (-r.columns.overdue, -r.columns.done_late, r.role, r.code))
+    return rows
 
 
 def _local_midnight(day: date) -> datetime:

@@ -195,7 +195,7 @@ async def five_columns_by_official(
         role: await _grouped(session, window, period_start, key, unit_id)
         for role, key in (("leader", Task.leader_id), ("specialist", Task.specialist_id))
     }
-    people = await _people(session, {oid for grouped in counted.values() for oid in grouped})
+    people = await people_by_id(session, {oid for grouped in counted.values() for oid in grouped})
     rows = [
         OfficialRow(*people[oid], role, columns)
         for role, grouped in counted.items()
@@ -206,7 +206,7 @@ async def five_columns_by_official(
     return rows
 
 
-async def _people(session: AsyncSession, ids: set[int]) -> dict[int, tuple[str, str, str]]:
+async def people_by_id(session: AsyncSession, ids: set[int]) -> dict[int, tuple[str, str, str]]:
     """(code, name, unit name) by id: a few by their ids, a city's worth in one read."""
     query = select(Official.id, Official.code, Official.full_name, Unit.name).join(
         Unit, Unit.id == Official.unit_id

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from locales import Translator
 from models.clock import local_date
+from models.documents import Document
 from models.explanations import ExplanationRow, ExplanationState
 from models.reports import Period, Report, TableName
 from models.statistics import FiveColumns
@@ -169,14 +172,13 @@ class Table:
 
 
 def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
-    """One printable sheet, streamed row by row (XlsxWriter's constant-memory mode)."""
-    header, rows, dates, percents = table.header, table.rows, table.dates, table.percents
+    """One printable sheet, streamed row by row (XlsxWriter's constant-memory mode).
+
+    Each cell is written once: the plain columns of a row in one `write_row`, a date or a
+    percentage on its own with its format. Only text is passed through `neutralise`."""
+    header, rows = table.header, table.rows
     sheet = workbook.add_worksheet(table.name[:31])
-    widths = [len(h) for h in header]
-    for row in rows:
-        for i, value in enumerate(row):
-            widths[i] = max(widths[i], min(60, len(str(value if value is not None else ""))))
-    for i, width in enumerate(widths):
+    for i, width in enumerate(_widths(header, rows)):
         sheet.set_column(i, i, width + 2)
     sheet.freeze_panes(1, 0)
     sheet.set_landscape()
@@ -186,23 +188,51 @@ def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
         sheet.set_header("&C" + page_title.replace("&", "&&"))
     formats = _formats(workbook)
     sheet.write_row(0, 0, [neutralise(h) for h in header], formats["heading"])
-    total = len(rows) if table.total_last else -1
+    styled = sorted(table.dates | table.percents)
+    # The plain runs of columns between the styled ones, as (first, after the last).
+    bounds = [-1, *styled, len(header)]
+    runs = [(a + 1, b) for a, b in pairwise(bounds) if b > a + 1]
+    dated = [(i, i in table.dates) for i in styled]
+    write_row, date_format, percent_format = sheet.write_row, formats["date"], formats["percent"]
+    last = len(rows) if table.total_last else -1
     for number, row in enumerate(rows, start=1):
-        values = [neutralise(v) for v in row]
-        if number == total:
-            sheet.write_row(number, 0, values, formats["bold"])
-            bold = True
-        else:
-            sheet.write_row(number, 0, values)
-            bold = False
-        for i in dates:
-            if isinstance(values[i], date):
-                sheet.write_datetime(number, i, values[i], formats["bold date" if bold else "date"])
-        for i in percents:
-            if values[i] is not None:
-                sheet.write_number(
-                    number, i, values[i], formats["bold percent" if bold else "percent"]
-                )
+        values = [neutralise(v) if v.__class__ is str else v for v in row]
+        if number == last:
+            _bold_row(sheet, formats, number, values, table)
+            continue
+        for first, after in runs:
+            write_row(number, first, values[first:after])
+        for i, is_date in dated:
+            value = values[i]
+            if is_date and isinstance(value, date):
+                sheet.write_datetime(number, i, value, date_format)
+            elif is_date or value is None:
+                sheet.write(number, i, value)
+            else:
+                sheet.write_number(number, i, value, percent_format)
+
+
+def _bold_row(
+    sheet: Worksheet, formats: dict[str, Format], number: int, values: list[object], table: Table
+) -> None:
+    """The total row: every cell bold, its dates and percentages with their formats."""
+    sheet.write_row(number, 0, values, formats["bold"])
+    for i in table.dates:
+        if isinstance(values[i], date):
+            sheet.write_datetime(number, i, values[i], formats["bold date"])
+    for i in table.percents:
+        if values[i] is not None:
+            sheet.write_number(number, i, values[i], formats["bold percent"])  # type: ignore[arg-type]
+
+
+def _widths(header: list[str], rows: list[Row]) -> list[int]:
+    """Each column as wide as its longest value or heading, at most 60 characters for a
+    value: worked out a column at a time."""
+    widths = [len(h) for h in header]
+    for i, column in enumerate(zip(*rows, strict=True)):
+        texts = (str(v) for v in column if v is not None)
+        widths[i] = max(widths[i], min(60, max(map(len, texts), default=0)))
+    return widths
 
 
 def _formats(workbook: Workbook) -> dict[str, Format]:
@@ -226,6 +256,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
         "no leader": t._("no leader named"),
         "no deadline": t._("no deadline (ongoing)"),
     }
+    documents = _DocumentNames(t)
     return {
         TableName.SUMMARY: Table(
             t._("Summary"), header, rows, percents=frozenset({7}), total_last=True
@@ -247,7 +278,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
                     row.task_id,
                     row.content,
                     row.unit_name,
-                    document_name(t, row.document) if row.document else "",
+                    documents(row.document),
                     row.deadline,
                     row.days_overdue,
                     row.leader_name or "",
@@ -320,6 +351,22 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
             dates=frozenset({3}),
         ),
     }
+
+
+class _DocumentNames(dict[int, str]):
+    """Each source document's name, worked out once: many tasks come from one document."""
+
+    def __init__(self, t: Translator) -> None:
+        super().__init__()
+        self.t = t
+
+    def __call__(self, document: Document | None) -> str:
+        if document is None:
+            return ""
+        name = self.get(document.id)
+        if name is None:
+            name = self[document.id] = document_name(self.t, document)
+        return name
 
 
 def _official_score(report: Report, code: str, role: str) -> list[object]:
