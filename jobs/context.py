@@ -53,14 +53,24 @@ class JobContext:
         for language in sorted(set(languages)):
             t = translator(language)
             made = await asyncio.to_thread(make, t)
+            files.update(await self.store_files(key, {t.language: made}))
+        return files
+
+    async def store_files(
+        self, key: str, made: dict[str, list[File]]
+    ) -> dict[str, tuple[tuple[int, str], ...]]:
+        """Files already made, by language, stored once each in a short write: as
+        `Message.files` takes them."""
+        files = {}
+        for language, language_files in sorted(made.items()):
             async with write_gate(self.session.bind).bulk():
-                files[t.language] = tuple(
+                files[language] = tuple(
                     [
                         (
-                            await store(self.session, f"{key}:{t.language}:file {n}", f, self.now),
+                            await store(self.session, f"{key}:{language}:file {n}", f, self.now),
                             f.caption,
                         )
-                        for n, f in enumerate(made, start=1)
+                        for n, f in enumerate(language_files, start=1)
                     ]
                 )
                 await self.session.commit()

@@ -6,22 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from jobs.context import JobContext
-from locales import Translator
+from locales import TIMEZONE, Translator
 from messages.cards import comrade, short, task_buttons
 from messages.reply import rows_of
 from models.nagging import (
     Risk,
+    SilentRow,
     WorkingDays,
     at_risk,
+    oldest_update,
     quiet_before,
+    silent_by_recipient,
     silent_since,
-    silent_tasks,
     tasks_with_people,
 )
 from models.notices import Group, Grouped, Message, task_notice
 from models.organization import Official, Role
 from models.outbox import Priority
-from models.recipients import distinct, with_role
+from models.recipients import distinct, recipients, with_role
 from models.tasks import Task
 
 Line = Callable[[Translator], str]
@@ -44,7 +46,7 @@ async def _unit_leaders(ctx: JobContext, tasks: list[Task]) -> dict[int, list[Of
 # ------------------------------------------------------------------ silence
 
 
-def stale_nudge(task: Task, days: int, second: bool) -> Callable[[Translator], Message]:
+def stale_nudge(row: SilentRow, days: int, second: bool) -> Callable[[Translator], Message]:
     def build(t: Translator) -> Message:
         text = t.ngettext(
             "🕓 Task #{id} has not been updated for {n} working day — /tiendo {id} <percent> "
@@ -52,31 +54,32 @@ def stale_nudge(task: Task, days: int, second: bool) -> Callable[[Translator], M
             "🕓 Task #{id} has not been updated for {n} working days — /tiendo {id} <percent> "
             "or /xong {id}",
             days,
-            id=task.id,
+            id=row.task_id,
         )
-        lines = [text, short(task.content, 200)]
+        lines = [text, short(row.content, 200)]
         if second:
             lines.append(
                 t._(
                     "Second reminder, copied to the leader in charge. Specialist: {specialist}; "
                     "leader in charge: {leader}.",
-                    specialist=comrade(t, task.specialist.full_name if task.specialist else None),
-                    leader=comrade(t, task.leader.full_name if task.leader else None),
+                    specialist=comrade(t, row.specialist_name),
+                    leader=comrade(t, row.leader_name),
                 )
             )
-        return Message("\n".join(lines), rows_of([task_buttons(t, task)[0]]))
+        buttons = task_buttons(t, row)  # type: ignore[arg-type]
+        return Message("\n".join(lines), rows_of([buttons[0]]))
 
     return build
 
 
-def stale_line(task: Task, days: int) -> Line:
+def stale_line(row: SilentRow, days: int) -> Line:
     def line(t: Translator) -> str:
         return t._(
             "• #{id} {content} — {days} working days without an update; specialist {specialist}",
-            id=task.id,
-            content=short(task.content, 60),
+            id=row.task_id,
+            content=short(row.content, 60),
             days=t.number(days),
-            specialist=comrade(t, task.specialist.full_name if task.specialist else None),
+            specialist=comrade(t, row.specialist_name),
         )
 
     return line
@@ -99,44 +102,46 @@ STALE_GROUP = Group(
 async def send_stale_nudges(ctx: JobContext) -> int:
     """Open tasks silent for one period (DONDOC_STALE_DAYS working days): a nudge to the
     specialist; for two periods: again, with the leader copied. Keyed by the day of the last
-    update, so a task updated since starts a new count; one message per person."""
+    update, so a task updated since starts a new count; one message per person.
+
+    Who is nudged about what comes from the database grouped by person, a batch of people
+    at a time as plain rows: the job never holds every silent task."""
     period = ctx.cadence.nagging.stale_days
     if period <= 0:
         return 0
     today, calendar = ctx.today, ctx.calendar
-    tasks = await silent_tasks(ctx.session, ctx.window, quiet_before(today, calendar, period))
-    if not tasks:
+    before = quiet_before(today, calendar, period)
+    oldest = await oldest_update(ctx.session, ctx.window, before)
+    if oldest is None:
         return 0
-    days = WorkingDays(calendar, min(silent_since(t) for t in tasks), today)
-    unit_leaders = await _unit_leaders(ctx, tasks)
-    items: list[Grouped] = []
-    skipped: list[str] = []
-    for task in tasks:
-        since = silent_since(task)
-        silent = days.between(since, today)
-        second = silent >= 2 * period
-        key = f"stale:task {task.id}:since {since.isoformat()}"
-        leaders = _leaders(task, unit_leaders)
-        # No specialist named (a data error the report lists): the leaders hear of it at once.
-        people = [task.specialist] if task.specialist else leaders
-        people += leaders if second else []
-        if second and task.specialist is not None:
-            skipped.append(f"{key}:1:to {task.specialist.id}")  # the first is overtaken
-        single, line = stale_nudge(task, silent, second), stale_line(task, silent)
-        for person in distinct(people):
+    days = WorkingDays(calendar, oldest.astimezone(TIMEZONE).date(), today)
+    copied_before = quiet_before(today, calendar, 2 * period)
+    queued = 0
+    async for rows in silent_by_recipient(ctx.session, ctx.window, before, copied_before):
+        people = await recipients(ctx.session, sorted({r.person for r in rows}))
+        items: list[Grouped] = []
+        skipped: list[str] = []
+        for row in rows:
+            since = silent_since(row)
+            silent = days.between(since, today)
+            second = silent >= 2 * period
+            key = f"stale:task {row.task_id}:since {since.isoformat()}"
+            if second and row.person == row.specialist_id:
+                skipped.append(f"{key}:1:to {row.person}")  # the first is overtaken
             items.append(
                 Grouped(
-                    f"{key}:{2 if second else 1}:to {person.id}",
-                    person,
-                    single,
-                    line,
-                    (-silent, task.id),
+                    f"{key}:{2 if second else 1}:to {row.person}",
+                    people[row.person],
+                    stale_nudge(row, silent, second),
+                    stale_line(row, silent),
+                    (-silent, row.task_id),
                 )
             )
-    await ctx.notifier.record(skipped)
-    return await ctx.notifier.send_grouped(
-        items, STALE_GROUP, priority=Priority.BULK, not_before=ctx.for_officials
-    )
+        await ctx.notifier.record(skipped)
+        queued += await ctx.notifier.send_grouped(
+            items, STALE_GROUP, priority=Priority.BULK, not_before=ctx.for_officials
+        )
+    return queued
 
 
 # ------------------------------------------------------------------ risk

@@ -6,31 +6,32 @@ still overdue escalates it to the city leaders and the task force for the briefi
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 
 from jobs.cadence import first_working_day_of_week, iso_week
 from jobs.context import JobContext
-from locales import Translator
+from jobs.rendering import Renderer, renderer
+from locales import Translator, translator
 from messages.cards import comrade, deadline_phrase, short, task_line
 from models.attachments import File, FileKind
-from models.db import insert_ignoring_duplicates, write_gate
 from models.notices import Message, Outgoing
 from models.organization import Official, Role
 from models.outbox import Priority
-from models.overdue import overdue_to_urge
 from models.recipients import distinct, head_of, letter_sender, with_role
 from models.reports import OverdueRow
 from models.status import is_overdue
-from models.task_queries import open_tasks_with_people
 from models.tasks import Task
-from models.urgings import Urging, urging_counts
+from models.urgings import overdue_to_urge_by_units, record_urgings, urging_counts
+from models.weekly import TaskLine, open_tasks_by_person
 from paperwork.urging_letter import (
     UrgingLetter,
     addressee,
-    docx_bytes,
+    letter_docx,
     letter_filename,
+    portable,
     reply_by,
 )
 
@@ -46,87 +47,97 @@ def _week_label(day: date) -> str:
 
 
 async def send_digests(ctx: JobContext) -> int:
-    """Monday morning: every official with open tasks gets one message about all of them."""
+    """Monday morning: every official with open tasks gets one message about all of them.
+
+    Read a thousand officials at a time as plain rows and queued as they are built: the job
+    holds one batch, never the city's open tasks."""
+    week = iso_week(ctx.today)
+    queued = 0
+    async for batch in open_tasks_by_person(ctx.session, ctx.window):
+        items = [
+            Outgoing(f"digest:week {week}:to {person.id}", person, _digest(ctx, owned))
+            for person, owned in batch
+        ]
+        queued += await ctx.notifier.send(
+            items, priority=Priority.BULK, not_before=ctx.for_officials
+        )
+    return queued
+
+
+def _digest(ctx: JobContext, owned: list[TaskLine]) -> Callable[[Translator], Message]:
+    """One official's digest: their open tasks, overdue first, then this week's, then the rest."""
     window, calendar = ctx.window, ctx.calendar
     week_end = ctx.today + timedelta(days=6 - ctx.today.weekday())
-    tasks = await open_tasks_with_people(ctx.session, window)
-    mine: dict[int, list[Task]] = defaultdict(list)
-    people: dict[int, Official] = {}
-    for task in tasks:
-        for person in distinct([task.specialist, task.leader]):
-            mine[person.id].append(task)
-            people[person.id] = person
-    week = iso_week(ctx.today)
+    overdue = [t for t in owned if is_overdue(t, window)]  # type: ignore[arg-type]
+    late = {t.id for t in overdue}
+    this_week = [t for t in owned if t.id not in late and t.deadline and t.deadline <= week_end]
+    soon = {t.id for t in this_week}
+    rest = [t for t in owned if t.id not in late and t.id not in soon]
 
-    def digest(owned: list[Task]) -> Callable[[Translator], Message]:
-        overdue = [t for t in owned if is_overdue(t, window)]
-        this_week = [t for t in owned if t not in overdue and t.deadline and t.deadline <= week_end]
-        rest = [t for t in owned if t not in overdue and t not in this_week]
+    def build(t: Translator) -> Message:
+        lines = [
+            t.ngettext(
+                "📋 Week {week}: you have {n} open task",
+                "📋 Week {week}: you have {n} open tasks",
+                len(owned),
+                week=_week_label(ctx.today),
+            )
+        ]
+        shown = 0
+        for title, group in (
+            (t._("🔴 Overdue ({count}):", count=len(overdue)), overdue),
+            (t._("⚠️ Due this week ({count}):", count=len(this_week)), this_week),
+            (t._("Other tasks ({count}):", count=len(rest)), rest),
+        ):
+            if not group:
+                continue
+            lines.append(title)
+            for task in group[: max(0, DIGEST_LINES - shown)]:
+                lines.append(task_line(t, task, window, calendar))  # type: ignore[arg-type]
+                shown += 1
+        if shown < len(owned):
+            lines.append(t._("… and {count} more: /viec", count=t.number(len(owned) - shown)))
+        return Message("\n".join(lines), [[(t._("My tasks"), "/viec")]])
 
-        def build(t: Translator) -> Message:
-            lines = [
-                t.ngettext(
-                    "📋 Week {week}: you have {n} open task",
-                    "📋 Week {week}: you have {n} open tasks",
-                    len(owned),
-                    week=_week_label(ctx.today),
-                )
-            ]
-            shown = 0
-            for title, group in (
-                (t._("🔴 Overdue ({count}):", count=len(overdue)), overdue),
-                (t._("⚠️ Due this week ({count}):", count=len(this_week)), this_week),
-                (t._("Other tasks ({count}):", count=len(rest)), rest),
-            ):
-                if not group:
-                    continue
-                lines.append(title)
-                for task in group[: max(0, DIGEST_LINES - shown)]:
-                    lines.append(task_line(t, task, window, calendar))
-                    shown += 1
-            if shown < len(owned):
-                lines.append(t._("… and {count} more: /viec", count=t.number(len(owned) - shown)))
-            return Message("\n".join(lines), [[(t._("My tasks"), "/viec")]])
-
-        return build
-
-    items = [
-        Outgoing(f"digest:week {week}:to {oid}", people[oid], digest(mine[oid]))
-        for oid in sorted(mine)
-    ]
-    return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
+    return build
 
 
 # ------------------------------------------------------------------ urging and escalation
 
 
 async def send_urgings(ctx: JobContext) -> int:
-    """Weekly: the written urging to each unit with overdue tasks; escalation at the third."""
-    window = ctx.window
+    """Weekly: the written urging to each unit with overdue tasks; escalation at the third.
+
+    The week's urgings are recorded by the database (INSERT … SELECT); then fifty units at a
+    time are read, their letters written in a worker process (`jobs/rendering.py`) while the
+    bot's loop goes on answering, and queued: the job never holds the city's overdue list."""
     week = iso_week(ctx.today)
     # The letter of the week covers what was overdue on the week's first working day (and is
     # still overdue): a task that falls late on Thursday waits for next week's letter.
     letter_day = first_working_day_of_week(ctx.today, ctx.calendar) or ctx.today
-    overdue = await overdue_to_urge(ctx.session, window, since=letter_day)
-    if not overdue:
-        return 0
-    rows = [
-        {
-            "task_id": t.id,
-            "deadline": t.deadline,
-            "unit_id": t.lead_unit_id,
-            "week": week,
-            "at": ctx.now,
-        }
-        for t in overdue
-    ]
-    for start in range(0, len(rows), 500):
-        async with write_gate(ctx.session.bind).bulk():
-            await insert_ignoring_duplicates(
-                ctx.session, Urging, rows[start : start + 500], ["task_id", "deadline", "week"]
-            )
-            await ctx.session.commit()
-    counts = await urging_counts(ctx.session, [(t.id, t.deadline) for t in overdue])  # type: ignore[misc]
+    await record_urgings(ctx.session, ctx.window, letter_day, week, ctx.now)
+    sender = await letter_sender(ctx.session)
+    sent, to_escalate, counts_of = 0, [], {}
+    async with renderer() as render:
+        async for overdue in overdue_to_urge_by_units(ctx.session, ctx.window, letter_day):
+            counts = await urging_counts(ctx.session, [(t.id, t.deadline) for t in overdue])  # type: ignore[misc]
+            sent += await _urge_units(ctx, overdue, counts, sender, render)
+            escalated = [t for t in overdue if counts.get(t.id, 0) >= ctx.cadence.escalate_after]
+            to_escalate += escalated
+            counts_of.update((t.id, counts[t.id]) for t in escalated)
+    return sent + await _escalate(ctx, to_escalate, counts_of)
+
+
+async def _urge_units(
+    ctx: JobContext,
+    overdue: list[Task],
+    counts: dict[int, int],
+    sender: tuple[str, Official | None],
+    render: Renderer,
+) -> int:
+    """The letters and messages of a batch of units: every letter of the batch rendered in
+    the worker at once, then stored and queued."""
+    week = iso_week(ctx.today)
     by_unit: dict[int, list[Task]] = defaultdict(list)
     for task in overdue:
         by_unit[task.lead_unit_id].append(task)
@@ -134,9 +145,8 @@ async def send_urgings(ctx: JobContext) -> int:
     for leader in await with_role(ctx.session, Role.LEADER, by_unit):
         leaders[leader.unit_id].append(leader)
     reply_day = reply_by(ctx.today, ctx.calendar)
-    sender = await letter_sender(ctx.session)
-
-    items: list[Outgoing] = []
+    authority, signer = sender
+    letters: list[tuple[UrgingLetter, list[Task], list[Official], list[str]]] = []
     for unit_id, tasks in by_unit.items():
         unit = tasks[0].lead_unit
         head = head_of(leaders.get(unit_id, []))
@@ -146,29 +156,37 @@ async def send_urgings(ctx: JobContext) -> int:
         keys = [f"urge:unit {unit.code}:week {week}:to {o.id}" for o in recipients]
         if await ctx.all_sent(keys):
             continue  # this week's letter is out: the sweep does not write it again
-        authority, signer = sender
         rows = [OverdueRow.of(task, ctx.today) for task in tasks]
         letter = UrgingLetter(unit, head, authority, signer, ctx.today, reply_day, rows, counts)
-        letters = await _letter_files(ctx, letter, week, {o.language for o in recipients})
-        build = _urging_message(ctx, letter, tasks, letters)
-        items += [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
-    sent = await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
-    return sent + await _escalate(
-        ctx, [t for t in overdue if counts.get(t.id, 0) >= ctx.cadence.escalate_after], counts
+        letters.append((letter, tasks, recipients, keys))
+    languages = [
+        sorted({translator(o.language).language for o in recipients})
+        for _, _, recipients, _ in letters
+    ]
+    written = await asyncio.gather(
+        *(
+            render(letter_docx, portable(letter), language)
+            for (letter, *_), wanted in zip(letters, languages, strict=True)
+            for language in wanted
+        )
     )
+    contents = iter(written)
+    items: list[Outgoing] = []
+    for (letter, tasks, recipients, keys), wanted in zip(letters, languages, strict=True):
+        made = {
+            language: [_letter_file(letter, next(contents), translator(language))]
+            for language in wanted
+        }
+        files = await ctx.store_files(f"letter:unit {letter.unit.code}:week {week}", made)
+        build = _urging_message(ctx, letter, tasks, files)
+        items += [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
+    return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
 
 
-async def _letter_files(
-    ctx: JobContext, letter: UrgingLetter, week: str, languages: set[str]
-) -> dict[str, tuple[tuple[int, str], ...]]:
-    """The written letter as a DOCX the unit can file, one per language, stored once."""
-
-    def letter_file(t: Translator) -> list[File]:
-        caption = t._("The urging letter as a document, to file and answer.")
-        return [File(FileKind.DOCUMENT, letter_filename(letter), docx_bytes(letter, t), caption)]
-
-    key = f"letter:unit {letter.unit.code}:week {week}"
-    return await ctx.attach(key, languages, letter_file)
+def _letter_file(letter: UrgingLetter, content: bytes, t: Translator) -> File:
+    """The written letter as a DOCX the unit can file."""
+    caption = t._("The urging letter as a document, to file and answer.")
+    return File(FileKind.DOCUMENT, letter_filename(letter), content, caption)
 
 
 def _urging_message(

@@ -3,19 +3,21 @@ the time it has used ("nguy cơ chậm"); the rules as plain functions, and thei
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
 from models.db import load_all
 from models.defaults import Nagging
 from models.notices import task_notice_not_done
-from models.organization import Unit
+from models.organization import Official, OfficialRole, Role, Unit
 from models.silence_tallies import silent_by_code, silent_counts
 from models.status import StatusWindow, open_clause
 from models.tasks import Task
@@ -67,7 +69,7 @@ def risk_of(
     return Risk(share, left) if lagging or late_soon else None
 
 
-def silent_since(task: Task) -> date:
+def silent_since(task: Task | SilentRow) -> date:
     """The day of the last update (progress, note, status, deadline, an import's change)."""
     return task.updated_at.astimezone(TIMEZONE).date()
 
@@ -95,6 +97,106 @@ async def silent_tasks(session: AsyncSession, window: StatusWindow, before: date
         .order_by(Task.updated_at, Task.id)
     )
     return await load_all(session, query)
+
+
+@dataclass(frozen=True, slots=True)
+class SilentRow:
+    """One silent task as its nudge to one person reads it: plain columns, no ORM."""
+
+    person: int  # who is nudged
+    task_id: int
+    content: str
+    updated_at: datetime
+    specialist_id: int | None
+    specialist_name: str | None
+    leader_name: str | None
+
+    @property
+    def id(self) -> int:  # read as a task by the buttons under its nudge
+        return self.task_id
+
+
+async def oldest_update(
+    session: AsyncSession, window: StatusWindow, before: datetime
+) -> datetime | None:
+    """When the longest-silent open task was last updated, if any was before `before`."""
+    return await session.scalar(
+        select(func.min(Task.updated_at)).where(open_clause(window), Task.updated_at < before)
+    )
+
+
+async def silent_by_recipient(
+    session: AsyncSession,
+    window: StatusWindow,
+    before: datetime,
+    copied_before: datetime,
+    per_batch: int = 1000,
+) -> AsyncIterator[list[SilentRow]]:
+    """Who is nudged about which silent task, grouped by person in SQL: the specialist (or,
+    with none named, the leaders: the leader in charge, else the unit's active leaders), and
+    the leaders as well for tasks silent since before `copied_before` (a second period).
+
+    Batches of people by id, each one query and ordered by person, then silent longest, then
+    task: a person's nudges are all in one batch, and no batch holds more than its people's."""
+    first, last = (
+        await session.execute(select(func.min(Official.id), func.max(Official.id)))
+    ).one()
+    if first is None:
+        return
+    specialist, leader, unit_leader = aliased(Official), aliased(Official), aliased(Official)
+    columns = (
+        Task.id,
+        Task.content,
+        Task.updated_at,
+        Task.specialist_id,
+        specialist.full_name,
+        leader.full_name,
+    )
+    silent = (open_clause(window), Task.updated_at < before)
+    to_leaders = or_(Task.specialist_id.is_(None), Task.updated_at < copied_before)
+
+    def named(query):  # type: ignore[no-untyped-def]
+        return query.outerjoin(specialist, specialist.id == Task.specialist_id).outerjoin(
+            leader, leader.id == Task.leader_id
+        )
+
+    for low in range(first, last + 1, per_batch):
+        high = low + per_batch - 1
+        as_specialist = named(
+            select(Task.specialist_id.label("person"), *columns).where(
+                *silent, Task.specialist_id.between(low, high)
+            )
+        )
+        as_leader = named(
+            select(Task.leader_id.label("person"), *columns).where(
+                *silent,
+                to_leaders,
+                Task.leader_id.between(low, high),
+                or_(Task.specialist_id.is_(None), Task.specialist_id != Task.leader_id),
+            )
+        )
+        as_unit_leader = named(
+            select(unit_leader.id.label("person"), *columns)
+            .join(unit_leader, unit_leader.unit_id == Task.lead_unit_id)
+            .join(OfficialRole, OfficialRole.official_id == unit_leader.id)
+            .where(
+                *silent,
+                to_leaders,
+                Task.leader_id.is_(None),
+                OfficialRole.role == Role.LEADER,
+                unit_leader.active.is_(True),
+                unit_leader.id.between(low, high),
+                or_(Task.specialist_id.is_(None), Task.specialist_id != unit_leader.id),
+            )
+        )
+        both = union_all(as_specialist, as_leader, as_unit_leader).subquery()
+        rows = await session.execute(
+            select(both).order_by(both.c.person, both.c.updated_at, both.c.id)
+        )
+        batch = [SilentRow(*row) for row in rows.tuples()]
+        if batch:
+            yield batch
+        await asyncio.sleep(0)
 
 
 async def silent_by_unit(

@@ -97,12 +97,28 @@ async def reachable_accounts(
     return accounts
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """An official as a notice needs them, read as columns: the jobs that write to
+    thousands build no ORM object per person."""
+
+    id: int
+    full_name: str
+    unit_id: int
+    language: str
+    notify_channel: str
+    position: str = ""
+
+
+Person = Official | Recipient
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One notice for one recipient, built in the recipient's own language."""
 
     key: str
-    official: Official
+    official: Person
     build: Callable[[Translator], Message]
 
 
@@ -113,7 +129,7 @@ class Grouped:
     (`line`) of one message that lists them worst first (lowest `rank`)."""
 
     key: str
-    official: Official
+    official: Person
     single: Callable[[Translator], Message]
     line: Callable[[Translator], str]
     rank: tuple[object, ...]
@@ -144,7 +160,7 @@ class Notifier:
         self.session = session
         self.now = now
         self.commit_every = commit_every
-        self.unreachable: dict[int, Official] = {}
+        self.unreachable: dict[int, Person] = {}
 
     async def record(self, keys: Sequence[str]) -> None:
         """Mark notices as given without sending anything under their own key."""
@@ -218,7 +234,7 @@ class Notifier:
     def _envelopes(
         self,
         key: str,
-        official: Official,
+        official: Person,
         message: Message,
         accounts: dict[int, list[ChatAccount]],
         priority: int,

@@ -9,7 +9,7 @@ are due, the recipients and the signature block.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -28,8 +28,9 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import Translator
+from locales import Translator, translator
 from models.calendar import WorkingCalendar
+from models.documents import DocumentKind
 from models.organization import Official, Role, Unit
 from models.recipients import head_of, letter_sender, with_role
 from models.reports import OverdueRow, overdue_rows
@@ -300,6 +301,57 @@ def docx_bytes(letter: UrgingLetter, t: Translator) -> bytes:
     buffer = BytesIO()
     write_docx(buffer, letter, t)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _UnitFacts:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _PersonFacts:
+    full_name: str
+    position: str
+
+
+@dataclass(frozen=True)
+class _DocumentFacts:
+    kind: DocumentKind
+    number: str
+    issued_on: date
+
+
+def portable(letter: UrgingLetter) -> UrgingLetter:
+    """The letter with plain values where it held database rows (the unit, the people, the
+    documents): what is sent to the process that writes it, cheap to pickle."""
+
+    def person(official: Official | None) -> Official | None:
+        if official is None:
+            return None
+        return _PersonFacts(official.full_name, official.position)  # type: ignore[return-value]
+
+    rows = [
+        replace(
+            row,
+            document=_DocumentFacts(row.document.kind, row.document.number, row.document.issued_on)
+            if row.document
+            else None,
+        )
+        for row in letter.tasks
+    ]
+    return replace(
+        letter,
+        unit=_UnitFacts(letter.unit.code, letter.unit.name),  # type: ignore[arg-type]
+        head=person(letter.head),
+        signer=person(letter.signer),
+        tasks=rows,
+    )
+
+
+def letter_docx(letter: UrgingLetter, language: str) -> bytes:
+    """The DOCX in a language: what a worker process runs (`portable` letters only)."""
+    return docx_bytes(letter, translator(language))
 
 
 def letter_filename(letter: UrgingLetter) -> str:

@@ -99,9 +99,10 @@ async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("a done job was run again")
 
-    monkeypatch.setattr(jobs.weekly, "open_tasks_with_people", never)
-    monkeypatch.setattr(jobs.weekly, "overdue_to_urge", never)
-    monkeypatch.setattr(jobs.nudges, "silent_tasks", never)  # once a working day
+    monkeypatch.setattr(jobs.weekly, "open_tasks_by_person", never)
+    monkeypatch.setattr(jobs.weekly, "overdue_to_urge_by_units", never)
+    monkeypatch.setattr(jobs.weekly, "record_urgings", never)
+    monkeypatch.setattr(jobs.nudges, "silent_by_recipient", never)  # once a working day
     monkeypatch.setattr(jobs.nudges, "at_risk", never)
     looked_at: list[int] = []
 
