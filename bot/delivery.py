@@ -317,8 +317,11 @@ class OutboxSender:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.wake.wait(), self.idle_seconds)
         finally:
+            if not self._stopping:  # cancelled, as by a crash: the other lane goes too
+                overlap.cancel()
             self._busy.set()
-            await overlap
+            with contextlib.suppress(asyncio.CancelledError):
+                await overlap
 
     async def _overlap(self) -> None:
         """The second lane: drains only while claims come full, and idles without polling."""
