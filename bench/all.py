@@ -2,8 +2,10 @@
 
 Run after `python -m bench.big_city`: python -m bench.all [--url …] [--n 100] [--skip idle]
 Each row names the one command that measures it alone. The long ones stay out of this run:
-Monday's jobs (`python -m bench.digest`, `python -m bench.sweep`), the Matrix benches, and
-the process start (`python -m bench.startup`, of which `--help` is here).
+Monday's jobs (`python -m bench.digest`, `python -m bench.sweep`), the Matrix benches,
+the process start (`python -m bench.startup`, of which `--help` is here), `/xong` through
+the whole pipeline (`python -m bench.pipeline`) and Monday delivered
+(`python -m bench.monday_delivered`); the fan-out here is a short `python -m bench.fanout`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import asyncio
 import os
 
-from bench import commands, idle_sender, report, startup
+from bench import commands, fanout, idle_sender, report, startup
 from bench.big_city import DEFAULT_URL
 
 PER_PERSON = (
@@ -38,7 +40,10 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--n", type=int, default=100, help="calls per command")
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["commands", "report", "help", "idle"]
+        "--skip",
+        action="append",
+        default=[],
+        choices=["commands", "report", "help", "idle", "fanout"],
     )
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {args.url}\n")
@@ -116,6 +121,19 @@ def main() -> None:
                 "< 1 %",
                 "27–30 % (issue)",
                 "python -m bench.idle_sender",
+            )
+        )
+    if "fanout" not in args.skip:
+        result = asyncio.run(fanout.quick())
+        waits = sorted(result["waits"][False])
+        lines.append(
+            (
+                "fan-out against Telegram's limits (950 messages)",
+                f"{result['busy_rate']:.1f} msg/s, {result['pacing_429s']} × 429; a reply waits "
+                f"p50 {waits[len(waits) // 2] * 1000:.0f} ms (load {result['load']:.1f})",
+                "≥ 28.5/s, no 429, replies first",
+                "23.5/s of a self-imposed 25 (issue)",
+                "python -m bench.fanout",
             )
         )
     print("\n| what | figure | goal | baseline | alone |\n| --- | --- | --- | --- | --- |")

@@ -98,7 +98,8 @@ class Delivered:
         order: dict[str, list[int]] = defaultdict(list)
         for chat in fan_out.chats:
             for message in sandbox.bot_messages(chat):
-                order[chat].append(int(message["text"].rpartition(":")[2]))
+                if message["text"].startswith(f"{chat}:"):  # not a bench's reply
+                    order[chat].append(int(message["text"].rpartition(":")[2]))
         return cls(order)
 
     def lost(self, fan_out: FanOut) -> int:

@@ -7,14 +7,12 @@ and outbox sender from here, so a message leaves the same way whoever queued it.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backoff import FIRST_RETRY_SECONDS
 from bot.config import Settings
-from bot.dashboard import Board
-from bot.dashboard_links import DashboardLinks, dashboard_base
 from bot.delivery import ChannelSender, OutboxSender
 from bot.files import FileLinks
 from bot.pacing import RateLimiter
@@ -23,6 +21,9 @@ from bot.zalo import ZaloChannel
 from handlers.router import Core
 from models.accounts import ChatChannel
 from models.clock import Clock
+
+if TYPE_CHECKING:  # the dashboard draws charts (matplotlib): loaded only when it is served
+    from bot.dashboard import Board
 
 
 class Channel(Protocol):
@@ -62,6 +63,9 @@ def dashboard_board(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> Board:
     """The read-only dashboard, beside the file links on the same web server."""
+    from bot.dashboard import Board
+    from bot.dashboard_links import DashboardLinks, dashboard_base
+
     links = DashboardLinks(dashboard_base(settings.files_url), settings.files_secret, clock)
     return Board(links, sessions, clock, settings.formula, settings.due_soon_days, settings.nagging)
 

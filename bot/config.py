@@ -43,7 +43,7 @@ class Settings:
     webhook_secret: str = ""
     webhook_listen: str = "127.0.0.1:8443"
     sandbox_port: int = 8765
-    send_per_second: float = 25.0
+    send_per_second: float = 30.0
     send_per_chat_seconds: float = 1.0
     send_per_group_minute: int = 20  # Telegram's limit in a group (a chat with a negative id)
     zalo_token: str = ""
@@ -150,7 +150,7 @@ class Settings:
             webhook_secret=env.get("DONDOC_WEBHOOK_SECRET", ""),
             webhook_listen=env.get("DONDOC_WEBHOOK_LISTEN") or "127.0.0.1:8443",
             sandbox_port=int(env.get("DONDOC_SANDBOX_PORT") or 8765),
-            send_per_second=float(env.get("DONDOC_SEND_PER_SECOND") or 25),
+            send_per_second=float(env.get("DONDOC_SEND_PER_SECOND") or 30),
             send_per_chat_seconds=float(env.get("DONDOC_SEND_PER_CHAT_SECONDS") or 1),
             send_per_group_minute=int(env.get("DONDOC_SEND_PER_GROUP_MINUTE") or 20),
             scheduler=(env.get("DONDOC_SCHEDULER") or "1") not in ("0", "false", "no"),

@@ -35,7 +35,6 @@ from models.scoring import Formula, Ranked
 from models.status import StatusWindow, task_status
 from paperwork.dashboard_page import SORTS, CityQuery, city_page, refused_page
 from paperwork.dashboard_unit import task_page, unit_page
-from paperwork.trend_chart import trend_svg
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +144,8 @@ class Board:
                 weeks = await weekly_trend(session, today, unit_id=unit_id)
             if len(self._charts) > 2_000:
                 self._charts.clear()
+            from paperwork.trend_chart import trend_svg  # matplotlib: at the first chart drawn
+
             self._charts[key] = await asyncio.to_thread(trend_svg, weeks, t, title)
         return self._charts[key]
 

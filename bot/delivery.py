@@ -136,6 +136,7 @@ class OutboxSender:
         self.limiters = {c: self._budget(c, lim) for c, lim in (limiters or {}).items()}
         self.gate = write_gate(sessions.kw["bind"])
         self._stopping = False
+        self._busy = asyncio.Event()  # the last claim came full: more is waiting
 
     def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: RateLimiter) -> None:
         """The channel is up: its rows may go."""
@@ -172,6 +173,10 @@ class OutboxSender:
         async with self.gate.bulk(), self.sessions() as session, session.begin():
             messages = await claim_due(session, self.clock.now(), self.batch, list(self.senders))
             work = await _work(session, messages)
+        if len(work) < self.batch:
+            self._busy.clear()
+        else:
+            self._busy.set()
         if not work:
             return 0
         chats: dict[tuple[ChatChannel, str], list[Work]] = {}
@@ -290,25 +295,50 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Send everything due now, then return (for `dondoc tick`)."""
+        totals = await asyncio.gather(self._drain_lane(), self._drain_lane())
+        return sum(totals)
+
+    async def _drain_lane(self) -> int:
         total = 0
         while sent := await self.drain_once():
             total += sent
         return total
 
     async def run(self) -> None:
-        """Drain until stopped; sleep briefly when nothing is due, or until woken."""
+        """Drain until stopped; sleep briefly when nothing is due, or until woken. While
+        batches come full a second lane claims the next one as this one is sent, so the
+        channel's limit, not the claim, the record and the batch's slowest chat, sets the pace."""
+        overlap = asyncio.create_task(self._overlap(), name="outbox-overlap")
+        try:
+            while not self._stopping:
+                sent = await self._drain_logged()
+                if not sent and not self._stopping:
+                    self.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), self.idle_seconds)
+        finally:
+            if not self._stopping:  # cancelled, as by a crash: the other lane goes too
+                overlap.cancel()
+            self._busy.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await overlap
+
+    async def _overlap(self) -> None:
+        """The second lane: drains only while claims come full, and idles without polling."""
         while not self._stopping:
-            try:
-                sent = await self.drain_once()
-            except Exception:
-                log.exception("outbox drain failed")
-                sent = 0
-            if not sent and not self._stopping:
-                self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.idle_seconds)
+            await self._busy.wait()
+            if not self._stopping and not await self._drain_logged():
+                self._busy.clear()
+
+    async def _drain_logged(self) -> int:
+        try:
+            return await self.drain_once()
+        except Exception:
+            log.exception("outbox drain failed")
+            return 0
 
     def stop(self) -> None:
         """Finish the batch in flight and its record, then leave `run`."""
         self._stopping = True
         self.wake.set()
+        self._busy.set()

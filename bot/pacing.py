@@ -9,26 +9,34 @@ from collections import deque
 
 
 class RateLimiter:
-    """Telegram's flood limits: so many messages a second overall, one a second per chat, and
-    `per_group_minute` a minute in a group (a chat whose id is negative; 0: no such limit).
+    """Telegram's flood limits: `per_second` messages in any second overall, one a second per
+    chat, and `per_group_minute` a minute in a group (a chat whose id is negative; 0: none).
 
-    Bulk sending keeps below the overall limit (default 25 of Telegram's 30); a reply to a
-    command goes at once (only a 429 or a group's minute holds it back) and takes the next
-    slot from bulk. A chat's spacing counts from when its last send was answered (`done`),
-    not when it started: the API saw it no later than that, however slow the way there.
+    A send holds its place in the second from when it leaves until a second after it was
+    answered (`done`): the API saw it somewhere in between, so however late the process or
+    the network, no second the API counts can hold more than `per_second`. That is why the
+    default can be Telegram's own 30 and never earn a 429; it costs the round trip (a send
+    answered in 20 ms leaves room for 30 in 1.02 s). A reply to a command takes the next
+    free place before any bulk send waiting for one; it keeps the chat's second and the
+    group's minute like every send.
     """
 
     def __init__(
-        self, per_second: float = 25.0, per_chat_seconds: float = 1.0, per_group_minute: int = 0
+        self, per_second: float = 30.0, per_chat_seconds: float = 1.0, per_group_minute: int = 0
     ) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        # `places` sends in any `window` seconds: 30 in 1 s, or one in 4 s for 0.25 a second.
+        self.places = max(1, int(per_second)) if per_second > 0 else 0
+        self.window = self.places / per_second if per_second > 0 else 0.0
         self.per_chat_seconds = per_chat_seconds
         self.per_group_minute = per_group_minute
-        self._next = 0.0
-        self._chats: dict[str, float] = {}
+        self._chats: dict[str, float] = {}  # when a chat may have its next send
         self._groups: dict[str, deque[float]] = {}  # a group's sends answered in the last minute
-        self._flying: dict[str, int] = {}  # a chat's sends on their way
-        self._left: deque[float] = deque()  # when the sends of the last second left
+        self._flying: dict[str, int] = {}  # a chat's sends waiting for a place or on their way
+        self._holding = 0  # places taken by sends on their way
+        self._freed: deque[float] = deque()  # when the places of answered sends come free
+        self._queues: dict[bool, deque[asyncio.Future[None]]] = {True: deque(), False: deque()}
+        self._timer: asyncio.TimerHandle | None = None
         self.paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
@@ -37,50 +45,81 @@ class RateLimiter:
 
     async def wait(self, chat_id: str, *, reply: bool = False) -> None:
         """Until `chat_id` may be sent to; call `done` when the send was answered."""
-        while True:
+        while True:  # the chat's second and the group's minute: nobody else's business
             now = time.monotonic()
-            start = max(now, self.paused_until, self._group_slot(chat_id))
-            if not reply:  # the person is waiting for a reply: it goes before bulk
-                start = max(start, self._next, self._chats.get(chat_id, 0.0))
-            # A reply still counts against the overall limit: bulk sending moves up a slot.
-            self._next = max(self._next, start) + self.interval
-            self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), start + self.per_chat_seconds)
-            if len(self._chats) > 10_000:
-                self._chats = {c: t for c, t in self._chats.items() if t > now}
-            if start > now:
-                await asyncio.sleep(start - now)
-            if self.paused_until > time.monotonic():
-                continue  # a 429 came while waiting: wait for it to pass, then a new slot
-            # Woken late (the process was busy), slots reserved meanwhile would all go at
-            # once: bulk also keeps to the limit over the last second of real sends.
-            late = 0.0 if reply else self._second_full()
-            if late <= 0:
+            if self._flying.get(chat_id):  # another send to the chat is ahead: after it
+                await asyncio.sleep(0.05)
+                continue
+            start = max(self._chats.get(chat_id, 0.0), self._group_slot(chat_id))
+            if start <= now:
                 break
-            await asyncio.sleep(late)
-        self._flying[chat_id] = self._flying.get(chat_id, 0) + 1
-        if self.interval:
-            self._left.append(time.monotonic())
+            await asyncio.sleep(start - now)
+        self._flying[chat_id] = 1
+        try:
+            while True:
+                if (pause := self.paused_until - time.monotonic()) > 0:
+                    await asyncio.sleep(pause)
+                await self._place(reply)
+                if self.paused_until <= time.monotonic():
+                    return
+                self._give_back()  # a 429 came while waiting: wait for it to pass, then a place
+        except BaseException:
+            self._flying.pop(chat_id, None)
+            raise
 
-    def _second_full(self) -> float:
-        """How long until the sends of the last second leave room for one more (0: now)."""
-        if not self.interval:
-            return 0.0
+    async def _place(self, reply: bool) -> None:
+        """A place in the second, replies served first, each kind in the order it asked."""
+        if not self.places:
+            return
+        place = asyncio.get_running_loop().create_future()
+        self._queues[reply].append(place)
+        self._hand_out()
+        try:
+            await place
+        except asyncio.CancelledError:
+            if place.done() and not place.cancelled():
+                self._give_back()  # given just as it was cancelled: someone else's now
+            raise
+
+    def _give_back(self) -> None:
+        if self.places:
+            self._holding -= 1
+            self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Give the free places to the first in line; when none is free and none is on its
+        way (whose answer would free one), wake again when the oldest comes free."""
         now = time.monotonic()
-        while self._left and self._left[0] <= now - 1.0:
-            self._left.popleft()
-        if len(self._left) < round(1.0 / self.interval):
-            return 0.0
-        return self._left[0] + 1.0 - now
+        while self._freed and self._freed[0] <= now:
+            self._freed.popleft()
+        for reply in (True, False):
+            queue = self._queues[reply]
+            while queue and self._holding + len(self._freed) < self.places:
+                place = queue.popleft()
+                if not place.done():
+                    self._holding += 1
+                    place.set_result(None)
+        waiting = self._queues[True] or self._queues[False]
+        if waiting and self._freed and self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(loop.time() + self._freed[0] - now, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._hand_out()
 
     def done(self, chat_id: str) -> None:
-        """The send to `chat_id` was answered (or failed): its chat's spacing counts from now."""
+        """The send to `chat_id` was answered (or failed): its chat's second, its group's
+        minute and its place in the overall second count from now."""
         now = time.monotonic()
-        flying = self._flying.get(chat_id, 1) - 1
-        if flying > 0:
-            self._flying[chat_id] = flying
-        else:
-            self._flying.pop(chat_id, None)
+        self._flying.pop(chat_id, None)
         self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), now + self.per_chat_seconds)
+        if len(self._chats) > 10_000:
+            self._chats = {c: t for c, t in self._chats.items() if t > now}
+        if self.places:
+            self._holding -= 1
+            self._freed.append(now + self.window)
+            self._hand_out()
         if self.per_group_minute and _is_group(chat_id):
             sent = self._groups.setdefault(chat_id, deque())
             sent.append(now)
@@ -90,17 +129,14 @@ class RateLimiter:
                 self._groups = {g: d for g, d in self._groups.items() if d[-1] > now - 60}
 
     def _group_slot(self, chat_id: str) -> float:
-        """When a group may have one more: its last `per_group_minute` answered sends and those
-        on their way (each seen by the API no later than answered) must span a minute."""
+        """When a group may have one more: its last `per_group_minute` answered sends must
+        span a minute (one to it on its way holds the next back anyway)."""
         if not self.per_group_minute or not _is_group(chat_id):
             return 0.0
         sent = self._groups.get(chat_id)
-        need = self.per_group_minute - self._flying.get(chat_id, 0)
-        if need <= 0:  # a minute's worth on their way at once: wait that minute out
-            return time.monotonic() + 60.0
-        if sent is None or len(sent) < need:
+        if sent is None or len(sent) < self.per_group_minute:
             return 0.0
-        return sent[-need] + 60.0
+        return sent[-self.per_group_minute] + 60.0
 
 
 def _is_group(chat_id: str) -> bool:

@@ -8,7 +8,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -19,12 +19,10 @@ from tornado.httpserver import HTTPServer
 from bot.backoff import FIRST_RETRY_SECONDS
 from bot.channels import configured_channels, dashboard_board, file_links, outbox_sender
 from bot.config import Settings
-from bot.dashboard import Board
 from bot.delivery import ChannelDown, ChannelRefused, OutboxSender
 from bot.health import JOBS, UPDATES, Status, status_routes
 from bot.leader import Leadership, claim_sqlite_file
 from bot.supervisor import ChannelKeeper, State
-from bot.web import start_web_server
 from handlers.core import CoreSettings, Incoming
 from handlers.router import Core
 from jobs.cadence import Cadence
@@ -32,6 +30,9 @@ from jobs.run import run_due
 from locales import TIMEZONE
 from models.clock import Clock
 from models.db import session_factory
+
+if TYPE_CHECKING:  # the dashboard draws charts (matplotlib): loaded only when it is served
+    from bot.dashboard import Board
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,11 @@ async def start_bot(
     await leadership.start()
     for keeper in keepers:
         keeper.begin()
-    web = await start_web_server(links, sessions, settings.files_listen, board) if links else None
+    web = None
+    if links:
+        from bot.web import start_web_server  # the dashboard and its pages: only when served
+
+        web = await start_web_server(links, sessions, settings.files_listen, board)
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     return Running(
         core,

@@ -12,7 +12,6 @@ from messages.cards import five_columns, total_line
 from models.attachments import File, FileKind
 from models.organization import Unit
 from models.reports import Period, Report
-from paperwork.report_chart import write_chart
 from paperwork.report_files import period_title, write_xlsx
 
 REPORT_UNITS = 10
@@ -87,6 +86,8 @@ def score_lines(t: Translator, report: Report) -> list[str]:
 
 def report_files(t: Translator, report: Report, name: str) -> list[File]:
     """The chart (a photo) and the workbook (a document); CPU work, run it in a thread."""
+    from paperwork.report_chart import write_chart  # matplotlib: only when a report is made
+
     chart, book = BytesIO(), BytesIO()
     write_chart(chart, report, t)
     write_xlsx(book, report, t)

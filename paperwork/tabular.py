@@ -9,12 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:  # openpyxl loads only where a workbook is read or written, not with the bot
+    from openpyxl.worksheet.worksheet import Worksheet
 
 from paperwork.cell_safety import neutralise, restore
 
@@ -71,6 +69,15 @@ def _cell_text(value: object) -> str:
     return restore(str(value)).strip()
 
 
+def column_letter(number: int) -> str:
+    """A spreadsheet's column name, 1 → A, 27 → AA (openpyxl's, without loading openpyxl)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _table(lines: list[list[str]], header_rows: int) -> Table:
     headers, data = lines[:header_rows], lines[header_rows:]
     width = max((len(line) for line in lines), default=0)
@@ -82,7 +89,7 @@ def _table(lines: list[list[str]], header_rows: int) -> Table:
     ]
     columns = [
         Column(
-            get_column_letter(i + 1),
+            column_letter(i + 1),
             tuple(line[i] for line in padded),
             any(values[i] for _, values in rows),
         )
@@ -113,6 +120,8 @@ def _unmerged(sheet: Worksheet) -> tuple[list[list[object]], int]:
 
 
 def _read_xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook
+
     try:
         # Not read-only: only a full sheet knows its merged cells.
         workbook = load_workbook(path, data_only=True)
@@ -185,6 +194,9 @@ def write_csv_rows(file: IO[str], headers: Sequence[str], rows: Iterable[Sequenc
 
 def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
     """CSV (UTF-8 with BOM, so Excel shows the diacritics) or XLSX by the file's suffix."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     if path.suffix.lower() not in SUFFIXES:
         raise TableError("suffix", path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,7 +215,7 @@ def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
             widths[i] = max(widths[i], min(60, len(str(value or ""))))
     for i, cell in enumerate(sheet[1], start=1):
         cell.font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(i)].width = widths[i - 1] + 2
+        sheet.column_dimensions[column_letter(i)].width = widths[i - 1] + 2
     for column in sheet.iter_cols(min_row=2):
         for cell in column:
             if isinstance(cell.value, date):

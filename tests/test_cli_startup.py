@@ -29,3 +29,21 @@ def test_help_loads_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "dondoc" in done.stdout and done.stdout.strip().endswith("[]"), done.stdout[-300:]
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    from models.db import _alembic_head, head_revision
+
+    assert head_revision() == _alembic_head() is not None
+
+
+def test_run_loads_no_chart_or_workbook_library_before_it_answers() -> None:
+    """`dondoc run` imports the bot, its channels and the jobs; matplotlib and openpyxl load
+    at the first chart or workbook, not at start-up."""
+    probe = (
+        "import sys\n"
+        "import bot.operator.serving, bot.runtime, bot.channels, models.db\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'openpyxl'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout[-300:]

@@ -185,7 +185,8 @@ async def test_restart_in_the_middle_of_a_fan_out_loses_nothing_and_repeats_at_m
     per_chat = Counter(str(c[1]["chat_id"]) for c in sandbox.calls if c[0] == "sendMessage")
     assert set(per_chat) == {str(n) for n in range(1, 41)}  # nothing lost
     # Each row is marked sent as soon as it is accepted: only those in flight are repeated.
-    assert sum(per_chat.values()) - 40 <= in_flight <= 10
+    # Two lanes: one batch being sent while the next is claimed.
+    assert sum(per_chat.values()) - 40 <= in_flight <= 2 * 10
     async with sessions() as session:
         states = (
             await session.execute(

@@ -76,7 +76,8 @@ async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_what_was_in
     """bench.chaos kill, small: 500 messages, 3 kills (the bench: 10,000 and 20)."""
     run = await kill_run(database_url, FanOut.of(50, 10), kills=3)
     assert run.lost == 0 and run.unsent_rows == 0 and run.out_of_order == 0
-    assert all(kill.duplicates <= kill.in_flight <= 25 for kill in run.kills), run.kills
+    # Two lanes of 25-row claims: one batch being sent while the next is claimed.
+    assert all(kill.duplicates <= kill.in_flight <= 2 * 25 for kill in run.kills), run.kills
     assert sum(kill.duplicates for kill in run.kills) == run.duplicates
 
 

@@ -7,7 +7,6 @@ import sys
 
 from bot.leader import AlreadyRunning, claim_sqlite_file
 from bot.operator.context import CliError, Context, parse_at
-from bot.operator.register import import_file, overdue_summary, print_import
 from bot.runtime import deliver_due, serve_forever
 from jobs.run import run_due
 from models.clock import FixedClock
@@ -16,6 +15,9 @@ from models.clock import FixedClock
 async def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     """Load the sample city (again: re-importing changes nothing, and never undoes what was
     done in the chat) and show where it stands."""
+    # Here: the importers load openpyxl, which `dondoc run` and `tick` do not need.
+    from bot.operator.register import import_file, overdue_summary, print_import
+
     now = ctx.clock.now()
     code = 0
     for kind in ("calendar", "units", "officials", "tasks"):

@@ -65,6 +65,8 @@ class Traffic:
         self.limits = limits
         self.counts: Counter[str] = Counter()
         self.late: list[float] = []  # how long after a 429 each send that ignored it came
+        self.times: list[float] = []  # when each send was accepted, under limits (a bench's rate)
+        self.first_to: dict[str, float] = {}  # when a chat's first send was accepted, likewise
         self._random = random.Random(faults.seed if faults else None)
         self._sent: deque[float] = deque()  # accepted sends in the last second
         self._chats: dict[str, float] = {}  # a chat's last accepted send
@@ -111,6 +113,8 @@ class Traffic:
         self.counts["accepted"] += 1
         if self.limits is not None:
             now = time.monotonic()
+            self.times.append(now)
+            self.first_to.setdefault(chat_id, now)
             self._sent.append(now)
             self._chats[chat_id] = now
             if chat_id.startswith("-"):
