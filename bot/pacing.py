@@ -81,7 +81,7 @@ class RateLimiter:
         else:
             self._flying.pop(chat_id, None)
         self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), now + self.per_chat_seconds)
-        if self.per_group_minute and _is_group(chat_id):
+        if self.per_group_minute and is_group(chat_id):
             sent = self._groups.setdefault(chat_id, deque())
             sent.append(now)
             while len(sent) > self.per_group_minute:
@@ -92,7 +92,7 @@ class RateLimiter:
     def _group_slot(self, chat_id: str) -> float:
         """When a group may have one more: its last `per_group_minute` answered sends and those
         on their way (each seen by the API no later than answered) must span a minute."""
-        if not self.per_group_minute or not _is_group(chat_id):
+        if not self.per_group_minute or not is_group(chat_id):
             return 0.0
         sent = self._groups.get(chat_id)
         need = self.per_group_minute - self._flying.get(chat_id, 0)
@@ -103,6 +103,6 @@ class RateLimiter:
         return sent[-need] + 60.0
 
 
-def _is_group(chat_id: str) -> bool:
+def is_group(chat_id: str) -> bool:
     """A limiter's key is `channel:chat`; Telegram's groups and channels have negative ids."""
     return chat_id.rpartition(":")[2].startswith("-")
