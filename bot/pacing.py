@@ -13,8 +13,8 @@ class RateLimiter:
     `per_group_minute` a minute in a group (a chat whose id is negative; 0: no such limit).
 
     Bulk sending keeps below the overall limit (default 25 of Telegram's 30); a reply to a
-    command goes at once (only a 429 or a group's minute holds it back) and takes the next
-    slot from bulk. A chat's spacing counts from when its last send was answered (`done`),
+    command goes at once (only its chat's last second, a 429 or a group's minute hold it
+    back) and takes the next slot from bulk. A chat's spacing counts from when its last send was answered (`done`),
     not when it started: the API saw it no later than that, however slow the way there.
     """
 
@@ -39,9 +39,12 @@ class RateLimiter:
         """Until `chat_id` may be sent to; call `done` when the send was answered."""
         while True:
             now = time.monotonic()
-            start = max(now, self.paused_until, self._group_slot(chat_id))
+            # Telegram's second per chat holds for a reply too; a quiet chat's goes at once.
+            start = max(
+                now, self.paused_until, self._group_slot(chat_id), self._chats.get(chat_id, 0.0)
+            )
             if not reply:  # the person is waiting for a reply: it goes before bulk
-                start = max(start, self._next, self._chats.get(chat_id, 0.0))
+                start = max(start, self._next)
             # A reply still counts against the overall limit: bulk sending moves up a slot.
             self._next = max(self._next, start) + self.interval
             self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), start + self.per_chat_seconds)
