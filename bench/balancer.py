@@ -33,6 +33,16 @@ SECRET = "bench-Secret_1"
 ROOT = Path(__file__).parent.parent
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes used so far: unlike the wall time, barely moved by
+    the other work on a shared machine."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     import socket
 
@@ -101,9 +111,13 @@ async def one_run(url: str, processes: int, updates: int) -> str:
                     return
                 await asyncio.sleep(0.2)
 
+        pids = [node.pid for node in nodes]
+        cpu = cpu_seconds(pids)
         began = time.perf_counter()
         await asyncio.gather(*(post(n, n) for n in range(1, updates + 1)))
         elapsed = time.perf_counter() - began
+        await asyncio.sleep(2)  # the last replies go
+        cpu = cpu_seconds(pids) - cpu
     finally:
         for node in nodes:
             node.send_signal(signal.SIGTERM)
@@ -116,7 +130,9 @@ async def one_run(url: str, processes: int, updates: int) -> str:
     return (
         f"{processes} process{'es' if processes > 1 else ''}: {updates} /xong in {elapsed:.1f} s = "
         f"{updates / elapsed:.0f} updates/s; webhook answered p50 {p(0.5):.0f} ms, "
-        f"p95 {p(0.95):.0f} ms (mean {statistics.mean(latencies) * 1000:.0f} ms)"
+        f"p95 {p(0.95):.0f} ms (mean {statistics.mean(latencies) * 1000:.0f} ms); "
+        f"the bot processes' CPU {cpu / updates * 1000:.1f} ms an update; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 

@@ -2,15 +2,18 @@
 against the fake Bot API enforcing Telegram's limits (30/s, 1/s per chat, 20/min a group).
 
 Run: python -m bench.shared_flood --url postgresql+asyncpg://… [--processes 3]
-     [--messages 3000] [--chats 600] [--per-second 28]
+     [--messages 3000] [--chats 600] [--per-second 30]
 Prints the messages accepted, the time from the first to the last, the rate against 30/s,
-the 429s our pacing earned (must be 0) and how many messages went twice.
+the 429s our pacing earned (must be 0), how many messages went twice, and the load average.
+A pace of 30/s is Telegram's own limit: the budget's tokens keep it as the API counts it
+(bot/flood.py), so there is no margin to take.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections import Counter
@@ -61,6 +64,7 @@ async def worker(url: str, api_url: str, per_second: float) -> None:
 
 
 async def run(url: str, processes: int, messages: int, chats: int, per_second: float) -> None:
+    load = os.getloadavg()[0]
     engine = create_engine(url)
     await upgrade(engine)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -107,7 +111,8 @@ async def run(url: str, processes: int, messages: int, chats: int, per_second: f
         f"{processes} processes, {messages} messages to {chats} chats, pace {per_second}/s: "
         f"{len(accepted)} accepted in {span:.1f} s = {rate:.1f}/s ({rate / 30:.0%} of 30/s); "
         f"429s of our pacing {sandbox.traffic.pacing_429s} {dict(sandbox.traffic.counts)}; "
-        f"sent twice {sum(1 for c in texts.values() if c > 1)}"
+        f"sent twice {sum(1 for c in texts.values() if c > 1)}; goal: 0 429s and >= 27.0/s; "
+        f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     )
 
 
@@ -121,7 +126,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--chats", type=int, default=600)
-    parser.add_argument("--per-second", type=float, default=28.0)
+    parser.add_argument("--per-second", type=float, default=30.0)
     args = parser.parse_args()
     asyncio.run(run(args.url, args.processes, args.messages, args.chats, args.per_second))
 

@@ -1,10 +1,18 @@
 """One flood budget for the bot however many processes send: the channel's limits (so many
 messages a second overall, one a second per chat, fewer to a group) kept in the database.
 
-Each send books the next slot of the channel's one schedule (models/coordination.py) and
-waits for it. A reply to a command books the next slot whatever is booked; pushes book at
-most a quarter of a second ahead, so a person waits behind a few pushes at most, never
-behind a fan-out. A 429 moves every process's schedule past its `retry_after`.
+The API counts a send when it arrives, which we never see; we only know it arrived between
+leaving and being answered. So each limit holds from a send's slot until its answer: a
+channel has N tokens (N sends a second), a send holds one from its slot until a second
+after it was answered, and a chat may be written to again its spacing after its last send
+was answered. Any N + 1 sends the API saw within a second would then have held N + 1
+tokens at one moment, which cannot be: no margin to guess, however late a process wakes
+or however long the way to the API takes (models/coordination.py keeps the tokens).
+
+Slots follow the channel's one schedule, evenly spaced. A reply to a command books the next
+free slot whatever is booked; pushes book at most a quarter of a second ahead, so a person
+waits behind a few pushes at most, never behind a fan-out. A 429 moves every process's
+schedule past its `retry_after`.
 """
 
 from __future__ import annotations
@@ -15,25 +23,24 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.pacing import is_group
 from models.coordination import (
     Slot,
-    chat_answered,
     open_budget,
     pause_sending,
-    paused_for,
     reserve_sends,
+    sends_answered,
 )
 
 log = logging.getLogger(__name__)
 
 PUSH_AHEAD = 0.25  # how far ahead a push may book: what a reply may wait behind
-REPLY_AHEAD = 3600.0  # a reply books whatever is booked already
-LATE = 0.05  # a slot woken up to later than this is given up and booked again
-CHAT_MARGIN = 0.25  # spacing added per chat: two processes' sends to one chat, each late a little
+WINDOW = 1.0  # the overall limit's second: a token is free again this long after the answer
+REPLY_AHEAD = 2 * WINDOW  # a reply books any token already answered, whatever is booked
 
 
 class SharedRateLimiter:
-    """The RateLimiter's interface (`wait`, `pause`) over the database's schedule."""
+    """The RateLimiter's interface (`wait`, `done`, `pause`) over the database's budget."""
 
     def __init__(
         self,
@@ -47,8 +54,9 @@ class SharedRateLimiter:
         self.sessions = sessions
         self.channel = channel
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.per_chat_seconds = per_chat_seconds + CHAT_MARGIN if per_chat_seconds > 0 else 0.0
-        self.group_seconds = group_seconds + CHAT_MARGIN if group_seconds > 0 else 0.0
+        self.tokens = max(1, round(per_second * WINDOW))
+        self.per_chat_seconds = per_chat_seconds
+        self.group_seconds = group_seconds
         # Sends waiting for a slot (replies under True, pushes under False), each kind
         # booked together by one task at a time.
         self._waiting: dict[bool, list[tuple[str, float, asyncio.Future[Slot]]]] = {
@@ -57,15 +65,23 @@ class SharedRateLimiter:
         }
         self._booking: dict[bool, asyncio.Task[None]] = {}
         self._pauses: set[asyncio.Task[None]] = set()
-        # A chat's spacing counts from when its last send was answered (the API saw it no
-        # later than that): kept here for this process's next send, and in the database.
+        # The token each send holds, by the task sending it (`done` is called in that task).
+        self._held: dict[tuple[str, asyncio.Task[object] | None], int] = {}
+        # Answers to record (token, chat), recorded together by one task at a time; a chat's
+        # next send here waits for its record.
+        self._answers: list[tuple[int, str, float, float]] = []
+        self._recording: asyncio.Task[None] | None = None
+        self._recorded: dict[str, asyncio.Future[None]] = {}
+        # A chat's spacing counts from when its last send was answered: kept here too, for
+        # this process's next send to it.
         self._answered: dict[str, float] = {}
         self._opened = False
-        self._paused_here = 0.0  # a 429 this process was answered
-        self._recording: dict[str, asyncio.Task[None]] = {}
+        # Until when a 429 stops every send (monotonic): one this process was answered, or
+        # another process's, as the last booking read it.
+        self._paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
-        self._paused_here = max(self._paused_here, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
         task = asyncio.create_task(self._pause(seconds))
         self._pauses.add(task)
         task.add_done_callback(self._pauses.discard)
@@ -78,57 +94,79 @@ class SharedRateLimiter:
             log.exception("%s: could not share a 429's pause", self.channel)
 
     def _spacing(self, chat_id: str) -> float:
-        if self.group_seconds and chat_id.rpartition(":")[2].startswith("-"):
+        if self.group_seconds and is_group(chat_id):
             return max(self.per_chat_seconds, self.group_seconds)
         return self.per_chat_seconds
 
-    def done(self, chat_id: str) -> None:
-        """The send to `chat_id` was answered: the chat's next send counts from now."""
-        now = time.monotonic()
-        self._answered[chat_id] = now
-        if len(self._answered) > 10_000:
-            self._answered = {c: t for c, t in self._answered.items() if t > now - 60}
-        if self._spacing(chat_id):
-            task = asyncio.create_task(self._record_answer(chat_id))
-            self._recording[chat_id] = task
-            task.add_done_callback(
-                lambda t: (
-                    self._recording.pop(chat_id, None)
-                    if self._recording.get(chat_id) is t
-                    else None
-                )
-            )
-
-    async def _record_answer(self, chat_id: str) -> None:
-        try:
-            async with self.sessions() as session, session.begin():
-                await chat_answered(session, self.channel, chat_id, self._spacing(chat_id))
-        except Exception:
-            log.exception("%s: could not record a chat's last send", self.channel)
-
     async def wait(self, chat_id: str, *, reply: bool = False) -> None:
-        """Until this message's slot: `chat_id` is `channel:chat`, as the sender names it."""
+        """Until this message's slot: `chat_id` is `channel:chat`, as the sender names it.
+        A reply to a chat written to less than its spacing ago waits for it, like any send:
+        Telegram's one a second per chat holds for replies too."""
         spacing = self._spacing(chat_id)
-        if (recording := self._recording.get(chat_id)) is not None:
-            await recording
+        if (recorded := self._recorded.get(chat_id)) is not None:
+            await asyncio.shield(recorded)
         if (answered := self._answered.get(chat_id)) is not None:
             await asyncio.sleep(answered + spacing - time.monotonic())
         while True:
             slot = await self._book_together(chat_id, spacing, reply)
-            due = time.monotonic() + slot.wait
-            await asyncio.sleep(slot.wait)
-            if slot.granted and time.monotonic() - due < LATE:
-                # A 429 answered to another send meanwhile stops this one too, booked or not.
-                if not (paused := await self._paused()):
-                    return
-                await asyncio.sleep(paused)
-            # Woken too late (a busy machine): sent now, it would arrive bunched with the
-            # slots after it. Book again; the slot missed is a send lost, not a 429 earned.
+            if slot.token is None:  # the chat was busy: book again when it may not be
+                await asyncio.sleep(slot.wait)
+                continue
+            try:
+                await asyncio.sleep(slot.wait)
+            except asyncio.CancelledError:  # never sent: the token goes back
+                self._answer(slot.token, chat_id, spacing=0.0)
+                raise
+            if not (paused := self._paused_until - time.monotonic()) > 0:
+                self._held[(chat_id, asyncio.current_task())] = slot.token
+                return
+            # A 429 answered to another send meanwhile stops this one too: its token goes
+            # back (nothing was sent) and it books again once the pause has passed.
+            self._answer(slot.token, chat_id, spacing=0.0)
+            await asyncio.sleep(paused)
+
+    def done(self, chat_id: str) -> None:
+        """The send to `chat_id` was answered (or failed): its token is free a second from
+        now, and the chat its spacing from now."""
+        token = self._held.pop((chat_id, asyncio.current_task()), None)
+        if token is None:
+            return
+        now = time.monotonic()
+        self._answered[chat_id] = now
+        if len(self._answered) > 10_000:
+            self._answered = {c: t for c, t in self._answered.items() if t > now - 60}
+        self._answer(token, chat_id, self._spacing(chat_id))
+
+    def _answer(self, token: int, chat_id: str, spacing: float) -> None:
+        self._answers.append((token, chat_id, spacing, time.monotonic()))
+        if chat_id not in self._recorded:
+            self._recorded[chat_id] = asyncio.get_running_loop().create_future()
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_answers())
+
+    async def _record_answers(self) -> None:
+        """Record the answers that came meanwhile, in one statement each round."""
+        while self._answers:
+            batch, self._answers = self._answers, []
+            while True:
+                try:
+                    async with self.sessions() as session, session.begin():
+                        now = time.monotonic()
+                        answers = [(t, chat, s, now - at) for t, chat, s, at in batch]
+                        await sends_answered(session, self.channel, answers, WINDOW)
+                    break
+                except Exception as error:  # the tokens stay held until they are recorded
+                    log.warning("%s: cannot record sends answered (%s)", self.channel, error)
+                    await asyncio.sleep(1.0)
+            for _, chat, _, _ in batch:
+                if (recorded := self._recorded.pop(chat, None)) is not None:
+                    recorded.set_result(None)
 
     async def _book_together(self, chat_id: str, spacing: float, reply: bool) -> Slot:
         """A slot booked with the other sends of its kind waiting in this process now: one
         statement for them all, so the schedule's row is held briefly and rarely. Replies
-        book the next slots whatever pushes have booked; pushes at most PUSH_AHEAD ahead."""
+        book the next free slots whatever pushes have booked; pushes at most PUSH_AHEAD
+        ahead."""
         waiting = asyncio.get_running_loop().create_future()
         self._waiting[reply].append((chat_id, spacing, waiting))
         booking = self._booking.get(reply)
@@ -148,13 +186,16 @@ class SharedRateLimiter:
             try:
                 await self._open()
                 async with self.sessions() as session, session.begin():
-                    slots = await reserve_sends(
+                    slots, paused = await reserve_sends(
                         session,
                         self.channel,
                         [(chat, spacing) for chat, spacing, _ in batch],
                         interval=self.interval,
+                        tokens=self.tokens,
+                        window=WINDOW,
                         ahead=REPLY_AHEAD if reply else PUSH_AHEAD,
                     )
+                self._paused_until = max(self._paused_until, time.monotonic() + paused)
             except Exception as error:  # the database is away: nothing can be recorded either
                 log.warning("%s: cannot book send slots (%s); waiting", self.channel, error)
                 slots = {}
@@ -165,20 +206,13 @@ class SharedRateLimiter:
                     queue.append((chat, spacing, waiting))  # in the next round
                 elif not waiting.done():
                     waiting.set_result(slot)
-            if full:  # the schedule is full for now: ask again when it has room
+                elif slot.token is not None:  # its sender is gone (cancelled): free it
+                    self._answer(slot.token, chat, spacing=0.0)
+            if full:  # no token or slot free for now: ask again when there may be
                 await asyncio.sleep(min(s.wait for s in full))
-
-    async def _paused(self) -> float:
-        if time.monotonic() < self._paused_here:
-            return self._paused_here - time.monotonic()
-        try:
-            async with self.sessions() as session:
-                return await paused_for(session, self.channel)
-        except Exception:
-            return 0.0
 
     async def _open(self) -> None:
         if not self._opened:
             async with self.sessions() as session, session.begin():
-                await open_budget(session, self.channel)
+                await open_budget(session, self.channel, self.tokens)
             self._opened = True

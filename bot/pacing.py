@@ -120,7 +120,7 @@ class RateLimiter:
             self._holding -= 1
             self._freed.append(now + self.window)
             self._hand_out()
-        if self.per_group_minute and _is_group(chat_id):
+        if self.per_group_minute and is_group(chat_id):
             sent = self._groups.setdefault(chat_id, deque())
             sent.append(now)
             while len(sent) > self.per_group_minute:
@@ -131,7 +131,7 @@ class RateLimiter:
     def _group_slot(self, chat_id: str) -> float:
         """When a group may have one more: its last `per_group_minute` answered sends must
         span a minute (one to it on its way holds the next back anyway)."""
-        if not self.per_group_minute or not _is_group(chat_id):
+        if not self.per_group_minute or not is_group(chat_id):
             return 0.0
         sent = self._groups.get(chat_id)
         if sent is None or len(sent) < self.per_group_minute:
@@ -139,6 +139,6 @@ class RateLimiter:
         return sent[-self.per_group_minute] + 60.0
 
 
-def _is_group(chat_id: str) -> bool:
+def is_group(chat_id: str) -> bool:
     """A limiter's key is `channel:chat`; Telegram's groups and channels have negative ids."""
     return chat_id.rpartition(":")[2].startswith("-")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 _WHERE = {
     "ChatSendBudget": "models.coordination",
     "SendBudget": "models.coordination",
+    "SendToken": "models.coordination",
     "TaskProposal": "models.proposals",
     "ThrottleState": "models.throttles",
     "Series": "models.recurrence",
@@ -73,6 +74,7 @@ __all__ = [
     "OutboxState",
     "Role",
     "SendBudget",
+    "SendToken",
     "Series",
     "Task",
     "TaskEvent",
@@ -109,7 +111,7 @@ if TYPE_CHECKING:
     from models.calendar import CalendarOverride
     from models.contributions import Contribution
     from models.conversations import Conversation
-    from models.coordination import ChatSendBudget, SendBudget
+    from models.coordination import ChatSendBudget, SendBudget, SendToken
     from models.deadlines import ChangeState, DeadlineChange
     from models.documents import Document, DocumentKind
     from models.explanations import Explanation, ExplanationState

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, event, text
+from sqlalchemy import Select, event, exc, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 LOAD_PARTITION = 2000
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PING_IDLE_SECONDS = 10.0  # a pooled connection idle longer is pinged before use
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -70,7 +72,33 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous.upper()))
         return engine
     # As many again on a burst; past that a request waits for a connection.
-    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """A pooled connection idle for more than PING_IDLE_SECONDS is pinged before use, and
+    replaced if the server is gone (restarted, or a proxy dropped it). `pool_pre_ping` pings
+    at every checkout, which asyncpg does in three round trips (begin, a query, rollback):
+    several checkouts an update made the pings a tenth of a busy process's work. A
+    connection used moments ago was alive then; if the server died meanwhile, the statement
+    fails and the pool replaces all its connections, as it would between a ping and a use."""
+
+    def fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) > PING_IDLE_SECONDS:
+            try:
+                dbapi_connection.ping()
+            except Exception as error:  # the pool tries another connection
+                raise exc.DisconnectionError() from error
+        record.info["used_at"] = time.monotonic()
+
+    event.listen(engine.sync_engine, "connect", fresh)
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", fresh)
 
 
 def lock_engine(url: str) -> AsyncEngine:

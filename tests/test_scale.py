@@ -70,11 +70,6 @@ async def test_three_processes_behind_nginx_answer_every_update_once_through_a_s
         DONDOC_WEBHOOK_URL=f"{balancer.url}/telegram",
         DONDOC_WEBHOOK_SECRET=SECRET,
         DONDOC_LOG_LEVEL="WARNING",
-        # Two thirds of Telegram's 30/s: the fake shares a loaded machine with the three bots
-        # and times arrivals on its own event loop, so a process or the fake descheduled for
-        # a moment bunches sends at 25/s (the default) into a few 429s. The pace the
-        # shared budget reaches is bench/shared_flood.py's figure.
-        DONDOC_SEND_PER_SECOND="20",
     )
     nodes = [start_node(env, listens[0])]
     AsyncHTTPClient.configure(None, max_clients=64)
