@@ -1,7 +1,7 @@
 """Explanations (giải trình) asked of a late task's lead unit, answered or not
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-28
 """
 

@@ -1,7 +1,7 @@
 """One flood budget for every bot process: the channel's next send slot, and each chat's
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 Create Date: 2026-11-28
 """
 

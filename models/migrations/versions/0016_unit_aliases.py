@@ -2,7 +2,7 @@
 read from a notice sent in chat, waiting for /giao
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0015
 Create Date: 2026-11-28
 """
 

@@ -2,7 +2,7 @@
 bot process
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0016
 Create Date: 2026-11-28
 """
 
