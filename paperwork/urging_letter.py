@@ -332,8 +332,7 @@ def portable(letter: UrgingLetter) -> UrgingLetter:
         return _PersonFacts(official.full_name, official.position)  # type: ignore[return-value]
 
     rows = [
-        replace(
-            row,
+        row._replace(
             document=_DocumentFacts(row.document.kind, row.document.number, row.document.issued_on)
             if row.document
             else None,
