@@ -3,14 +3,12 @@ the environment like any deployment, with its clock started at a chosen moment (
 Monday's jobs run now) and moving with real time.
 
 Run: python -m bot.sandbox.node 2026-11-23T08:05
-(DONDOC_NODE_PROFILE=/tmp/node: a cProfile of the process in /tmp/node.<pid> when it ends)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import time
 from datetime import datetime, timedelta
@@ -42,10 +40,4 @@ async def main(start: datetime) -> None:
 
 
 if __name__ == "__main__":
-    profile = os.environ.get("DONDOC_NODE_PROFILE")  # a bench's question: where the time goes
-    if profile:
-        import cProfile
-
-        cProfile.run("asyncio.run(main(parse_moment(sys.argv[1])))", f"{profile}.{os.getpid()}")
-    else:
-        asyncio.run(main(parse_moment(sys.argv[1])))
+    asyncio.run(main(parse_moment(sys.argv[1])))
