@@ -54,7 +54,7 @@ class Harness:
 
     async def settle(self) -> None:
         """Wait until the outbox sender has delivered everything queued so far (a generous
-        bound: on PostgreSQL the shared flood budget spaces each chat's messages 1.25 s)."""
+        bound: each chat's messages go a second apart, counted from the last answer)."""
         await self.running.core.idle()
         for _ in range(1500):
             async with self.sessions() as session:
