@@ -257,6 +257,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
         "no deadline": t._("no deadline (ongoing)"),
     }
     documents = _DocumentNames(t)
+    roles = {"leader": t._("leader in charge"), "specialist": t._("specialist")}
     return {
         TableName.SUMMARY: Table(
             t._("Summary"), header, rows, percents=frozenset({7}), total_last=True
@@ -303,7 +304,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
                     p.code,
                     p.name,
                     p.unit_name,
-                    t._("leader in charge") if p.role == "leader" else t._("specialist"),
+                    roles[p.role],
                     p.columns.assigned,
                     p.columns.done_on_time,
                     p.columns.done_late,
