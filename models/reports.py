@@ -117,10 +117,12 @@ async def overdue_rows(
     unit_id: int | None = None,
     *,
     deadline_before: date | None = None,
+    known: dict[int, tuple[str, str, str]] | None = None,
 ) -> list[OverdueRow]:
     """Every task overdue at the window's moment (and already on `deadline_before`), oldest
     first. The tasks are read as bare columns through the open-task index; their units,
-    people and documents are looked up once each, not joined on every row."""
+    people and documents are looked up once each, not joined on every row; people already
+    `known` (by `people_by_id`) are not read again."""
     query = (
         select(
             Task.id,
@@ -141,7 +143,9 @@ async def overdue_rows(
     connection = await session.connection()
     found = (await connection.execute(query)).all()
     labels = {uid: (code, name) for uid, code, name in (await connection.execute(units)).all()}
-    people = await people_by_id(session, {i for row in found for i in row[4:6] if i is not None})
+    people = dict(known or {})
+    wanted_people = {i for row in found for i in row[4:6] if i is not None} - set(people)
+    people.update(await people_by_id(session, wanted_people) if wanted_people else {})
     names: dict[int | None, str] = {oid: name for oid, (_, name, _) in people.items()}
     documents: dict[int | None, Document] = {}
     wanted = sorted({row[6] for row in found if row[6] is not None})
@@ -229,7 +233,7 @@ async def build_report(
         previous={u.code: u.columns for u in before},
         previous_total=sum((u.columns for u in before), FiveColumns()),
         officials=official_rows(by_role, people),
-        overdue=await overdue_rows(session, window, unit_id),
+        overdue=await overdue_rows(session, window, unit_id, known=people),
         errors=await data_errors(session, window, unit_id),
         not_updated=await silent_by_unit(
             session, window, quiet_before(end, calendar, rules.stale_days), unit_id

@@ -256,7 +256,15 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
         "no leader": t._("no leader named"),
         "no deadline": t._("no deadline (ongoing)"),
     }
-    documents = _DocumentNames(t)
+    named: dict[int, str] = {}
+
+    def documents(document: Document | None) -> str:
+        """Each source document named once: many tasks come from one document."""
+        if document is not None and document.id not in named:
+            named[document.id] = document_name(t, document)
+        return "" if document is None else named[document.id]
+
+    roles = {"leader": t._("leader in charge"), "specialist": t._("specialist")}
     return {
         TableName.SUMMARY: Table(
             t._("Summary"), header, rows, percents=frozenset({7}), total_last=True
@@ -303,7 +311,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
                     p.code,
                     p.name,
                     p.unit_name,
-                    t._("leader in charge") if p.role == "leader" else t._("specialist"),
+                    roles[p.role],
                     p.columns.assigned,
                     p.columns.done_on_time,
                     p.columns.done_late,
@@ -351,22 +359,6 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
             dates=frozenset({3}),
         ),
     }
-
-
-class _DocumentNames(dict[int, str]):
-    """Each source document's name, worked out once: many tasks come from one document."""
-
-    def __init__(self, t: Translator) -> None:
-        super().__init__()
-        self.t = t
-
-    def __call__(self, document: Document | None) -> str:
-        if document is None:
-            return ""
-        name = self.get(document.id)
-        if name is None:
-            name = self[document.id] = document_name(self.t, document)
-        return name
 
 
 def _official_score(report: Report, code: str, role: str) -> list[object]:
