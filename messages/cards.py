@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from locales import Translator
 from messages.reply import Button
@@ -10,7 +11,7 @@ from models.calendar import WorkingCalendar
 from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official
 from models.statistics import FiveColumns
-from models.status import DerivedStatus, StatusWindow, days_overdue, task_status
+from models.status import DerivedStatus, StatusWindow, days_overdue, derived_status, task_status
 from models.tasks import Task, TaskEvent, TaskStatus
 from paperwork.exporting import document_name, status_label
 
@@ -44,11 +45,22 @@ def stored_status(t: Translator, status: TaskStatus) -> str:
     }[status]
 
 
+class Deadlined(Protocol):
+    """What a deadline phrase reads of a task: a `Task`, or a row listed without one."""
+
+    @property
+    def status(self) -> TaskStatus: ...
+    @property
+    def deadline(self) -> date | None: ...
+    @property
+    def completed_date(self) -> date | None: ...
+
+
 def deadline_phrase(
-    t: Translator, task: Task, window: StatusWindow, calendar: WorkingCalendar
+    t: Translator, task: Deadlined, window: StatusWindow, calendar: WorkingCalendar
 ) -> str:
     """`hạn 02/12/2026, quá hạn 5 ngày`, `hạn thứ Tư, 09/12/2026, còn 2 ngày làm việc`."""
-    status = task_status(task, window)
+    status = derived_status(task.status, task.deadline, task.completed_date, window)
     if task.deadline is None:
         return t._("ongoing")
     if status in (DerivedStatus.DONE_ON_TIME, DerivedStatus.DONE_LATE):

@@ -13,8 +13,24 @@ from models.db import load_all
 from models.notices import task_notice_not_done
 from models.organization import Official, Unit
 from models.status import StatusWindow, days_overdue, overdue_clause
-from models.tallies import overdue_counts
+from models.tallies import kept_overdue
 from models.tasks import Task, TaskStatus
+
+
+async def overdue_counts(
+    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
+) -> dict[int, int]:
+    """Per current lead unit, the tasks overdue at the moment (`status.overdue_clause`)."""
+    counts = await kept_overdue(session, window, unit_id)
+    if window.past:  # done since the moment: still open then
+        late = select(Task.lead_unit_id, func.count()).where(
+            Task.completed_date > window.today, Task.deadline < window.today
+        )
+        if unit_id is not None:
+            late = late.where(Task.lead_unit_id == unit_id)
+        for unit, n in (await session.execute(late.group_by(Task.lead_unit_id))).tuples():
+            counts[unit] = counts.get(unit, 0) + n
+    return counts
 
 
 @dataclass(frozen=True)
@@ -101,8 +117,19 @@ async def _named_oldest(
 
 
 @dataclass(frozen=True)
+class ListedTask:
+    """What an overdue list shows of a task: read as columns, not loaded as a `Task`."""
+
+    id: int
+    content: str
+    status: TaskStatus
+    deadline: date | None
+    completed_date: date | None
+
+
+@dataclass(frozen=True)
 class OverdueTask:
-    task: Task
+    task: ListedTask
     unit_code: str
     unit_name: str
     leader_name: str | None
@@ -144,7 +171,17 @@ async def oldest_overdue(
     )
     leader, specialist = aliased(Official), aliased(Official)
     rows = await session.execute(
-        select(Task, Unit.code, Unit.name, leader.full_name, specialist.full_name)
+        select(
+            Task.id,
+            Task.content,
+            Task.status,
+            Task.deadline,
+            Task.completed_date,
+            Unit.code,
+            Unit.name,
+            leader.full_name,
+            specialist.full_name,
+        )
         .join(Unit, Unit.id == Task.lead_unit_id)
         .outerjoin(leader, leader.id == Task.leader_id)
         .outerjoin(specialist, specialist.id == Task.specialist_id)
@@ -154,9 +191,10 @@ async def oldest_overdue(
     found: list[OverdueTask] = []
     listed: dict[str, int] = {}
     for row in rows.tuples():  # up to per_unit of each status: keep the oldest per_unit
-        if listed.get(row[1], 0) < per_unit:
-            listed[row[1]] = listed.get(row[1], 0) + 1
-            found.append(OverdueTask(*row))
+        code = row[5]
+        if listed.get(code, 0) < per_unit:
+            listed[code] = listed.get(code, 0) + 1
+            found.append(OverdueTask(ListedTask(*row[:5]), *row[5:]))
     return found
 
 

@@ -345,16 +345,14 @@ async def overdue_in_period(
 ) -> dict[int, int]:
     """Per lead unit, the five columns' overdue alone (`fix`: `corrections` for every unit):
     what ranks the units, for a fraction of the rows of `counts_by_unit`."""
-    counts = Counter(await _overdue_kept(session, window, None))
+    counts = Counter(await kept_overdue(session, window, None))
     for (unit, label), n in fix.items():
         if label == DerivedStatus.OVERDUE.value:
             counts[unit] += n
     return {unit: n for unit, n in counts.items() if n}
 
 
-async def _overdue_kept(
-    session: AsyncSession, window: StatusWindow, units: Units
-) -> dict[int, int]:
+async def kept_overdue(session: AsyncSession, window: StatusWindow, units: Units) -> dict[int, int]:
     """Per unit, the open tasks counted before the window's day."""
     shape, days = _ranges(spans(window, window.today)[:1])
     mode, chosen = _unit_filter(units)
@@ -385,22 +383,6 @@ async def city_counts(
         counts[column] += n
     counts[DerivedStatus.OVERDUE.value] += overdue or 0
     return {column: n for column, n in counts.items() if n}
-
-
-async def overdue_counts(
-    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
-) -> dict[int, int]:
-    """Per current lead unit, the tasks overdue at the moment (`status.overdue_clause`)."""
-    counts = await _overdue_kept(session, window, unit_id)
-    if window.past:  # done since the moment: still open then
-        late = select(Task.lead_unit_id, func.count()).where(
-            Task.completed_date > window.today, Task.deadline < window.today
-        )
-        if unit_id is not None:
-            late = late.where(Task.lead_unit_id == unit_id)
-        for unit, n in (await session.execute(late.group_by(Task.lead_unit_id))).tuples():
-            counts[unit] = counts.get(unit, 0) + n
-    return counts
 
 
 def _day(value: date | str) -> date:
