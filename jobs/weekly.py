@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from jobs.cadence import first_working_day_of_week, iso_week
@@ -119,24 +120,39 @@ async def send_urgings(ctx: JobContext) -> int:
     sender = await letter_sender(ctx.session)
     sent, to_escalate, counts_of = 0, [], {}
     async with renderer() as render:
+        previous: _Batch | None = None
         async for overdue in overdue_to_urge_by_units(ctx.session, ctx.window, letter_day):
             counts = await urging_counts(ctx.session, [(t.id, t.deadline) for t in overdue])  # type: ignore[misc]
-            sent += await _urge_units(ctx, overdue, counts, sender, render)
+            # This batch's letters are written in the worker while the last batch is queued.
+            batch = await _letters(ctx, overdue, counts, sender, render)
+            if previous is not None:
+                sent += await _queue(ctx, previous)
+            previous = batch
             escalated = [t for t in overdue if counts.get(t.id, 0) >= ctx.cadence.escalate_after]
             to_escalate += escalated
             counts_of.update((t.id, counts[t.id]) for t in escalated)
+        if previous is not None:
+            sent += await _queue(ctx, previous)
     return sent + await _escalate(ctx, to_escalate, counts_of)
 
 
-async def _urge_units(
+@dataclass
+class _Batch:
+    """A batch of units' letters: their recipients and keys, and the DOCX being written."""
+
+    letters: list[tuple[UrgingLetter, list[Task], list[Official], list[str]]]
+    languages: list[list[str]]
+    written: asyncio.Future[list[bytes]]
+
+
+async def _letters(
     ctx: JobContext,
     overdue: list[Task],
     counts: dict[int, int],
     sender: tuple[str, Official | None],
     render: Renderer,
-) -> int:
-    """The letters and messages of a batch of units: every letter of the batch rendered in
-    the worker at once, then stored and queued."""
+) -> _Batch:
+    """The letters of a batch of units not urged yet this week, handed to the worker."""
     week = iso_week(ctx.today)
     by_unit: dict[int, list[Task]] = defaultdict(list)
     for task in overdue:
@@ -163,16 +179,24 @@ async def _urge_units(
         sorted({translator(o.language).language for o in recipients})
         for _, _, recipients, _ in letters
     ]
-    written = await asyncio.gather(
+    written = asyncio.gather(
         *(
             render(letter_docx, portable(letter), language)
             for (letter, *_), wanted in zip(letters, languages, strict=True)
             for language in wanted
         )
     )
-    contents = iter(written)
+    return _Batch(letters, languages, written)
+
+
+async def _queue(ctx: JobContext, batch: _Batch) -> int:
+    """A batch's letters stored once written, and its messages queued."""
+    week = iso_week(ctx.today)
+    contents = iter(await batch.written)
     items: list[Outgoing] = []
-    for (letter, tasks, recipients, keys), wanted in zip(letters, languages, strict=True):
+    for (letter, tasks, recipients, keys), wanted in zip(
+        batch.letters, batch.languages, strict=True
+    ):
         made = {
             language: [_letter_file(letter, next(contents), translator(language))]
             for language in wanted

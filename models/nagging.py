@@ -14,7 +14,6 @@ from sqlalchemy.orm import aliased, selectinload
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
-from models.db import load_all
 from models.defaults import Nagging
 from models.notices import task_notice_not_done
 from models.organization import Official, OfficialRole, Role, Unit
@@ -82,21 +81,6 @@ def quiet_before(today: date, calendar: WorkingCalendar, working_days: int) -> d
 
 def _scope(query, unit_id: int | None):  # type: ignore[no-untyped-def]
     return query if unit_id is None else query.where(Task.lead_unit_id == unit_id)
-
-
-async def silent_tasks(session: AsyncSession, window: StatusWindow, before: datetime) -> list[Task]:
-    """Open tasks not updated since before `before`, with the people a nudge names."""
-    query = (
-        select(Task)
-        .where(open_clause(window), Task.updated_at < before)
-        .options(
-            selectinload(Task.lead_unit),
-            selectinload(Task.leader),
-            selectinload(Task.specialist),
-        )
-        .order_by(Task.updated_at, Task.id)
-    )
-    return await load_all(session, query)
 
 
 @dataclass(frozen=True, slots=True)
