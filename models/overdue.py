@@ -221,19 +221,3 @@ async def newly_overdue(
         .order_by(Task.deadline, Task.id)
     )
     return await load_all(session, query)
-
-
-async def overdue_to_urge(session: AsyncSession, window: StatusWindow, since: date) -> list[Task]:
-    """Tasks overdue now and already on `since`, by lead unit, with what the letter names."""
-    query = (
-        select(Task)
-        .where(overdue_clause(window, already_on=since))
-        .options(
-            selectinload(Task.lead_unit),
-            selectinload(Task.leader),
-            selectinload(Task.specialist),
-            selectinload(Task.document),
-        )
-        .order_by(Task.lead_unit_id, Task.deadline, Task.id)
-    )
-    return await load_all(session, query)

@@ -131,18 +131,6 @@ async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return await session.scalar(select(Unit).where(func.lower(Unit.code) == code.lower()))
 
 
-async def open_tasks_with_people(session: AsyncSession, window: StatusWindow) -> list[Task]:
-    """Every open task that names a specialist or a leader, both loaded, by deadline: the
-    weekly digest groups them by person."""
-    query = (
-        select(Task)
-        .where(open_clause(window), Task.specialist_id.is_not(None) | Task.leader_id.is_not(None))
-        .options(selectinload(Task.specialist), selectinload(Task.leader))
-        .order_by(nulls_last(Task.deadline.asc()), Task.id)
-    )
-    return await load_all(session, query)
-
-
 async def open_tasks_to_remind(
     session: AsyncSession, window: StatusWindow, kind: str, details: dict[date, str]
 ) -> list[Task]:
