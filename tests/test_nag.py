@@ -97,7 +97,9 @@ async def test_progress_reported_on_day_9_keeps_the_task_from_being_nudged(
     await sim.run(date(2026, 11, 3), day9, times=EARLY)
     async with sim.sessions() as session, session.begin():
         task = await session.get_one(Task, 4101)
-        await set_progress(session, task, Actor(None, Channel.TELEGRAM, at(day9, 10)), 40, "Đã khảo sát")
+        await set_progress(
+            session, task, Actor(None, Channel.TELEGRAM, at(day9, 10)), 40, "Đã khảo sát"
+        )
     # Day 10 of the old silence, and nine working days into the new one: nothing.
     await sim.run(day9, CALENDAR.add_working_days(day9, 9), times=EARLY)
     assert not [r for r in sim.received if r.text.startswith("🕓")]
