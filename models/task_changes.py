@@ -38,17 +38,7 @@ def record(
     new: object = None,
     note: str = "",
 ) -> TaskEvent:
-    event = TaskEvent(
-        task_id=task.id,
-        at=actor.at,
-        actor_id=actor.official_id,
-        channel=actor.channel,
-        action=action,
-        field=field,
-        old_value=event_value(old),
-        new_value=event_value(new),
-        note=note,
-    )
+    event = TaskEvent(**_trail_row(task, actor, action, field=field, old=old, new=new, note=note))
     session.add(event)
     return event
 
@@ -162,7 +152,7 @@ def _trail_row(
     new: object = None,
     note: str = "",
 ) -> dict[str, object]:
-    """A `record` written by `write_fields`: the same columns, as a row of a bulk INSERT."""
+    """One row of the audit trail: added by `record`, or bulk-inserted by `write_fields`."""
     return {
         "task_id": task.id,
         "at": actor.at,

@@ -531,6 +531,9 @@ async def test_group_chat_never_lists_another_units_tasks(bot) -> None:
 
 @pytest.mark.only_on("telegram", reason="only Telegram bots have a command menu")
 async def test_command_menu_is_registered_in_vietnamese_and_english(bot) -> None:
+    async with asyncio.timeout(15):  # set in the background once the bot is up
+        while "en" not in bot.sandbox.commands:
+            await asyncio.sleep(0.01)
     assert bot.sandbox.commands[""][0] == {"command": "viec", "description": "Nhiệm vụ của tôi"}
     assert bot.sandbox.commands["en"][0] == {"command": "viec", "description": "My open tasks"}
 
