@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Date, Integer, bindparam, func, select, text
+from sqlalchemy import Date, Integer, Select, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -153,24 +155,17 @@ def _oldest_sql(units: int, past: bool) -> str:
     return " UNION ALL ".join(arms)
 
 
-async def oldest_overdue(
-    session: AsyncSession, window: StatusWindow, unit_ids: list[int], per_unit: int
-) -> list[OverdueTask]:
-    """The oldest `per_unit` overdue tasks of each unit with their unit and people, by unit
-    code, then the oldest first."""
-    if not unit_ids:
-        return []
-    params: dict[str, object] = {f"u{i}": unit for i, unit in enumerate(unit_ids)}
-    statuses = [s for s in TaskStatus if window.past or s is not TaskStatus.DONE]
-    params |= {s.value: s.value for s in statuses} | {"per_unit": per_unit}
+@lru_cache(maxsize=64)
+def _oldest_statement(units: int, past: bool) -> Select[Any]:
+    """The listing for so many units, built once: its values are bound at each execution."""
     oldest = (
-        text(_oldest_sql(len(unit_ids), window.past))
-        .bindparams(bindparam("today", window.today, type_=Date), **params)
+        text(_oldest_sql(units, past))
+        .bindparams(bindparam("today", type_=Date))
         .columns(id=Integer)
         .subquery()
     )
     leader, specialist = aliased(Official), aliased(Official)
-    rows = await session.execute(
+    return (
         select(
             Task.id,
             Task.content,
@@ -188,6 +183,20 @@ async def oldest_overdue(
         .where(Task.id.in_(select(oldest.c.id)))
         .order_by(Unit.code, Task.deadline, Task.id)
     )
+
+
+async def oldest_overdue(
+    session: AsyncSession, window: StatusWindow, unit_ids: list[int], per_unit: int
+) -> list[OverdueTask]:
+    """The oldest `per_unit` overdue tasks of each unit with their unit and people, by unit
+    code, then the oldest first."""
+    if not unit_ids:
+        return []
+    params: dict[str, object] = {f"u{i}": unit for i, unit in enumerate(unit_ids)}
+    statuses = [s for s in TaskStatus if window.past or s is not TaskStatus.DONE]
+    params |= {s.value: s.value for s in statuses}
+    params |= {"per_unit": per_unit, "today": window.today}
+    rows = await session.execute(_oldest_statement(len(unit_ids), window.past), params)
     found: list[OverdueTask] = []
     listed: dict[str, int] = {}
     for row in rows.tuples():  # up to per_unit of each status: keep the oldest per_unit
