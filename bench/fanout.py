@@ -50,17 +50,17 @@ class Watched(RateLimiter):
         super().__init__(*args, **kwargs)
         self.reply_waits: list[float] = []
         self.round_trips: list[float] = []
-        self._left: dict[str, float] = {}
+        self._leaving: dict[str, float] = {}
 
     async def wait(self, chat_id: str, *, reply: bool = False) -> None:
         started = time.monotonic()
         await super().wait(chat_id, reply=reply)
-        self._left[chat_id] = time.monotonic()
+        self._leaving[chat_id] = time.monotonic()
         if reply:
-            self.reply_waits.append(self._left[chat_id] - started)
+            self.reply_waits.append(self._leaving[chat_id] - started)
 
     def done(self, chat_id: str) -> None:
-        if (left := self._left.pop(chat_id, None)) is not None:
+        if (left := self._leaving.pop(chat_id, None)) is not None:
             self.round_trips.append(time.monotonic() - left)
         super().done(chat_id)
 

@@ -37,6 +37,10 @@ class RateLimiter:
         self._freed: deque[float] = deque()  # when the places of answered sends come free
         self._queues: dict[bool, deque[asyncio.Future[None]]] = {True: deque(), False: deque()}
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        # Places are handed out a 1/per_second apart, not 30 at once when a second frees
+        # them: a burst would leave a reply waiting for the next second.
+        self._next_place = 0.0
         self.paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
@@ -87,22 +91,34 @@ class RateLimiter:
             self._hand_out()
 
     def _hand_out(self) -> None:
-        """Give the free places to the first in line; when none is free and none is on its
-        way (whose answer would free one), wake again when the oldest comes free."""
+        """Give the free places to the first in line, a reply before any bulk send, one an
+        interval after the other; wake again when the next one is due or comes free (a send
+        on its way frees one with its answer)."""
         now = time.monotonic()
         while self._freed and self._freed[0] <= now:
             self._freed.popleft()
+        wake: float | None = None
         for reply in (True, False):
             queue = self._queues[reply]
             while queue and self._holding + len(self._freed) < self.places:
+                if now < self._next_place:
+                    wake = self._next_place
+                    break
                 place = queue.popleft()
                 if not place.done():
                     self._holding += 1
+                    self._next_place = max(self._next_place, now - self.interval) + self.interval
                     place.set_result(None)
-        waiting = self._queues[True] or self._queues[False]
-        if waiting and self._freed and self._timer is None:
+        if not (self._queues[True] or self._queues[False]):
+            return
+        if self._freed:
+            wake = self._freed[0] if wake is None else min(wake, self._freed[0])
+        if wake is not None and (self._timer is None or wake < self._timer_at):
+            if self._timer is not None:
+                self._timer.cancel()
             loop = asyncio.get_running_loop()
-            self._timer = loop.call_at(loop.time() + self._freed[0] - now, self._on_timer)
+            self._timer_at = wake
+            self._timer = loop.call_at(loop.time() + max(0.0, wake - now), self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
