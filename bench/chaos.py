@@ -309,9 +309,6 @@ async def fault_run(
     return run
 
 
-# ---------------------------------------------------------------- command line
-
-
 async def _database(url: str | None, folder: Path) -> str:
     if url:
         return url

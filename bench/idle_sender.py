@@ -22,9 +22,10 @@ from bench.big_city import DEFAULT_URL
 from bot.delivery import OutboxSender
 from locales import TIMEZONE
 from models.accounts import ChatChannel
+from models.claims import claim_due
 from models.clock import FixedClock
 from models.db import create_engine, session_factory
-from models.outbox import Envelope, Priority, claim_due, enqueue_many
+from models.outbox import Envelope, Priority, enqueue_many
 
 EVENING = datetime(2026, 11, 23, 18, 0, tzinfo=TIMEZONE)
 MORNING = datetime(2026, 11, 24, 7, 30, tzinfo=TIMEZONE)

@@ -16,16 +16,10 @@ from bot.health import SENT, TOO_MANY
 from bot.pacing import RateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
+from models.claims import claim_due, claimed_replies, record_outcome, release
 from models.clock import Clock
 from models.db import write_gate
-from models.outbox import (
-    OutboxMessage,
-    Priority,
-    claim_due,
-    claimed_replies,
-    record_outcome,
-    release,
-)
+from models.outbox import OutboxMessage, Priority
 
 log = logging.getLogger(__name__)
 
