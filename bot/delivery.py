@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.flood import SharedRateLimiter
@@ -24,6 +25,9 @@ from models.outbox import OutboxMessage, Priority
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# A send's record tried again after these pauses (about 30 s in all, within the claim's
+# minute): SQLite's busy timeout is 5 s, and a loaded machine can hold its lock longer.
+RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 class RetryLater(Exception):
@@ -237,6 +241,25 @@ class OutboxSender:
                 await release(session, [item.message_id for item in work])
 
     async def _record(self, work: list[Work], results: list[Outcome]) -> None:
+        """Write how each send went. The sends have happened: a record lost to a moment's lock
+        or a dropped connection would leave the rows claimed, and send them again once the
+        claim lapses, so the write is tried again for about half a minute first."""
+        delays = iter(RECORD_RETRY_DELAYS)
+        while True:
+            try:
+                await self._record_once(work, results)
+            except DBAPIError as error:
+                if (delay := next(delays, None)) is None:
+                    raise
+                log.warning("recording %d sends failed, trying again: %s", len(work), error)
+                await asyncio.sleep(delay)
+                continue
+            break
+        for item, (outcome, _, _) in zip(work, results, strict=True):
+            if outcome == "sent":
+                SENT.labels(item.channel.value, "reply" if item.reply else "push").inc()
+
+    async def _record_once(self, work: list[Work], results: list[Outcome]) -> None:
         now = self.clock.now()
         # A reply's record goes first, like the command it answers; bulk lets commands go first.
         gate = self.gate.urgent() if any(item.reply for item in work) else self.gate.bulk()
@@ -253,8 +276,6 @@ class OutboxSender:
                 await record_outcome(
                     session, item.message_id, now, outcome, detail, retry_at=retry_at
                 )
-                if outcome == "sent":
-                    SENT.labels(item.channel.value, "reply" if item.reply else "push").inc()
                 if outcome == "unreachable":
                     await mark_unreachable(session, item.channel, item.chat_id, now)
 

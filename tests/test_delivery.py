@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import sqlite3
 import sys
+import threading
+import time
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -19,9 +23,10 @@ from bot.pacing import RateLimiter
 from bot.sandbox import Failure, Sandbox
 from bot.telegram import TelegramSender
 from locales import TIMEZONE
-from models import DeliveryAttempt, OutboxMessage, OutboxState
+from models import DeliveryAttempt, OutboxMessage, OutboxState, db
 from models.accounts import ChatAccount, ChatChannel
 from models.clock import FixedClock
+from models.db import create_engine, session_factory
 from models.outbox import Envelope, Priority, enqueue
 from models.tasks import Task, TaskStatus
 from tests import harness
@@ -384,3 +389,49 @@ async def test_a_zalo_reply_to_an_english_speaker_has_its_footer_in_english(
         assert languages == {"en"}
     finally:
         await harness.stop(bot)
+
+
+async def test_a_send_is_recorded_once_though_the_database_was_locked_when_it_went(
+    tmp_path, sqlite_template, api, monkeypatch
+) -> None:
+    """Another writer held SQLite past the busy timeout just as the message went: the record
+    is written when the lock is free, not lost (which would send the message again)."""
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "locked.db"
+    shutil.copy(sqlite_template, path)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    sessions = session_factory(engine)
+    await queue(sessions, range(1, 2))
+    sandbox, bot = api
+    held = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(1.5)  # well past the 0.2 s busy timeout
+        connection.execute("COMMIT")
+        connection.close()
+
+    class LockedAfterSending(TelegramSender):
+        async def send(self, *args, **options) -> str:
+            external = await super().send(*args, **options)
+            threading.Thread(target=hold_the_write_lock).start()
+            await asyncio.to_thread(held.wait)
+            return external
+
+    outbox = OutboxSender(
+        sessions,
+        FixedClock(T0),
+        {ChatChannel.TELEGRAM: LockedAfterSending(bot)},
+        limiter=RateLimiter(per_second=0, per_chat_seconds=0),
+    )
+    try:
+        assert await outbox.drain() == 1
+        sent = await row(sessions, "test:1")
+        assert (sent.state, sent.attempts) == (OutboxState.SENT, 1)
+        assert await outcomes(sessions) == ["sent"]
+        assert await outbox.drain() == 0
+        assert len(sandbox.bot_messages(1)) == 1
+    finally:
+        await engine.dispose()
