@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,27 +75,48 @@ class Page:
     pages: int
 
 
+OPEN_STATUSES = [s for s in TaskStatus if s is not TaskStatus.DONE]
+
+
+def _open_now(window: StatusWindow) -> ColumnElement[bool]:
+    """`open_clause`, with the open statuses named when the moment is now: `status <> 'done'`
+    is the predicate of the partial open-deadline index, and PostgreSQL ANDed all of that
+    index (150,000 entries, 20 ms) into a leader's list; named, the statuses are a column of
+    the index by unit, leader or specialist."""
+    return open_clause(window) if window.past else Task.status.in_(OPEN_STATUSES)
+
+
 async def my_open_tasks(
     session: AsyncSession, viewer: Viewer, window: StatusWindow, page: int
 ) -> Page:
-    """Open tasks, overdue first, then by deadline; one page of them."""
-    base = _mine(viewer, open_clause(window))
-    counts = base.with_only_columns(
-        func.count(), func.coalesce(func.sum(case((overdue_clause(window), 1), else_=0)), 0)
-    ).order_by(None)
-    total, overdue = (await session.execute(counts)).one()
+    """Open tasks, overdue first, then by deadline; one page of them, with the counts of the
+    whole list read in the same statement (a window over the list)."""
+    base = _mine(viewer, _open_now(window))
+    overdue = func.coalesce(func.sum(case((overdue_clause(window), 1), else_=0)).over(), 0)
+    listed = base.add_columns(func.count().over(), overdue).order_by(*_worst_first(window))
+    page = max(page, 1)
+    rows = (await session.execute(_page(listed, page))).tuples().all()
+    if not rows and page > 1:  # past the last page: show the last one
+        counts = base.with_only_columns(func.count()).order_by(None)
+        pages = max(1, -(-int(await session.scalar(counts) or 0) // PAGE_SIZE))
+        page = pages
+        rows = (await session.execute(_page(listed, page))).tuples().all()
+    if not rows:
+        return Page([], 0, 0, 1, 1)
+    total, overdue_count = int(rows[0][1]), int(rows[0][2])
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    query = base.order_by(*_worst_first(window)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    tasks = list((await session.scalars(query)).all())
-    return Page(tasks, total, overdue, page, pages)
+    return Page([task for task, _, _ in rows], total, overdue_count, page, pages)
+
+
+def _page(listed: Select[Any], page: int) -> Select[Any]:
+    return listed.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
 
 
 async def my_tasks_due_by(
     session: AsyncSession, viewer: Viewer, window: StatusWindow, until: date
 ) -> list[Task]:
     query = (
-        _mine(viewer, open_clause(window), Task.deadline >= window.today, Task.deadline <= until)
+        _mine(viewer, _open_now(window), Task.deadline >= window.today, Task.deadline <= until)
         .order_by(Task.deadline, Task.id)
         .limit(50)
     )
