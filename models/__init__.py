@@ -48,6 +48,7 @@ _WHERE = {
     "Urging": "models.urgings",
     "task_tallies": "models.tallies",
     "silence_tallies": "models.silence_tallies",
+    "city_tallies": "models.city_tallies",
 }
 __all__ = [
     "Attachment",
@@ -84,6 +85,7 @@ __all__ = [
     "Unit",
     "UnitKind",
     "Urging",
+    "city_tallies",
     "silence_tallies",
     "task_tallies",
 ]
@@ -109,6 +111,7 @@ if TYPE_CHECKING:
     from models.attachments import Attachment
     from models.base import Base
     from models.calendar import CalendarOverride
+    from models.city_tallies import city_tallies
     from models.contributions import Contribution
     from models.conversations import Conversation
     from models.coordination import ChatSendBudget, SendBudget, SendToken

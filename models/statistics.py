@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.city_tallies import city_counts
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status_sql
 from models.tallies import (
-    city_counts,
     corrections,
     counts_by_unit,
     lead_unit_at,

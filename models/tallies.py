@@ -166,24 +166,6 @@ def _by_unit(shape: Shape, mode: str) -> Select[Any]:
     return select(counted.c.unit_id, func.sum(counted.c.n)).group_by(counted.c.unit_id)
 
 
-@functools.cache
-def _whole(shape: Shape) -> tuple[Select[Any], tuple[tuple[str, int], ...]]:
-    """One sum per range of the index for all the units, with no grouping (a union grouped
-    by column would sort every row), and the column and sign of each."""
-    sums, columns = [], []
-    for i, (done, grain, sign, label) in enumerate(shape):
-        lates = [(DerivedStatus.DONE_ON_TIME.value, False), (DerivedStatus.DONE_LATE.value, True)]
-        for column, late in lates if done else [(label, None)]:
-            conditions = _in_range(i, done, grain)
-            if late is not None:
-                conditions.append(T.late == late)
-            sums.append(
-                select(func.coalesce(func.sum(T.n), 0)).where(*conditions).scalar_subquery()
-            )
-            columns.append((column, sign))
-    return select(*sums), tuple(columns)
-
-
 def lead_unit_at(window: StatusWindow) -> ColumnElement[int]:
     """The unit in charge at the window's moment: a task handed to another unit since then
     counts for the unit that had it, read from the first change recorded after the moment."""
@@ -358,31 +340,6 @@ async def kept_overdue(session: AsyncSession, window: StatusWindow, units: Units
     mode, chosen = _unit_filter(units)
     found = await session.execute(_by_unit(shape, mode), days | chosen)
     return {unit: int(n) for unit, n in found.tuples() if n}
-
-
-async def city_counts(
-    session: AsyncSession,
-    window: StatusWindow,
-    period_start: date,
-    fix: Counter[tuple[int, str]],
-    overdue: int | None = None,
-) -> dict[str, int]:
-    """The city's tasks of the period by derived status, without a row per unit: the sum
-    of `counts_by_unit` over every unit (`fix`: `corrections` for every unit; `overdue`:
-    the overdue column when the caller has summed it already)."""
-    wanted = spans(window, period_start)[0 if overdue is None else 1 :]
-    if overdue is not None:
-        fix = Counter({key: n for key, n in fix.items() if key[1] != DerivedStatus.OVERDUE.value})
-    shape, days = _ranges(wanted)
-    query, columns = _whole(shape)
-    found = (await session.execute(query, days)).one()
-    counts: Counter[str] = Counter()
-    for (column, sign), n in zip(columns, found, strict=True):
-        counts[column] += sign * int(n)
-    for (_, column), n in fix.items():
-        counts[column] += n
-    counts[DerivedStatus.OVERDUE.value] += overdue or 0
-    return {column: n for column, n in counts.items() if n}
 
 
 def _day(value: date | str) -> date:

@@ -1,4 +1,4 @@
-"""The kept task counts (`task_tallies`, `silence_tallies`) checked against the tasks, and
+"""The kept task counts (`task_tallies`, `city_tallies`, `silence_tallies`) checked against the tasks, and
 counted again: `dondoc stats`."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.city_tallies import C, city_tallies
 from models.silence_tallies import DAY_OFFSET, S, silence_tallies
 from models.tallies import NO_DEADLINE, T, task_tallies
 from models.tasks import Task, TaskStatus
@@ -64,6 +65,13 @@ def _fresh(dialect: str) -> Select[Any]:
         for grain, bucket in grains.items()
     ]
     return union_all(*parts)  # type: ignore[return-value]
+
+
+def _fresh_city(dialect: str) -> Select[Any]:
+    """The counts of `_fresh` summed over the units: what the city's rows should hold."""
+    fresh = _fresh(dialect).subquery()
+    key = [fresh.c.done, fresh.c.grain, fresh.c.day, fresh.c.late]
+    return select(*key, func.sum(fresh.c.n).label("n")).group_by(*key)
 
 
 def _fresh_silence(dialect: str) -> Select[Any]:
@@ -107,6 +115,7 @@ class Difference:
     kept: int
     fresh: int
     silence: bool = False  # a count of open tasks by the day of their last update
+    city: bool = False  # a count of the whole city's (`unit_id` 0)
 
 
 async def verify(session: AsyncSession, limit: int = 20) -> list[Difference]:
@@ -124,7 +133,27 @@ async def verify(session: AsyncSession, limit: int = 20) -> list[Difference]:
             key = (bool(done), grain, _day(day), unit, bool(late))
             differences.setdefault(key, [0, 0])[side] = n
     found = [Difference(*key, kept, fresh) for key, (kept, fresh) in sorted(differences.items())]
+    found += await _verify_city(session, dialect, limit)
     return (found + await _verify_silence(session, dialect, limit))[:limit]
+
+
+async def _verify_city(session: AsyncSession, dialect: str, limit: int) -> list[Difference]:
+    fresh = _fresh_city(dialect).subquery()
+    kept = select(C.done, C.grain, C.day, C.late, C.n).where(C.n != 0)
+    columns = [fresh.c.done, fresh.c.grain, fresh.c.day, fresh.c.late, fresh.c.n]
+    differences: dict[tuple[Any, ...], list[int]] = {}
+    for rows, side in (
+        (except_(select(*columns), kept).subquery(), 1),
+        (except_(kept, select(*columns)).subquery(), 0),
+    ):
+        for done, grain, day, late, n in (
+            await session.execute(select(rows).limit(limit))
+        ).tuples():
+            differences.setdefault((bool(done), grain, _day(day), bool(late)), [0, 0])[side] = n
+    return [
+        Difference(done, grain, day, 0, late, kept, fresh, city=True)
+        for (done, grain, day, late), (kept, fresh) in sorted(differences.items())
+    ]
 
 
 async def _verify_silence(session: AsyncSession, dialect: str, limit: int) -> list[Difference]:
@@ -154,6 +183,7 @@ async def rebuild(session: AsyncSession) -> int:
     written = 0
     for table, fresh in (
         (task_tallies, _fresh(dialect)),
+        (city_tallies, _fresh_city(dialect)),
         (silence_tallies, _fresh_silence(dialect)),
     ):
         await session.execute(delete(table))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from locales import TIMEZONE
 from models import Task, TaskEvent, TaskStatus
 from models.calendar import WorkingCalendar
+from models.city_tallies import city_tallies
 from models.day_ranges import cover
 from models.nagging import quiet_before, silent_by_unit, silent_count
 from models.overdue import oldest_overdue, overdue_by_unit, worst_units
@@ -279,7 +280,7 @@ async def test_random_changes_keep_the_counts(
                 await _compare(session, rng, codes)
                 await _compare_silence(session, rng, codes, at)
     async with sessions() as session, session.begin():
-        tables = (task_tallies, silence_tallies)
+        tables = (task_tallies, city_tallies, silence_tallies)
         kept = [(await session.execute(select(t).where(t.c.n != 0))).all() for t in tables]
         assert await rebuild(session) > 0
         again = [(await session.execute(select(t).where(t.c.n != 0))).all() for t in tables]
@@ -302,6 +303,13 @@ async def test_verify_finds_a_count_put_wrong(city: City, session: AsyncSession)
     )
     found = await verify(session)
     assert found and all(d.silence and d.grain == "y" for d in found)
+    await rebuild(session)
+    assert await verify(session) == []
+    await session.execute(
+        update(city_tallies).where(city_tallies.c.grain == "d").values(n=city_tallies.c.n + 1)
+    )
+    found = await verify(session)
+    assert found and all(d.city and d.grain == "d" and d.kept == d.fresh + 1 for d in found)
     await rebuild(session)
     assert await verify(session) == []
 
