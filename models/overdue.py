@@ -83,13 +83,6 @@ async def worst_units(
     return OverdueSummary(sum(counts.values()), len(counts), found[:first])
 
 
-async def overdue_by_unit(
-    session: AsyncSession, window: StatusWindow, unit_id: int | None = None
-) -> list[UnitOverdue]:
-    """Every lead unit with overdue tasks, worst first: `worst_units` without a limit."""
-    return (await worst_units(session, window, unit_id)).worst
-
-
 async def _named_oldest(
     session: AsyncSession, window: StatusWindow, unit_ids: list[int]
 ) -> dict[int, tuple[str, str, date | None]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,13 @@ def test_demo_loads_the_sample_city_and_prints_the_overdue_summary(dondoc) -> No
     assert code == 0
     assert "Đã nhập nhiệm vụ: 1.500 mới" in out
     assert "Tình hình quá hạn, thứ Tư, 25/11/2026:" in out
+    # every unit with overdue tasks, worst first, adding up to the total of the first line
+    header = re.search(r"25/11/2026: ([\d.]+) nhiệm vụ quá hạn tại ([\d.]+) đơn vị", out)
+    assert header
+    found = re.findall(r"\): ([\d.]+) nhiệm vụ, lâu nhất quá hạn", out)
+    counts = [int(n.replace(".", "")) for n in found]
+    assert counts == sorted(counts, reverse=True) and counts
+    assert (sum(counts), len(counts)) == tuple(int(g.replace(".", "")) for g in header.groups())
     code, again, _ = dondoc("demo", "--no-chat")
     assert "1.500 không đổi" in again
 

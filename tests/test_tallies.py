@@ -21,7 +21,7 @@ from models.calendar import WorkingCalendar
 from models.city_tallies import city_tallies
 from models.day_ranges import cover
 from models.nagging import quiet_before, silent_by_unit, silent_count
-from models.overdue import oldest_overdue, overdue_by_unit, worst_units
+from models.overdue import oldest_overdue, worst_units
 from models.silence_tallies import silence_tallies, silent_counts
 from models.statistics import (
     FiveColumns,
@@ -241,9 +241,8 @@ async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, s
             assert city.total == sum(scanned.values(), FiveColumns()), window
             rows = await five_columns_by_unit(session, window, period_start)
             assert city.worst == rows[:first], window
-        listed = {
-            u.unit_id: (u.count, u.worst_days) for u in await overdue_by_unit(session, window)
-        }
+        every = await worst_units(session, window)
+        listed = {u.unit_id: (u.count, u.worst_days) for u in every.worst}
         assert listed == await _overdue_scanned(session, window), window
         some = rng.sample(units, k=min(3, len(units)))
         per_unit = rng.randint(1, 4)
@@ -253,7 +252,7 @@ async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, s
         )
         worst = await worst_units(session, window, first=2)
         assert [u.unit_id for u in worst.worst] == list(listed)[:2]
-        assert worst.worst == (await overdue_by_unit(session, window))[:2]
+        assert worst.worst == every.worst[:2]
         assert (worst.tasks, worst.units) == (sum(n for n, _ in listed.values()), len(listed))
 
 

@@ -15,7 +15,7 @@ from locales import Translator
 from messages.cards import stored_status
 from models.accounts import LINK_CODE_VALIDITY, issue_link_code, issue_link_codes, unlink
 from models.organization import official_by_code, officials_by_unit
-from models.overdue import overdue_by_unit
+from models.overdue import worst_units
 from models.tasks import TaskStatus
 from paperwork.exporting import export_tasks
 from paperwork.importing import (
@@ -166,17 +166,16 @@ async def import_file(
 async def overdue_summary(ctx: Context, session: AsyncSession, moment: datetime) -> None:
     t = ctx.t
     window = await ctx.window(session, moment)
-    units = await overdue_by_unit(session, window)
-    total = sum(u.count for u in units)
+    summary = await worst_units(session, window)
     print(
         t._(
             "Overdue tasks on {date}: {total} at {units} units.",
             date=t.date(window.today, weekday=True),
-            total=t.number(total),
-            units=t.number(len(units)),
+            total=t.number(summary.tasks),
+            units=t.number(summary.units),
         )
     )
-    for unit in units:
+    for unit in summary.worst:
         print(
             t.ngettext(
                 "  {name} ({code}): {n} task, the oldest {days} days overdue",
