@@ -11,6 +11,7 @@ from sqlalchemy import Date, Integer, Select, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
+from models.city_tallies import leading_units
 from models.db import load_all
 from models.notices import task_notice_not_done
 from models.organization import Official, Unit
@@ -64,7 +65,12 @@ async def worst_units(
     The counts are sums over the kept counts (`models/tallies.py`); the names and the oldest
     deadline (an index seek per unit) are read for the units that may be among the first
     (those tied with the last of them too) only."""
-    counts = await overdue_counts(session, window, unit_id)
+    if unit_id is None and first is not None and first > 0 and not window.past:
+        leading = await leading_units(session, window, first)  # ranked in the database
+        counts, tasks, units = leading.counts, leading.tasks, leading.units
+    else:
+        counts = await overdue_counts(session, window, unit_id)
+        tasks, units = sum(counts.values()), len(counts)
     ranked = sorted(counts, key=lambda u: -counts[u])
     if first is not None and len(ranked) > first:
         cut = counts[ranked[first - 1]] if first > 0 else None
@@ -80,7 +86,7 @@ async def worst_units(
         for uid, (code, name, oldest) in (await _named_oldest(session, window, ranked)).items()
     ]
     found.sort(key=lambda u: (-u.count, u.worst_days is None, -(u.worst_days or 0), u.unit_code))
-    return OverdueSummary(sum(counts.values()), len(counts), found[:first])
+    return OverdueSummary(tasks, units, found[:first])
 
 
 async def _named_oldest(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.city_tallies import city_counts
+from models.city_tallies import city_counts, leading_units
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status_sql
 from models.tallies import (
@@ -156,15 +156,20 @@ async def city_columns(
     row per unit: the units are ranked by their overdue count alone, and only those that
     may be among the first (with every unit tied with the last) are counted in full."""
     fix = await corrections(session, window, period_start)
-    by_unit = await overdue_in_period(session, window, fix)
+    if not fix and first > 0:  # the kept counts are the answer: ranked in the database
+        leading = await leading_units(session, window, first)
+        by_unit, overdue_total, with_any = leading.counts, leading.tasks, leading.units
+    else:
+        by_unit = await overdue_in_period(session, window, fix)
+        overdue_total, with_any = sum(by_unit.values()), len(by_unit)
     overdue = sorted(by_unit.items(), key=lambda u: -u[1])
-    if first > 0 and len(overdue) >= first:
+    if first > 0 and with_any >= first:
         cut = overdue[first - 1][1]
         candidates = [unit for unit, n in overdue if n >= cut]
         counts = await counts_by_unit(session, window, period_start, candidates, fix=fix)
     else:  # fewer units overdue than asked for: the others rank by what else they did
         counts = await counts_by_unit(session, window, period_start, fix=fix)
-    whole = await city_counts(session, window, period_start, fix, sum(by_unit.values()))
+    whole = await city_counts(session, window, period_start, fix, overdue_total)
     total = _columns(whole)
     units = await session.scalar(select(func.count()).select_from(Unit))
     return CityColumns(total, int(units or 0), (await _named(session, counts))[:first])

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from locales import TIMEZONE
 from models import Task, TaskEvent, TaskStatus
 from models.calendar import WorkingCalendar
-from models.city_tallies import city_tallies
+from models.city_tallies import city_tallies, leading_units
 from models.day_ranges import cover
 from models.nagging import quiet_before, silent_by_unit, silent_count
-from models.overdue import oldest_overdue, worst_units
+from models.overdue import oldest_overdue, overdue_counts, worst_units
 from models.silence_tallies import silence_tallies, silent_counts
 from models.statistics import (
     FiveColumns,
@@ -222,8 +222,9 @@ async def _oldest_scanned(
 async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, str]) -> None:
     units = list(codes)
     assert await verify(session) == []
-    for _ in range(6):
-        today = START + timedelta(days=rng.randint(-30, 300))
+    for i in range(7):
+        # the last: after every assignment and completion, the counts need no correction
+        today = START + timedelta(days=rng.randint(-30, 300) if i < 6 else 400)
         window = StatusWindow(
             today, today + timedelta(days=rng.randint(0, 10)), past=rng.random() < 0.5
         )
@@ -250,9 +251,10 @@ async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, s
         assert [(r.unit_code, r.task.id) for r in listed_tasks] == await _oldest_scanned(
             session, window, some, per_unit, codes
         )
-        worst = await worst_units(session, window, first=2)
-        assert [u.unit_id for u in worst.worst] == list(listed)[:2]
-        assert worst.worst == every.worst[:2]
+        first = rng.randint(1, 4)  # ranked in the database when the window is now
+        worst = await worst_units(session, window, first=first)
+        assert [u.unit_id for u in worst.worst] == list(listed)[:first]
+        assert worst.worst == every.worst[:first]
         assert (worst.tasks, worst.units) == (sum(n for n, _ in listed.values()), len(listed))
 
 
@@ -285,6 +287,35 @@ async def test_random_changes_keep_the_counts(
         again = [(await session.execute(select(t).where(t.c.n != 0))).all() for t in tables]
         assert [sorted(rows) for rows in kept] == [sorted(rows) for rows in again]
         assert await verify(session) == []
+
+
+async def test_the_units_most_overdue_are_ranked_in_the_database_with_those_tied(
+    city: City, session: AsyncSession
+) -> None:
+    window = StatusWindow(date(2027, 3, 1), date(2027, 3, 4))
+    now = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+    before = await overdue_counts(session, window)
+    codes = sorted(city.units)
+    targets = dict(zip(codes, [30, 20, 20, 10], strict=False))  # two tied second
+    rng = random.Random(5)
+    for code, target in targets.items():
+        unit = city.units[code].id
+        for _ in range(target - before.get(unit, 0)):
+            row = _row(rng, [unit], now) | {"status": TaskStatus.NOT_STARTED}
+            row |= {"deadline": date(2026, 12, 1), "completed_date": None, "progress": 0}
+            await session.execute(insert(Task).values(row))
+    counts = await overdue_counts(session, window)
+    assert [counts[city.units[code].id] for code in targets] == [30, 20, 20, 10]
+    every = await worst_units(session, window)
+    for first in range(1, len(codes) + 2):
+        cut = sorted(counts.values(), reverse=True)[min(first, len(counts)) - 1]
+        leading = await leading_units(session, window, first)
+        assert leading.counts == {u: n for u, n in counts.items() if n >= cut}, first
+        assert (leading.tasks, leading.units) == (sum(counts.values()), len(counts))
+        assert (await worst_units(session, window, first=first)).worst == every.worst[:first]
+    assert (await leading_units(session, window, 2)).counts.keys() == {
+        city.units[code].id for code in codes[:3]
+    }
 
 
 async def test_verify_finds_a_count_put_wrong(city: City, session: AsyncSession) -> None:
