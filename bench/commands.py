@@ -15,7 +15,7 @@ import statistics
 import time
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bench.big_city import DEFAULT_URL, TASK_FORCE
 from handlers.core import CoreSettings, Incoming
@@ -37,6 +37,12 @@ def percentiles(samples: list[float]) -> str:
 
 async def run(url: str, n: int, synchronous: str) -> dict[str, list[float]]:
     engine = create_engine(url, synchronous=synchronous)
+    statements = [0]  # every statement sent, the reply's read-back included (one each call)
+
+    def count(*_: object) -> None:
+        statements[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
     sessions = session_factory(engine)
     core = Core(sessions, FixedClock(MOMENT), CoreSettings())
     rng = random.Random(7)
@@ -90,10 +96,13 @@ async def run(url: str, n: int, synchronous: str) -> dict[str, list[float]]:
     measured: dict[str, list[float]] = {}
     for name, make in cases.items():
         calls = n
+        sent = statements[0]
         samples = [await ask(*make(i)) for i in range(calls)]
+        per_call = (statements[0] - sent) / calls - 1  # less the bench's own read-back
         measured[name] = samples
         print(
-            f"{name:30} {percentiles(samples)}   (mean {statistics.mean(samples) * 1000:.1f} ms, {calls} calls)"
+            f"{name:30} {percentiles(samples)}   (mean {statistics.mean(samples) * 1000:.1f} ms,"
+            f" {per_call:.1f} statements, {calls} calls)"
         )
     await engine.dispose()
     return measured

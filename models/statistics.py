@@ -130,16 +130,30 @@ async def five_columns_by_unit(
 
 async def _named(session: AsyncSession, counts: dict[int, dict[str, int]]) -> list[UnitRow]:
     """The units' rows with their code and name, worst first."""
+    return (await _named_in_register(session, counts))[0]
+
+
+async def _named_in_register(
+    session: AsyncSession, counts: dict[int, dict[str, int]]
+) -> tuple[list[UnitRow], int]:
+    """`_named`, and how many units the register holds, read in the same statement."""
     names: dict[int, tuple[str, str]] = {}
     wanted = sorted(counts)
+    register = select(func.count()).select_from(Unit).scalar_subquery()
+    in_register = None
     for start in range(0, len(wanted), 500):
         units = await session.execute(
-            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(wanted[start : start + 500]))
+            select(Unit.id, Unit.code, Unit.name, register).where(
+                Unit.id.in_(wanted[start : start + 500])
+            )
         )
-        names.update((uid, (code, name)) for uid, code, name in units.tuples())
+        for uid, code, name, every in units.tuples():
+            names[uid], in_register = (code, name), every
+    if in_register is None:  # no unit to name
+        in_register = await session.scalar(select(func.count()).select_from(Unit))
     result = [UnitRow(*names[uid], _columns(c)) for uid, c in counts.items()]
     result.sort(key=lambda r: (-r.columns.overdue, -r.columns.done_late, r.code))
-    return result
+    return result, int(in_register or 0)
 
 
 @dataclass(frozen=True)
@@ -170,9 +184,8 @@ async def city_columns(
     else:  # fewer units overdue than asked for: the others rank by what else they did
         counts = await counts_by_unit(session, window, period_start, fix=fix)
     whole = await city_counts(session, window, period_start, fix, overdue_total)
-    total = _columns(whole)
-    units = await session.scalar(select(func.count()).select_from(Unit))
-    return CityColumns(total, int(units or 0), (await _named(session, counts))[:first])
+    rows, units = await _named_in_register(session, counts)
+    return CityColumns(_columns(whole), units, rows[:first])
 
 
 async def scanned_by_unit(

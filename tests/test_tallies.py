@@ -240,6 +240,7 @@ async def _compare(session: AsyncSession, rng: random.Random, codes: dict[int, s
             first = rng.randint(1, len(units) + 1)
             city = await city_columns(session, window, period_start, first)
             assert city.total == sum(scanned.values(), FiveColumns()), window
+            assert city.units == len(units)
             rows = await five_columns_by_unit(session, window, period_start)
             assert city.worst == rows[:first], window
         every = await worst_units(session, window)
