@@ -20,16 +20,18 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    case,
     func,
     literal,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import Base
 from models.status import DerivedStatus, StatusWindow
-from models.tallies import Shape, T, _in_range, _ranges, spans
+from models.tallies import Shape, T, _in_range, _ranges, _summed, counts_by_unit, spans
 
 city_tallies = Table(
     "city_tallies",
@@ -137,3 +139,50 @@ async def leading_units(session: AsyncSession, window: StatusWindow, first: int)
     if not rows:
         return Leading({}, 0, 0)
     return Leading({unit: int(n) for unit, n, _, _ in rows}, int(rows[0][2]), int(rows[0][3]))
+
+
+@functools.cache
+def _per_unit_lateral(shape: Shape) -> Select[Any]:
+    """`counts_by_unit` for a few units on PostgreSQL: each unit's ranges read by its key
+    (a lateral join over the units), where a list of units made the planner walk every
+    unit's entries of each range in the day index (2,000 pages, 9 ms for 20 units)."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    units = func.unnest(bindparam("units", type_=ARRAY(Integer)))
+    units = units.table_valued("id").render_derived(name="u")
+    done_label = case(
+        (T.late, DerivedStatus.DONE_LATE.value), else_=DerivedStatus.DONE_ON_TIME.value
+    )
+    parts = []
+    for i, (done, grain, sign, label) in enumerate(shape):
+        column = done_label if done else literal(label)
+        n = T.n if sign > 0 else -T.n
+        parts.append(
+            select(column.label("label"), n.label("n")).where(
+                *_in_range(i, done, grain), T.unit_id == units.c.id
+            )
+        )
+    counted = union_all(*parts).subquery().lateral("counted")
+    return (
+        select(units.c.id, counted.c.label, func.sum(counted.c.n))
+        .select_from(units)
+        .join(counted, true())
+        .group_by(units.c.id, counted.c.label)
+    )
+
+
+async def counts_of_units(
+    session: AsyncSession,
+    window: StatusWindow,
+    period_start: date,
+    units: list[int],
+    fix: Counter[tuple[int, str]],
+) -> dict[int, dict[str, int]]:
+    """`counts_by_unit` for these units (`fix`: `corrections` for every unit)."""
+    if (await session.connection()).dialect.name != "postgresql":
+        return await counts_by_unit(session, window, period_start, units, fix=fix)
+    wanted = set(units)
+    fix = Counter({key: n for key, n in fix.items() if key[0] in wanted})
+    shape, days = _ranges(spans(window, period_start))
+    statement = _per_unit_lateral(shape)
+    return await _summed(session, statement, days | {"units": sorted(units)}, fix)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.city_tallies import city_counts, leading_units
+from models.city_tallies import city_counts, counts_of_units, leading_units
 from models.organization import Official, Unit
 from models.status import DerivedStatus, StatusWindow, derived_status_sql
 from models.tallies import (
@@ -180,7 +180,7 @@ async def city_columns(
     if first > 0 and with_any >= first:
         cut = overdue[first - 1][1]
         candidates = [unit for unit, n in overdue if n >= cut]
-        counts = await counts_by_unit(session, window, period_start, candidates, fix=fix)
+        counts = await counts_of_units(session, window, period_start, candidates, fix)
     else:  # fewer units overdue than asked for: the others rank by what else they did
         counts = await counts_by_unit(session, window, period_start, fix=fix)
     whole = await city_counts(session, window, period_start, fix, overdue_total)
