@@ -230,10 +230,10 @@ class Notifier:
                 item.key, item.official, message, accounts, priority, not_before
             )
         if not self.commit_every:  # inside the caller's transaction
-            await self._write(notices, messages)
+            await self._insert(notices, messages)
             return len(messages)
         async with write_gate(self.session.bind).bulk():
-            await self._write(notices, messages)
+            await self._insert(notices, messages)
             await self.session.commit()
         return len(messages)
 
@@ -328,6 +328,10 @@ class Notifier:
         return queued
 
     async def _write(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
+        """A grouped chunk's notices and the outbox rows that carry them."""
+        await self._insert(notices, envelopes)
+
+    async def _insert(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
         """The notices and the outbox rows that carry them, in the caller's transaction."""
         for start in range(0, len(notices), 500):
             chunk = notices[start : start + 500]
