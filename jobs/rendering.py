@@ -44,12 +44,16 @@ class _Worker:
 
     @classmethod
     async def start(cls) -> _Worker:
+        # The bot's own import path, as `spawn` hands it on: the worker finds the same code
+        # however the bot was started.
+        path = os.pathsep.join(entry for entry in sys.path if entry)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "jobs.rendering",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
         )
         return cls(process)
 

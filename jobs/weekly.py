@@ -163,7 +163,7 @@ async def _letters(
     reply_day = reply_by(ctx.today, ctx.calendar)
     authority, signer = sender
     letters: list[tuple[UrgingLetter, list[Task], list[Official], list[str]]] = []
-    addressed = {}
+    addressed: dict[int, tuple[list[Official], list[str]]] = {}
     for unit_id, tasks in by_unit.items():
         recipients = distinct(
             [*leaders.get(unit_id, []), *(t.leader for t in tasks), *(t.specialist for t in tasks)]
