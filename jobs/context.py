@@ -75,3 +75,28 @@ class JobContext:
                 )
                 await self.session.commit()
         return files
+
+    async def store_many(
+        self, made: dict[str, dict[str, list[File]]]
+    ) -> dict[str, dict[str, tuple[tuple[int, str], ...]]]:
+        """The files of many notices (by key, then language), stored in one short write:
+        a batch of fifty units' letters is one commit, not a hundred."""
+        files: dict[str, dict[str, tuple[tuple[int, str], ...]]] = {}
+        async with write_gate(self.session.bind).bulk():
+            for key, by_language in made.items():
+                files[key] = {
+                    language: tuple(
+                        [
+                            (
+                                await store(
+                                    self.session, f"{key}:{language}:file {n}", f, self.now
+                                ),
+                                f.caption,
+                            )
+                            for n, f in enumerate(language_files, start=1)
+                        ]
+                    )
+                    for language, language_files in sorted(by_language.items())
+                }
+            await self.session.commit()
+        return files

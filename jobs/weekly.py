@@ -18,7 +18,7 @@ from jobs.rendering import Renderer, renderer
 from locales import Translator, translator
 from messages.cards import comrade, deadline_phrase, short, task_line
 from models.attachments import File, FileKind
-from models.notices import Message, Outgoing
+from models.notices import Message, Outgoing, already_sent
 from models.organization import Official, Role
 from models.outbox import Priority
 from models.recipients import distinct, head_of, letter_sender, with_role
@@ -163,14 +163,22 @@ async def _letters(
     reply_day = reply_by(ctx.today, ctx.calendar)
     authority, signer = sender
     letters: list[tuple[UrgingLetter, list[Task], list[Official], list[str]]] = []
+    addressed: dict[int, tuple[list[Official], list[str]]] = {}
     for unit_id, tasks in by_unit.items():
-        unit = tasks[0].lead_unit
-        head = head_of(leaders.get(unit_id, []))
         recipients = distinct(
             [*leaders.get(unit_id, []), *(t.leader for t in tasks), *(t.specialist for t in tasks)]
         )
-        keys = [f"urge:unit {unit.code}:week {week}:to {o.id}" for o in recipients]
-        if await ctx.all_sent(keys):
+        code = tasks[0].lead_unit.code
+        addressed[unit_id] = (
+            recipients,
+            [f"urge:unit {code}:week {week}:to {o.id}" for o in recipients],
+        )
+    given = await already_sent(ctx.session, [k for _, keys in addressed.values() for k in keys])
+    for unit_id, tasks in by_unit.items():
+        unit = tasks[0].lead_unit
+        head = head_of(leaders.get(unit_id, []))
+        recipients, keys = addressed[unit_id]
+        if not set(keys) - given:
             continue  # this week's letter is out: the sweep does not write it again
         rows = [OverdueRow.of(task, ctx.today) for task in tasks]
         letter = UrgingLetter(unit, head, authority, signer, ctx.today, reply_day, rows, counts)
@@ -193,15 +201,17 @@ async def _queue(ctx: JobContext, batch: _Batch) -> int:
     """A batch's letters stored once written, and its messages queued."""
     week = iso_week(ctx.today)
     contents = iter(await batch.written)
-    items: list[Outgoing] = []
-    for (letter, tasks, recipients, keys), wanted in zip(
-        batch.letters, batch.languages, strict=True
-    ):
-        made = {
+    made = {
+        f"letter:unit {letter.unit.code}:week {week}": {
             language: [_letter_file(letter, next(contents), translator(language))]
             for language in wanted
         }
-        files = await ctx.store_files(f"letter:unit {letter.unit.code}:week {week}", made)
+        for (letter, *_), wanted in zip(batch.letters, batch.languages, strict=True)
+    }
+    stored = await ctx.store_many(made)
+    items: list[Outgoing] = []
+    for letter, tasks, recipients, keys in batch.letters:
+        files = stored[f"letter:unit {letter.unit.code}:week {week}"]
         build = _urging_message(ctx, letter, tasks, files)
         items += [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
     return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)

@@ -32,6 +32,8 @@ from models.organization import Official
 from models.outbox import Envelope, enqueue_many
 
 Buttons = list[list[tuple[str, str]]]
+# Messages built between two turns of the event loop while a job queues: a few milliseconds.
+BUILDS_PER_BREATH = 8
 
 
 class Notice(Base):
@@ -189,14 +191,9 @@ class Notifier:
         size = self.commit_every or len(items) or 1
         queued = 0
         for start in range(0, len(items), size):
-            chunk = items[start : start + size]
-            if not self.commit_every:  # inside the caller's transaction
-                queued += await self._send(chunk, priority, not_before)
-                continue
-            async with write_gate(self.session.bind).bulk():
-                queued += await self._send(chunk, priority, not_before)
-                await self.session.commit()
-            await asyncio.sleep(0)  # building messages is Python work: let commands in
+            queued += await self._send(items[start : start + size], priority, not_before)
+            if self.commit_every:
+                await asyncio.sleep(0)  # building messages is Python work: let commands in
         return queued
 
     async def _send(
@@ -205,6 +202,9 @@ class Notifier:
         priority: int,
         not_before: datetime | None,
     ) -> int:
+        """One chunk: its messages built before the write, which (with `commit_every`) takes
+        the write gate only to insert and commit: a command waits for rows being written,
+        never for texts being built."""
         if not items:
             return 0
         fresh_keys = set(items_keys := [i.key for i in items]) - await already_sent(
@@ -224,11 +224,17 @@ class Notifier:
             cache_key = (id(item.build), item.official.language)
             if (message := built.get(cache_key)) is None:
                 message = built[cache_key] = item.build(translator(item.official.language))
+                if self.commit_every and len(built) % BUILDS_PER_BREATH == 0:
+                    await asyncio.sleep(0)  # a digest is a millisecond: let commands in
             messages += self._envelopes(
                 item.key, item.official, message, accounts, priority, not_before
             )
-        await insert_ignoring_duplicates(self.session, Notice, notices, ["key"])
-        await enqueue_many(self.session, messages, self.now)
+        if not self.commit_every:  # inside the caller's transaction
+            await self._insert(notices, messages)
+            return len(messages)
+        async with write_gate(self.session.bind).bulk():
+            await self._insert(notices, messages)
+            await self.session.commit()
         return len(messages)
 
     def _envelopes(
@@ -322,6 +328,10 @@ class Notifier:
         return queued
 
     async def _write(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
+        """A grouped chunk's notices and the outbox rows that carry them."""
+        await self._insert(notices, envelopes)
+
+    async def _insert(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
         """The notices and the outbox rows that carry them, in the caller's transaction."""
         for start in range(0, len(notices), 500):
             chunk = notices[start : start + 500]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 
@@ -26,6 +27,7 @@ from models.tasks import Task
 
 # Lead units per step: the bench city's 999 units with 89 overdue tasks each, 50 at a time.
 UNITS_PER_BATCH = 50
+TASKS_AT_ONCE = 300
 
 
 class Urging(Base):
@@ -97,7 +99,13 @@ async def overdue_to_urge_by_units(
             )
             .order_by(Task.lead_unit_id, Task.deadline, Task.id)
         )
-        tasks = list((await session.scalars(query)).all())
+        # Loaded a few hundred at a time, the loop breathing between: building 4,000 tasks
+        # with their people at once held the bot's commands for a fraction of a second.
+        result = await session.stream_scalars(query.execution_options(yield_per=TASKS_AT_ONCE))
+        tasks: list[Task] = []
+        async for partition in result.partitions():
+            tasks.extend(partition)
+            await asyncio.sleep(0)
         if tasks:
             yield tasks
 

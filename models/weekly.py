@@ -15,8 +15,9 @@ from models.recipients import Recipient, recipients
 from models.status import StatusWindow, open_clause
 from models.tasks import Task, TaskStatus
 
-# Officials per query: about 5 open tasks each on the bench city, so a few thousand rows.
-OFFICIALS_PER_BATCH = 1000
+# Officials per query: about 5 open tasks each on the bench city, so a thousand rows, which
+# the loop turns into lines and digests between two of the bot's commands.
+OFFICIALS_PER_BATCH = 250
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from io import BytesIO
 from pathlib import Path
+from zipfile import ZipFile
 
 from docx import Document as open_docx
 from sqlalchemy import func, select
@@ -14,7 +16,8 @@ from models.calendar import WorkingCalendar
 from models.status import StatusWindow
 from models.tasks import Task
 from models.urgings import Urging
-from paperwork.urging_letter import docx_bytes, urging_letter
+from paperwork.letter_layout import lay_out, run_text
+from paperwork.urging_letter import docx_bytes, letter_texts, portable, urging_letter
 from tests.city import City
 from tests.conftest import NOW
 
@@ -138,3 +141,60 @@ async def test_any_task_text_makes_a_valid_document(session, city: City) -> None
     await session.flush()
     document = open_docx(BytesIO(docx_bytes(await _letter(session, city), T)))
     assert _cells(document.tables[1])[1][1] == '#4103 Kiểm tra <công trình> A & B "khẩn"'
+
+
+def _parts(package: bytes) -> dict[str, bytes]:
+    with ZipFile(BytesIO(package)) as parts:
+        return {name: parts.read(name) for name in parts.namelist()}
+
+
+async def test_the_filled_in_letter_is_what_python_docx_lays_out(session, city: City) -> None:
+    letter = await _letter(session, city)
+    for language in ("vi", "en"):
+        t = translator(language)
+        laid_out = BytesIO()
+        lay_out(laid_out, *letter_texts(letter, t))
+        assert _parts(docx_bytes(letter, t)) == _parts(laid_out.getvalue())
+
+
+async def test_the_table_holds_one_row_per_overdue_task(session, city: City) -> None:
+    """Every cell of the letter's table, read back, against the rows it was written from,
+    for texts that XML must escape or cannot hold."""
+    letter = await _letter(session, city)
+    row = letter.tasks[0]
+    odd = ["A & B <x> \"q\" 'a'", "  spaced  ", "line\r\nbreak\rend", "tab\there", "x\x0cy"]
+    rows = [
+        row._replace(task_id=row.task_id + n, content=content, leader_name=None)
+        for n, content in enumerate(odd)
+    ]
+    letter = replace(letter, tasks=rows, counts={rows[2].task_id: 3})
+    texts, expected = letter_texts(letter, T)
+    assert len(expected) == len(odd) and expected[2][-1] == "3"
+    table = _cells(open_docx(BytesIO(docx_bytes(letter, T))).tables[1])
+    assert table[0] == list(texts.header)
+    assert table[1:] == [
+        [v.replace("\r\n", "\n").replace("\r", "\n").replace("\x0c", "") for v in values]
+        for values in expected
+    ]
+    assert table[5][1] == f"#{rows[4].task_id} xy"
+    assert [r[5] for r in table[1:]] == ["Bùi Minh Hà"] * len(odd)
+
+
+async def test_a_name_only_python_docx_can_write_is_laid_out_by_it(session, city: City) -> None:
+    """A tab or a line break in a name is a run's tab or break, which the template's plain
+    text cannot hold: such a letter is laid out by python-docx, with the same content."""
+    letter = await _letter(session, city)
+    letter = portable(letter)
+    letter = replace(letter, unit=replace(letter.unit, name="Sở\tXây dựng"))
+    laid_out = BytesIO()
+    lay_out(laid_out, *letter_texts(letter, T))
+    package = docx_bytes(letter, T)
+    assert _parts(package)["word/document.xml"] == _parts(laid_out.getvalue())["word/document.xml"]
+    assert "Sở\tXây dựng" in _text(open_docx(BytesIO(package)))
+
+
+def test_a_text_goes_into_the_template_as_python_docx_writes_it() -> None:
+    assert run_text("") == b""
+    assert run_text("A & <B>") == b"<w:t>A &amp; &lt;B&gt;</w:t>"
+    assert run_text(" lề ") == ' <w:t xml:space="preserve"> lề </w:t>'.strip().encode()
+    assert run_text("a\tb") is None and run_text("a\nb") is None and run_text("a\x01") is None
