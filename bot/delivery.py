@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,10 +19,10 @@ from bot.health import SENT, TOO_MANY
 from bot.pacing import RateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
-from models.claims import claim_due, claimed_replies, record_outcome, release
+from models.claims import claim_due, claimed_replies, record_outcome, release, unclaim
 from models.clock import Clock
 from models.db import write_gate
-from models.outbox import OutboxMessage, Priority
+from models.outbox import OutboxMessage, Priority, decode_buttons
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,8 @@ class Work:
     reply: bool
 
 
-async def _work(session: AsyncSession, messages: list[OutboxMessage]) -> list[Work]:
+async def _work(session: AsyncSession, messages: Sequence[OutboxMessage | Row[Any]]) -> list[Work]:
+    """Claimed rows as work: whole outbox rows (a claim) or their columns (`claimed_replies`)."""
     files = await attachments(session, {m.attachment_id for m in messages})
     return [
         Work(
@@ -90,7 +93,7 @@ async def _work(session: AsyncSession, messages: list[OutboxMessage]) -> list[Wo
             m.channel,
             m.chat_id,
             m.text,
-            m.button_rows,
+            decode_buttons(m.buttons),
             m.edit_message_id,
             m.language,
             m.attempts,
@@ -220,9 +223,13 @@ class OutboxSender:
         """Send the replies a command just wrote (claimed with the change they report), in
         order; one that fails goes back to the outbox and is retried like any other row,
         and the replies after it in that chat wait for it."""
-        async with self.gate.urgent(), self.sessions() as session, session.begin():
-            replies = await claimed_replies(session, message_ids, self.clock.now())
+        async with self.sessions() as session:  # reads only: neither the gate nor a commit
+            replies, held = await claimed_replies(session, message_ids)
             work = await _work(session, replies)
+        if held:
+            async with self.gate.urgent(), self.sessions() as session, session.begin():
+                await unclaim(session, held)
+            self.wake.set()
         for index, item in enumerate(work):
             if item.channel not in self.senders:  # not up here: the outbox keeps it
                 result: Outcome = ("retry", "the channel is not up", timedelta(0))
