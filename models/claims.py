@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from models.accounts import ChatChannel
@@ -46,7 +46,10 @@ _ATTEMPT = insert(DeliveryAttempt.__table__)
 
 
 async def mark_sent(
-    session: AsyncSession, message_id: int, now: datetime, external_id: str | None = None
+    session: AsyncSession | AsyncConnection,
+    message_id: int,
+    now: datetime,
+    external_id: str | None = None,
 ) -> None:
     await session.execute(
         _MARK_SENT, {"message_id": message_id, "now": now, "external_id": external_id}
@@ -54,7 +57,7 @@ async def mark_sent(
 
 
 async def mark_failed(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     message_id: int,
     now: datetime,
     error: str,
@@ -232,7 +235,7 @@ async def claim_due(
 
 
 async def record_outcome(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     message_id: int,
     now: datetime,
     outcome: str,
