@@ -13,7 +13,9 @@ Application polling a second fake, whose handler for each update makes as many c
 as the pipeline made per update (a row into a scratch table each) and one sendMessage.
 
 Prints replies a second (the n-th reply's acceptance after the updates were queued) and each
-reply's wait (queued → accepted), for both; the goal is ≥ 0.5 × the baseline's rate.
+reply's wait (queued → accepted), for both; the goal is ≥ 0.5 × the baseline's rate. Also the
+CPU time this process spent per reply during each burst (the fake and SQLite's thread are in
+it, the same for both): on a shared machine the rates swing with the load, the CPU far less.
 The city is a copy of `--city` (the 1,000,000-task city of `bench.big_city` by default).
 """
 
@@ -86,7 +88,7 @@ async def burst(sandbox: Sandbox, who: list[tuple[int, int]], timeout: float) ->
     return queued
 
 
-async def pipeline(url: str, who: list[tuple[int, int]]) -> tuple[float, list[float], float]:
+async def pipeline(url: str, who: list[tuple[int, int]]) -> tuple[float, list[float], float, float]:
     sandbox = Sandbox(token=TOKEN)
     await sandbox.start()
     sandbox.misbehave(limits=NO_LIMITS)
@@ -104,7 +106,9 @@ async def pipeline(url: str, who: list[tuple[int, int]]) -> tuple[float, list[fl
         await running.ready()
         await asyncio.sleep(0.5)  # the menu registration and the first poll settle
         before = commits
+        cpu = time.process_time()
         queued = await burst(sandbox, who, 600)
+        cpu = (time.process_time() - cpu) / len(who)
         await asyncio.sleep(0.2)  # the last replies' records
         per_update = (commits - before) / len(who)
     finally:
@@ -112,10 +116,12 @@ async def pipeline(url: str, who: list[tuple[int, int]]) -> tuple[float, list[fl
         await engine.dispose()
         await sandbox.stop()
     rate, waits = figures(sandbox, [user for user, _ in who], queued)
-    return rate, waits, per_update
+    return rate, waits, per_update, cpu
 
 
-async def baseline(url: str, who: list[tuple[int, int]], commits: int) -> tuple[float, list[float]]:
+async def baseline(
+    url: str, who: list[tuple[int, int]], commits: int
+) -> tuple[float, list[float], float]:
     sandbox = Sandbox(token=BARE_TOKEN)
     await sandbox.start()
     sandbox.misbehave(limits=NO_LIMITS)
@@ -142,14 +148,16 @@ async def baseline(url: str, who: list[tuple[int, int]], commits: int) -> tuple[
             assert application.updater is not None
             await application.updater.start_polling(poll_interval=0.0, timeout=10)
             await asyncio.sleep(0.5)
+            cpu = time.process_time()
             queued = await burst(sandbox, who, 600)
+            cpu = (time.process_time() - cpu) / len(who)
             await application.updater.stop()
             await application.stop()
     finally:
         await engine.dispose()
         await sandbox.stop()
     rate, waits = figures(sandbox, [user for user, _ in who], queued)
-    return rate, waits
+    return rate, waits, cpu
 
 
 def describe(waits: list[float]) -> str:
@@ -168,9 +176,9 @@ async def main_async(args: argparse.Namespace) -> None:
             await session.execute(delete(OutboxMessage))
         who = await officials(session_factory(engine), args.n)
         await engine.dispose()
-        rate, waits, per_update = await pipeline(url, who)
+        rate, waits, per_update, cpu = await pipeline(url, who)
         load = os.getloadavg()[0]
-        bare_rate, bare_waits = await baseline(url, who, round(per_update))
+        bare_rate, bare_waits, bare_cpu = await baseline(url, who, round(per_update))
     ratio = rate / bare_rate
     print(
         f"pipeline: {len(who)} /xong from {len(who)} officials on a copy of {args.city}: "
@@ -179,6 +187,10 @@ async def main_async(args: argparse.Namespace) -> None:
     print(
         f"baseline (PTB polling and process_update, {round(per_update)} commits, one "
         f"sendMessage): {bare_rate:.0f} replies/s, {describe(bare_waits)}"
+    )
+    print(
+        f"CPU of this process per reply: pipeline {cpu * 1000:.1f} ms, baseline "
+        f"{bare_cpu * 1000:.1f} ms (baseline / pipeline {bare_cpu / cpu:.2f})"
     )
     print(
         f"ratio {ratio:.2f}   goal ≥ 0.5   before: 71 replies/s, p50 2.4 s (issue 14); "

@@ -5,22 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.flood import SharedRateLimiter
 from bot.health import SENT, TOO_MANY
 from bot.pacing import RateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
-from models.claims import claim_due, claimed_replies, record_outcome, release
+from models.claims import claim_due, claimed_replies, record_outcome, release, unclaim
 from models.clock import Clock
 from models.db import write_gate
-from models.outbox import OutboxMessage, Priority
+from models.outbox import OutboxMessage, Priority, decode_buttons
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,8 @@ class Work:
     reply: bool
 
 
-async def _work(session: AsyncSession, messages: list[OutboxMessage]) -> list[Work]:
+async def _work(session: AsyncSession, messages: Sequence[OutboxMessage | Row[Any]]) -> list[Work]:
+    """Claimed rows as work: whole outbox rows (a claim) or their columns (`claimed_replies`)."""
     files = await attachments(session, {m.attachment_id for m in messages})
     return [
         Work(
@@ -90,7 +93,7 @@ async def _work(session: AsyncSession, messages: list[OutboxMessage]) -> list[Wo
             m.channel,
             m.chat_id,
             m.text,
-            m.button_rows,
+            decode_buttons(m.buttons),
             m.edit_message_id,
             m.language,
             m.attempts,
@@ -220,9 +223,13 @@ class OutboxSender:
         """Send the replies a command just wrote (claimed with the change they report), in
         order; one that fails goes back to the outbox and is retried like any other row,
         and the replies after it in that chat wait for it."""
-        async with self.gate.urgent(), self.sessions() as session, session.begin():
-            replies = await claimed_replies(session, message_ids, self.clock.now())
+        async with self.sessions() as session:  # reads only: neither the gate nor a commit
+            replies, held = await claimed_replies(session, message_ids)
             work = await _work(session, replies)
+        if held:
+            async with self.gate.urgent(), self.sessions() as session, session.begin():
+                await unclaim(session, held)
+            self.wake.set()
         for index, item in enumerate(work):
             if item.channel not in self.senders:  # not up here: the outbox keeps it
                 result: Outcome = ("retry", "the channel is not up", timedelta(0))
@@ -263,7 +270,7 @@ class OutboxSender:
         now = self.clock.now()
         # A reply's record goes first, like the command it answers; bulk lets commands go first.
         gate = self.gate.urgent() if any(item.reply for item in work) else self.gate.bulk()
-        async with gate, self.sessions() as session, session.begin():
+        async with gate, self._recording(results) as database:
             for item, (outcome, detail, retry) in zip(work, results, strict=True):
                 counted = outcome != "wait"
                 retry_at = (
@@ -274,10 +281,24 @@ class OutboxSender:
                 if outcome == "retry" and retry_at is None:
                     outcome = "failed"
                 await record_outcome(
-                    session, item.message_id, now, outcome, detail, retry_at=retry_at
+                    database, item.message_id, now, outcome, detail, retry_at=retry_at
                 )
                 if outcome == "unreachable":
-                    await mark_unreachable(session, item.channel, item.chat_id, now)
+                    assert isinstance(database, AsyncSession)
+                    await mark_unreachable(database, item.channel, item.chat_id, now)
+
+    @contextlib.asynccontextmanager
+    async def _recording(
+        self, results: list[Outcome]
+    ) -> AsyncIterator[AsyncSession | AsyncConnection]:
+        """The records' transaction: on a plain connection, half a session's cost per reply;
+        in a session where a chat account is marked unreachable with them."""
+        if any(outcome == "unreachable" for outcome, _, _ in results):
+            async with self.sessions() as session, session.begin():
+                yield session
+        else:
+            async with self.sessions.kw["bind"].begin() as connection:
+                yield connection
 
     async def _deliver(self, item: Work) -> Outcome:
         """(outcome, detail, retry after): sent with the channel's id, or why not."""

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from tornado.httpserver import HTTPServer
 
 from bot.backoff import FIRST_RETRY_SECONDS
 from bot.channels import configured_channels, dashboard_board, file_links, outbox_sender
@@ -26,17 +27,28 @@ from bot.supervisor import ChannelKeeper, State
 from handlers.core import CoreSettings, Incoming
 from handlers.router import Core
 from jobs.cadence import Cadence
-from jobs.run import run_due
 from locales import TIMEZONE
 from models.clock import Clock
 from models.db import session_factory
 
 if TYPE_CHECKING:  # the dashboard draws charts (matplotlib): loaded only when it is served
+    from tornado.httpserver import HTTPServer
+
     from bot.dashboard import Board
 
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 3.0
+# A new leader's first sweep, this long after it came to lead: the people who wrote while the
+# bot was down are answered first (a sweep's Python shares the loop), then it catches up.
+FIRST_SWEEP_SECONDS = 5.0
+
+
+async def import_off_loop(name: str) -> ModuleType:
+    """A heavy module (the jobs with python-docx; every country's holidays) imported in a
+    worker thread: the loop keeps answering meanwhile, and at start-up the import overlaps
+    the channels' first round trips instead of delaying the first answer."""
+    return await asyncio.to_thread(importlib.import_module, name)
 
 
 @dataclass
@@ -53,6 +65,7 @@ class Running:
     # Set when a leader that was polling lost its lock: it stops, to come back as a follower.
     lost_lead: asyncio.Event = field(default_factory=asyncio.Event)
     jobs: Jobs | None = None
+    warming: asyncio.Task[None] | None = None  # the core's first-command costs, paid ahead
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
@@ -71,6 +84,9 @@ class Running:
         most; past that it is abandoned and the outbox takes it over), then close."""
         if self.jobs is not None:
             await self.jobs.stop()
+        if self.warming is not None:
+            with contextlib.suppress(Exception):
+                await self.warming
         await self.core.idle()
         self.sender.stop()
         try:
@@ -90,8 +106,8 @@ class Running:
 
 class Jobs:
     """The scheduler, run by the leader only: started when this process comes to lead
-    (with a sweep at once: the dead leader's half-done sweep is finished, not repeated),
-    stopped when it stops leading."""
+    (with a sweep a few seconds later: the dead leader's half-done sweep is finished, not
+    repeated), stopped when it stops leading."""
 
     def __init__(
         self,
@@ -100,9 +116,11 @@ class Jobs:
         cadence: Cadence,
         sender: OutboxSender,
         sweep_seconds: float,
+        first_sweep_seconds: float = FIRST_SWEEP_SECONDS,
     ) -> None:
         self.sessions, self.clock, self.cadence, self.sender = sessions, clock, cadence, sender
         self.sweep_seconds = sweep_seconds
+        self.first_sweep_seconds = first_sweep_seconds
         self.scheduler: AsyncIOScheduler | None = None
         self.sweeps: set[asyncio.Task[dict[str, int]]] = set()
 
@@ -115,6 +133,7 @@ class Jobs:
                 self.sender,
                 self.sweep_seconds,
                 self.sweeps,
+                self.first_sweep_seconds,
             )
             self.scheduler.start()
 
@@ -148,6 +167,7 @@ async def start_bot(
     first_retry: float = FIRST_RETRY_SECONDS,
     lead: bool = True,
     sweep_seconds: float = 300.0,
+    first_sweep_seconds: float = FIRST_SWEEP_SECONDS,
 ) -> Running:
     """Start the outbox sender, the web server and the jobs, and bring every configured
     channel up in the background: one that is down is retried while the others serve.
@@ -184,7 +204,11 @@ async def start_bot(
     )
     leadership = Leadership(sessions.kw["bind"], candidate=lead)
     lost_lead = asyncio.Event()
-    jobs = Jobs(sessions, clock, cadence, sender, sweep_seconds) if cadence is not None else None
+    jobs = (
+        Jobs(sessions, clock, cadence, sender, sweep_seconds, first_sweep_seconds)
+        if cadence is not None
+        else None
+    )
     if jobs is not None:
         leadership.when_leading(jobs.start)
         leadership.when_lost(jobs.lost)
@@ -214,6 +238,7 @@ async def start_bot(
             channel.status_routes = status_routes(status)
         receive_when = leadership.became if leadership.shared else None
         keepers.append(ChannelKeeper(channel, core, sender, disabled, first_retry, receive_when))
+    warming = asyncio.create_task(core.warm(), name="core-warm")  # while the channels connect
     await leadership.start()
     for keeper in keepers:
         keeper.begin()
@@ -234,6 +259,7 @@ async def start_bot(
         all_disabled=all_disabled,
         lost_lead=lost_lead,
         jobs=jobs,
+        warming=warming,
     )
 
 
@@ -244,9 +270,10 @@ def schedule_jobs(
     sender: OutboxSender,
     sweep_seconds: float = 300.0,
     sweeps: set[asyncio.Task[dict[str, int]]] | None = None,
+    first_sweep_seconds: float = FIRST_SWEEP_SECONDS,
 ) -> AsyncIOScheduler:
     """A handful of fixed jobs; each asks the database what is due. Never a job per task.
-    The first sweep runs at once."""
+    The first sweep runs `first_sweep_seconds` after the start."""
 
     running = sweeps if sweeps is not None else set()
 
@@ -254,7 +281,14 @@ def schedule_jobs(
         # Its own task, which a stop may cancel: what it queued stays, the next sweep
         # (here or in the next leader) finishes the rest.
         durations: dict[str, float] = {}
-        task = asyncio.create_task(run_due(sessions, clock.now(), cadence, durations))
+        moment = clock.now()
+
+        async def due() -> dict[str, int]:
+            # The jobs (and python-docx) load here, not at start: `dondoc run` answers first.
+            jobs = await import_off_loop("jobs.run")
+            return await jobs.run_due(sessions, moment, cadence, durations)
+
+        task = asyncio.create_task(due())
         running.add(task)
         try:
             await asyncio.wait({task})
@@ -276,7 +310,7 @@ def schedule_jobs(
         sweep,
         IntervalTrigger(seconds=sweep_seconds),
         id="sweep",
-        next_run_time=datetime.now(TIMEZONE),
+        next_run_time=datetime.now(TIMEZONE) + timedelta(seconds=first_sweep_seconds),
         **options,
     )
     # The weekly and periodic moments, so they go out on the minute rather than up to 5 later.

@@ -96,6 +96,11 @@ class Core:
         # None: the replies stay claimed in the outbox (tests of the core alone, benchmarks).
         self.send_now = send_now
 
+    async def warm(self) -> None:
+        """Pay ahead, in a worker thread, what the first command would pay on the loop: the
+        public holidays' tables (the library imports every country's, about 0.2 s)."""
+        await asyncio.to_thread(WorkingCalendar)
+
     async def calendar(self, session: AsyncSession) -> WorkingCalendar:
         """Overrides change a few times a year; reading them per message would be waste."""
         if (

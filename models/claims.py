@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    Row,
     Select,
+    bindparam,
     case,
+    insert,
     select,
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from models.accounts import ChatChannel
@@ -25,25 +29,35 @@ from models.outbox import (
     OutboxState,
 )
 
+# Built once: a statement built afresh per send pays SQLAlchemy's construction and cache key
+# each time, a good part of a reply's cost.
+_MARK_SENT = (
+    update(OutboxMessage.__table__)
+    .where(OutboxMessage.__table__.c.id == bindparam("message_id"))
+    .values(
+        state=OutboxState.SENT,
+        sent_at=bindparam("now"),
+        external_id=bindparam("external_id"),
+        attempts=OutboxMessage.__table__.c.attempts + 1,
+        error="",
+    )
+)
+_ATTEMPT = insert(DeliveryAttempt.__table__)
+
 
 async def mark_sent(
-    session: AsyncSession, message_id: int, now: datetime, external_id: str | None = None
+    session: AsyncSession | AsyncConnection,
+    message_id: int,
+    now: datetime,
+    external_id: str | None = None,
 ) -> None:
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(
-            state=OutboxState.SENT,
-            sent_at=now,
-            external_id=external_id,
-            attempts=OutboxMessage.attempts + 1,
-            error="",
-        )
+        _MARK_SENT, {"message_id": message_id, "now": now, "external_id": external_id}
     )
 
 
 async def mark_failed(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     message_id: int,
     now: datetime,
     error: str,
@@ -72,12 +86,15 @@ async def mark_failed(
     )
 
 
-def _earlier_in_line(besides: Sequence[int] = ()) -> Select[tuple[int]]:
+_EARLIER = aliased(OutboxMessage, name="earlier")
+
+
+def _earlier_in_line() -> Select[tuple[int]]:
     """An earlier message to the same chat at the same priority that holds the later ones
     back: in flight (claimed by someone) or being retried. One merely waiting its turn does
     not: it is claimed with them, first, and a claim sends a chat's messages in order."""
-    earlier = aliased(OutboxMessage, name="earlier")
-    query = select(earlier.id).where(
+    earlier = _EARLIER
+    return select(earlier.id).where(
         earlier.channel == OutboxMessage.channel,
         earlier.chat_id == OutboxMessage.chat_id,
         earlier.priority == OutboxMessage.priority,
@@ -87,35 +104,55 @@ def _earlier_in_line(besides: Sequence[int] = ()) -> Select[tuple[int]]:
             f"({HOLDING.replace('state', 'earlier.state').replace('attempts', 'earlier.attempts')})"
         ),
     )
-    return query.where(earlier.id.not_in(list(besides))) if besides else query
+
+
+def _replies_statement() -> Select[Any]:
+    """The replies by id, each with whether an earlier message of its chat holds it back."""
+    ids = bindparam("ids", expanding=True)
+    held = _earlier_in_line().where(_EARLIER.id.not_in(ids)).exists()
+    return (
+        select(*REPLY_COLUMNS, held.label("held"))
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.SENDING)
+        .order_by(OutboxMessage.id)
+    )
+
+
+REPLY_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.channel,
+    OutboxMessage.chat_id,
+    OutboxMessage.text,
+    OutboxMessage.buttons,
+    OutboxMessage.edit_message_id,
+    OutboxMessage.language,
+    OutboxMessage.attempts,
+    OutboxMessage.attachment_id,
+    OutboxMessage.priority,
+)
+_REPLIES = _replies_statement()
+_UNCLAIM = (
+    update(OutboxMessage.__table__)
+    .where(OutboxMessage.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state=OutboxState.PENDING, claimed_at=None)
+)
 
 
 async def claimed_replies(
-    session: AsyncSession, ids: Sequence[int], now: datetime
-) -> list[OutboxMessage]:
-    """The replies this process wrote and still holds, to send at once, in order. One whose
-    chat has an earlier message still to go (a reply being retried) goes back to the outbox,
-    to be sent after it."""
+    session: AsyncSession, ids: Sequence[int]
+) -> tuple[list[Row[Any]], list[int]]:
+    """The replies this process wrote and still holds, to send at once, in order (their
+    columns, as `REPLY_COLUMNS`); and those whose chat has an earlier message still to go (a
+    reply being retried), which `unclaim` hands back to the outbox, to follow it. One
+    statement that only reads: the common case writes nothing."""
     if not ids:
-        return []
-    mine = (OutboxMessage.id.in_(list(ids))) & (OutboxMessage.state == OutboxState.SENDING)
-    held = list(
-        (
-            await session.scalars(
-                select(OutboxMessage.id).where(mine, _earlier_in_line(ids).exists())
-            )
-        ).all()
-    )
-    if held:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(held))
-            .values(state=OutboxState.PENDING, claimed_at=None)
-        )
-    rows = await session.scalars(
-        select(OutboxMessage).where(mine, OutboxMessage.id.not_in(held)).order_by(OutboxMessage.id)
-    )
-    return list(rows.all())
+        return [], []
+    rows = (await session.execute(_REPLIES, {"ids": list(ids)})).all()
+    return [row for row in rows if not row.held], [row.id for row in rows if row.held]
+
+
+async def unclaim(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Claimed replies handed back to the outbox: pending, due now, for its sender."""
+    await session.execute(_UNCLAIM, {"ids": list(ids)})
 
 
 async def anything_due(
@@ -198,7 +235,7 @@ async def claim_due(
 
 
 async def record_outcome(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     message_id: int,
     now: datetime,
     outcome: str,
@@ -211,13 +248,15 @@ async def record_outcome(
     it does not count towards giving up); every attempt leaves a `delivery_attempts` row."""
     if outcome == "sent":
         await mark_sent(session, message_id, now, detail)
-        session.add(DeliveryAttempt(outbox_id=message_id, at=now, outcome="sent"))
+        await session.execute(
+            _ATTEMPT, {"outbox_id": message_id, "at": now, "outcome": "sent", "detail": ""}
+        )
         return
     await mark_failed(
         session, message_id, now, detail, retry_at=retry_at, counted=outcome != "wait"
     )
-    session.add(
-        DeliveryAttempt(outbox_id=message_id, at=now, outcome=outcome, detail=detail[:2000])
+    await session.execute(
+        _ATTEMPT, {"outbox_id": message_id, "at": now, "outcome": outcome, "detail": detail[:2000]}
     )
 
 

@@ -104,7 +104,7 @@ class OutboxMessage(Base):
 
     @property
     def button_rows(self) -> list[list[tuple[str, str]]]:
-        return [[(label, data) for label, data in row] for row in json.loads(self.buttons)]
+        return decode_buttons(self.buttons)
 
 
 class DeliveryAttempt(Base):
@@ -121,6 +121,10 @@ class DeliveryAttempt(Base):
 
 def encode_buttons(rows: list[list[tuple[str, str]]]) -> str:
     return json.dumps([[list(button) for button in row] for row in rows], ensure_ascii=False)
+
+
+def decode_buttons(stored: str) -> list[list[tuple[str, str]]]:
+    return [[(label, data) for label, data in row] for row in json.loads(stored)]
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
-from typing import BinaryIO
-
-from xlsxwriter import Workbook
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING, BinaryIO
 
 from locales import Translator
 from models.clock import local_date
@@ -22,6 +18,11 @@ from models.statistics import FiveColumns
 from paperwork.cell_safety import neutralise
 from paperwork.exporting import document_name
 from paperwork.tabular import write_csv_rows
+
+if TYPE_CHECKING:  # XlsxWriter loads with the first workbook, not with the bot (start-up)
+    from xlsxwriter import Workbook
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 Row = Sequence[object]
 
@@ -379,6 +380,8 @@ def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
         "constant_memory": isinstance(target, Path),
         "in_memory": not isinstance(target, Path),
     }
+    from xlsxwriter import Workbook
+
     workbook = Workbook(target, options)
     for name, table in tables(t, report).items():
         _sheet(workbook, table, period_title(t, report) if name is TableName.SUMMARY else "")

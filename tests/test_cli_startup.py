@@ -37,13 +37,16 @@ def test_the_head_read_from_the_migration_files_is_alembics() -> None:
     assert head_revision() == _alembic_head() is not None
 
 
-def test_run_loads_no_chart_or_workbook_library_before_it_answers() -> None:
-    """`dondoc run` imports the bot, its channels and the jobs; matplotlib and openpyxl load
-    at the first chart or workbook, not at start-up."""
+def test_run_loads_no_chart_workbook_letter_or_jobs_module_before_it_answers() -> None:
+    """`dondoc run` imports the bot, its channels and the core; matplotlib and openpyxl load at
+    the first chart or workbook, XlsxWriter at the first report, the jobs and python-docx at
+    the first sweep, every country's holidays in a thread while the channels connect."""
+    late = ["matplotlib", "openpyxl", "xlsxwriter", "docx", "alembic", "jobs.run"]
+    late += ["holidays.countries", "bot.dashboard", "bot.web"]
     probe = (
         "import sys\n"
         "import bot.operator.serving, bot.runtime, bot.channels, models.db\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'openpyxl'}))\n"
+        f"print(sorted(set({late!r}) & set(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout[-300:]

@@ -435,3 +435,64 @@ async def test_a_send_is_recorded_once_though_the_database_was_locked_when_it_we
         assert len(sandbox.bot_messages(1)) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_reply_waits_behind_its_chats_reply_being_retried_and_follows_it_once(
+    sessions, city: City
+) -> None:
+    """The next command's reply is not sent past the reply still to be retried in that chat:
+    it goes back to the outbox and follows it; each arrives once, in order."""
+    clock = FixedClock(T0)
+    bot = await harness.start(sessions, clock)
+    try:
+        await bot.link("SXD-CV")
+        await bot.settle()
+        before = await bot.inbox("SXD-CV", 1)
+        chat = str(bot.user("SXD-CV"))
+        bot.sandbox.fail_next("sendMessage", Failure(502, "Bad Gateway"))
+        async with sessions() as session:
+            last = await session.scalar(select(func.max(OutboxMessage.id)))
+        mine = (OutboxMessage.id > last) & (OutboxMessage.chat_id == chat)
+        await _say(bot, "SXD-CV", "/xong 4102 Đã ban hành kế hoạch")
+        for _ in range(250):  # the first reply's try failed: it waits for its retry
+            async with sessions() as session:
+                first = await session.scalar(select(OutboxMessage).where(mine))
+            if first is not None and first.attempts == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert first.state is OutboxState.PENDING
+        await _say(bot, "SXD-CV", "/viec")
+        for _ in range(250):
+            async with sessions() as session:
+                rows = (await session.scalars(select(OutboxMessage).where(mine))).all()
+            if len(rows) == 2 and rows[1].state is not OutboxState.SENDING:
+                break
+            await asyncio.sleep(0.02)
+        second = rows[1]
+        assert (second.state, second.attempts, second.claimed_at) == (
+            OutboxState.PENDING,
+            0,
+            None,
+        )  # handed back untried, for the outbox sender to send after the first
+        assert await bot.inbox("SXD-CV", len(before)) == before
+
+        clock.set(T0 + timedelta(seconds=5))  # the first's retry is due
+        bot.running.sender.wake.set()
+        await bot.inbox("SXD-CV", len(before) + 2)
+        await bot.settle()
+        await asyncio.sleep(0.2)
+        messages = await bot.inbox("SXD-CV", len(before) + 2)
+        assert len(messages) == len(before) + 2
+        assert "#4102" in messages[-2] and "hoàn thành" in messages[-2].lower()
+        assert "#4102" not in messages[-1]  # the task list, after
+        async with sessions() as session:
+            sent = (
+                await session.scalars(
+                    select(DeliveryAttempt.outbox_id)
+                    .where(DeliveryAttempt.outcome == "sent", DeliveryAttempt.outbox_id > last)
+                    .order_by(DeliveryAttempt.id)
+                )
+            ).all()
+        assert [i for i in sent if i in (first.id, second.id)] == [first.id, second.id]
+    finally:
+        await harness.stop(bot)

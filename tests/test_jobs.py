@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, datetime, time
 
@@ -322,6 +323,38 @@ async def test_the_bot_schedules_a_handful_of_fixed_jobs_not_one_per_task(
         await running.scheduler.get_job("sweep").func()  # what the scheduler runs every 5 minutes
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(Notice)) > 0
+    finally:
+        await running.stop()
+        await sandbox.stop()
+
+
+async def test_a_new_leaders_first_sweep_comes_by_itself_and_loads_the_jobs(
+    sessions, city: City
+) -> None:
+    """The jobs are not imported at start-up: the scheduled first sweep loads them (in a
+    thread) and runs them, with nobody calling it."""
+    from bot.config import Settings
+    from bot.demo import SANDBOX_TOKEN
+    from bot.runtime import start_bot
+    from models.clock import FixedClock
+
+    sandbox = Sandbox(token=SANDBOX_TOKEN)
+    await sandbox.start()
+    running = await start_bot(
+        Settings(telegram_token=SANDBOX_TOKEN, telegram_api_url=sandbox.url),
+        sessions,
+        FixedClock(at(23, 11, 9)),
+        cadence=Cadence(),
+        first_sweep_seconds=0.0,
+    )
+    try:
+        for _ in range(1500):
+            async with sessions() as session:
+                notices = await session.scalar(select(func.count()).select_from(Notice))
+            if notices:
+                break
+            await asyncio.sleep(0.02)
+        assert notices > 0
     finally:
         await running.stop()
         await sandbox.stop()

@@ -8,7 +8,6 @@ import sys
 from bot.leader import AlreadyRunning, claim_sqlite_file
 from bot.operator.context import CliError, Context, parse_at
 from bot.runtime import deliver_due, serve_forever
-from jobs.run import run_due
 from models.clock import FixedClock
 
 
@@ -77,6 +76,8 @@ async def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
 
 async def cmd_tick(ctx: Context, args: argparse.Namespace) -> int:
     """Cron-style operation and catching up: the jobs due at the moment, then delivery."""
+    from jobs.run import run_due  # here: `dondoc run` loads the jobs at its first sweep
+
     t = ctx.t
     moment = parse_at(args.at, ctx.clock, t)
     counts = await run_due(ctx.sessions, moment, ctx.settings.cadence)
