@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.flood import SharedRateLimiter
 from bot.health import SENT, TOO_MANY
-from bot.pacing import RateLimiter
+from bot.pacing import Limiter, RateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
 from models.claims import claim_due, claimed_replies, record_outcome, release
@@ -119,8 +119,8 @@ class OutboxSender:
         *,
         batch: int = 25,
         idle_seconds: float = 0.5,
-        limiter: RateLimiter | None = None,
-        limiters: dict[ChatChannel, RateLimiter] | None = None,
+        limiter: Limiter | None = None,
+        limiters: dict[ChatChannel, Limiter] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -128,7 +128,7 @@ class OutboxSender:
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
         # Several processes on one PostgreSQL share one flood budget, kept in the database.
         self.shared = sessions.kw["bind"].dialect.name == "postgresql"
         self.limiters = {c: self._budget(c, lim) for c, lim in (limiters or {}).items()}
@@ -136,24 +136,17 @@ class OutboxSender:
         self._stopping = False
         self._busy = asyncio.Event()  # the last claim came full: more is waiting
 
-    def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: RateLimiter) -> None:
+    def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: Limiter) -> None:
         """The channel is up: its rows may go."""
         self.senders[channel] = sender
         self.limiters[channel] = self._budget(channel, limiter)
         self.wake.set()
 
-    def _budget(self, channel: ChatChannel, limiter: RateLimiter) -> RateLimiter:
+    def _budget(self, channel: ChatChannel, limiter: Limiter) -> Limiter:
         """The channel's limits, shared with the other processes when there can be some."""
-        if not self.shared or isinstance(limiter, SharedRateLimiter) or not limiter.interval:
+        if not self.shared or isinstance(limiter, SharedRateLimiter) or not limiter.limits.places:
             return limiter
-        shared = SharedRateLimiter(
-            self.sessions,
-            channel.value,
-            1.0 / limiter.interval,
-            limiter.per_chat_seconds,
-            group_seconds=60.0 / limiter.per_group_minute if limiter.per_group_minute else 0.0,
-        )
-        return shared  # type: ignore[return-value]
+        return SharedRateLimiter(self.sessions, channel.value, limiter.limits)
 
     def drop(self, channel: ChatChannel) -> None:
         """The channel is down or disabled: its rows wait in the outbox meanwhile."""
