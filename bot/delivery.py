@@ -28,6 +28,9 @@ MAX_ATTEMPTS = 8
 # A send's record tried again after these pauses (about 30 s in all, within the claim's
 # minute): SQLite's busy timeout is 5 s, and a loaded machine can hold its lock longer.
 RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+# A push its chat's own limits hold back longer than this (a group's minute: 20 a minute)
+# waits in the outbox until then: in the batch it would hold every other chat's back.
+DEFER_AFTER_SECONDS = 3.0
 
 
 class RetryLater(Exception):
@@ -179,7 +182,7 @@ class OutboxSender:
             """A chat's messages one after the other; after one that did not go, the rest
             go back untried, to follow it."""
             for index, item in enumerate(items):
-                result = await self._deliver(item)
+                result = self._held_back(item) or await self._deliver(item)
                 accepted.put_nowait((item, result))
                 if result[0] != "sent":
                     if rest := items[index + 1 :]:
@@ -208,6 +211,15 @@ class OutboxSender:
             sent += sum(1 for _, (outcome, _, _) in done if outcome == "sent")
         await sending
         return sent
+
+    def _held_back(self, item: Work) -> Outcome | None:
+        """A push its chat may not have for more than a few seconds goes back to the outbox
+        until then (not a try: its chat's next ones keep waiting behind it)."""
+        limiter = self.limiters.get(item.channel, self.limiter)
+        wait = limiter.due_in(f"{item.channel.value}:{item.chat_id}")
+        if item.reply or wait <= DEFER_AFTER_SECONDS:
+            return None
+        return "wait", f"the chat's limit: {wait:.1f} s to wait", timedelta(seconds=wait)
 
     async def send_now(self, message_ids: list[int]) -> None:
         """Send the replies a command just wrote (claimed with the change they report), in

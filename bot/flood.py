@@ -115,6 +115,12 @@ class SharedRateLimiter:
             self._answer(slot.token, chat_id, spacing=0.0)
             await asyncio.sleep(paused)
 
+    def due_in(self, chat_id: str) -> float:
+        """Only what this process answered: another's send is at most a spacing ahead."""
+        if (answered := self._answered.get(chat_id)) is None:
+            return 0.0
+        return max(0.0, answered + self._spacing(chat_id) - time.monotonic())
+
     def done(self, chat_id: str) -> None:
         """The send to `chat_id` was answered (or failed): its token is free a window from
         now, and the chat its spacing from now."""

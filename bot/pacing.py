@@ -71,6 +71,11 @@ class Limiter(Protocol):
 
     def pause(self, seconds: float) -> None: ...
 
+    def due_in(self, chat_id: str) -> float:
+        """Seconds the chat's own limits (its spacing, its group's minute) still hold it
+        back, as far as this store knows: a long one is better waited out in the outbox."""
+        ...
+
 
 class RateLimiter:
     """`Limits` kept by one process, in memory: the places in the second as futures handed
@@ -201,6 +206,10 @@ class RateLimiter:
                 sent.popleft()
             if len(self._groups) > 10_000:
                 self._groups = {g: d for g, d in self._groups.items() if d[-1] > now - 60}
+
+    def due_in(self, chat_id: str) -> float:
+        start = max(self._chats.get(chat_id, 0.0), self._group_slot(chat_id))
+        return max(0.0, start - time.monotonic())
 
     def _group_slot(self, chat_id: str) -> float:
         """When a group may have one more: its last `per_group_minute` answered sends must

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -206,3 +206,43 @@ async def test_our_sender_earns_no_429_from_a_fake_that_enforces_telegrams_limit
             .where(OutboxMessage.state == OutboxState.SENT)
         )
     assert sent == 4 * 30 + 2 * 3
+
+
+async def test_a_group_waiting_out_its_minute_goes_back_to_the_outbox_and_holds_no_one_back(
+    sessions, sandbox: Sandbox
+) -> None:
+    """A group that had its minute's sends waits in the outbox, not in the batch: the
+    private chat claimed with it is sent and the batch is done; the group's message is due
+    when its minute ends, its try not counted, and its next message stays behind it."""
+    limiter = RateLimiter(0, 0, per_group_minute=3)
+    for _ in range(3):
+        limiter.done("telegram:-100")
+    async with sessions() as session, session.begin():
+        await enqueue_many(
+            session,
+            [
+                Envelope(
+                    key=f"group:{n}", channel=ChatChannel.TELEGRAM, chat_id="-100", text=f"g{n}"
+                )
+                for n in range(2)
+            ]
+            + [Envelope(key="private", channel=ChatChannel.TELEGRAM, chat_id="7", text="p")],
+            T0,
+        )
+    async with Bot(TOKEN, base_url=f"{sandbox.url}/bot") as bot:
+        sender = OutboxSender(
+            sessions, FixedClock(T0), {ChatChannel.TELEGRAM: TelegramSender(bot)}, limiter=limiter
+        )
+        assert await sender.drain() == 1
+    assert [m["text"] for m in sandbox.bot_messages(7)] == ["p"]
+    assert sandbox.bot_messages(-100) == []
+    async with sessions() as session:
+        rows = {
+            m.key: m for m in await session.scalars(select(OutboxMessage)) if m.chat_id == "-100"
+        }
+    first, second = rows["group:0"], rows["group:1"]
+    assert first.state is OutboxState.PENDING and first.attempts == 1  # tried, not counted
+    due = first.not_before
+    left = ((due if due.tzinfo else due.replace(tzinfo=UTC)) - T0).total_seconds()
+    assert 55 < left <= 60  # when the group's earliest of its last three is a minute old
+    assert second.state is OutboxState.PENDING  # behind the first, in order
