@@ -15,7 +15,7 @@ from bot.backoff import FIRST_RETRY_SECONDS
 from bot.config import Settings
 from bot.delivery import ChannelSender, OutboxSender
 from bot.files import FileLinks
-from bot.pacing import RateLimiter
+from bot.pacing import Limiter
 from bot.telegram import TelegramChannel
 from bot.zalo import ZaloChannel
 from handlers.router import Core
@@ -34,7 +34,7 @@ class Channel(Protocol):
 
     name: ChatChannel
     sender: ChannelSender
-    limiter: RateLimiter
+    limiter: Limiter
     # Receives by asking (long polling, a sync loop), not by a webhook: with several
     # processes only the leader may, or each update would be fetched twice.
     polls: bool

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from bot.flood import SharedRateLimiter
 from bot.health import SENT, TOO_MANY
-from bot.pacing import RateLimiter
+from bot.pacing import Limiter, RateLimiter
 from models.accounts import ChatChannel, mark_unreachable
 from models.attachments import File, attachments
 from models.claims import claim_due, claimed_replies, record_outcome, release, unclaim
@@ -30,6 +30,9 @@ MAX_ATTEMPTS = 8
 # A send's record tried again after these pauses (about 30 s in all, within the claim's
 # minute): SQLite's busy timeout is 5 s, and a loaded machine can hold its lock longer.
 RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+# A push its chat's own limits hold back longer than this (a group's minute: 20 a minute)
+# waits in the outbox until then: in the batch it would hold every other chat's back.
+DEFER_AFTER_SECONDS = 3.0
 
 
 class RetryLater(Exception):
@@ -122,8 +125,8 @@ class OutboxSender:
         *,
         batch: int = 25,
         idle_seconds: float = 0.5,
-        limiter: RateLimiter | None = None,
-        limiters: dict[ChatChannel, RateLimiter] | None = None,
+        limiter: Limiter | None = None,
+        limiters: dict[ChatChannel, Limiter] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -131,7 +134,7 @@ class OutboxSender:
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.wake = asyncio.Event()
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
         # Several processes on one PostgreSQL share one flood budget, kept in the database.
         self.shared = sessions.kw["bind"].dialect.name == "postgresql"
         self.limiters = {c: self._budget(c, lim) for c, lim in (limiters or {}).items()}
@@ -139,24 +142,17 @@ class OutboxSender:
         self._stopping = False
         self._busy = asyncio.Event()  # the last claim came full: more is waiting
 
-    def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: RateLimiter) -> None:
+    def serve(self, channel: ChatChannel, sender: ChannelSender, limiter: Limiter) -> None:
         """The channel is up: its rows may go."""
         self.senders[channel] = sender
         self.limiters[channel] = self._budget(channel, limiter)
         self.wake.set()
 
-    def _budget(self, channel: ChatChannel, limiter: RateLimiter) -> RateLimiter:
+    def _budget(self, channel: ChatChannel, limiter: Limiter) -> Limiter:
         """The channel's limits, shared with the other processes when there can be some."""
-        if not self.shared or isinstance(limiter, SharedRateLimiter) or not limiter.interval:
+        if not self.shared or isinstance(limiter, SharedRateLimiter) or not limiter.limits.places:
             return limiter
-        shared = SharedRateLimiter(
-            self.sessions,
-            channel.value,
-            1.0 / limiter.interval,
-            limiter.per_chat_seconds,
-            group_seconds=60.0 / limiter.per_group_minute if limiter.per_group_minute else 0.0,
-        )
-        return shared  # type: ignore[return-value]
+        return SharedRateLimiter(self.sessions, channel.value, limiter.limits)
 
     def drop(self, channel: ChatChannel) -> None:
         """The channel is down or disabled: its rows wait in the outbox meanwhile."""
@@ -189,7 +185,7 @@ class OutboxSender:
             """A chat's messages one after the other; after one that did not go, the rest
             go back untried, to follow it."""
             for index, item in enumerate(items):
-                result = await self._deliver(item)
+                result = self._held_back(item) or await self._deliver(item)
                 accepted.put_nowait((item, result))
                 if result[0] != "sent":
                     if rest := items[index + 1 :]:
@@ -218,6 +214,15 @@ class OutboxSender:
             sent += sum(1 for _, (outcome, _, _) in done if outcome == "sent")
         await sending
         return sent
+
+    def _held_back(self, item: Work) -> Outcome | None:
+        """A push its chat may not have for more than a few seconds goes back to the outbox
+        until then (not a try: its chat's next ones keep waiting behind it)."""
+        limiter = self.limiters.get(item.channel, self.limiter)
+        wait = limiter.due_in(f"{item.channel.value}:{item.chat_id}")
+        if item.reply or wait <= DEFER_AFTER_SECONDS:
+            return None
+        return "wait", f"the chat's limit: {wait:.1f} s to wait", timedelta(seconds=wait)
 
     async def send_now(self, message_ids: list[int]) -> None:
         """Send the replies a command just wrote (claimed with the change they report), in

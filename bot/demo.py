@@ -16,7 +16,7 @@ from bot.runtime import serve_forever
 from bot.sandbox import Sandbox
 from models.accounts import issue_link_code
 from models.clock import Clock
-from models.db import session_factory
+from models.db import session_factory, write_gate
 from models.organization import official_by_code, officials_by_unit
 
 SANDBOX_TOKEN = "123456:SANDBOX"
@@ -46,7 +46,8 @@ def sandbox_for(
             ]
 
     async def link_code_for(code: str) -> str | None:
-        async with sessions() as session, session.begin():
+        gate = write_gate(sessions.kw["bind"])  # the sandbox's link code: a command's write
+        async with gate.urgent(), sessions() as session, session.begin():
             official = await official_by_code(session, code)
             if official is None:
                 return None

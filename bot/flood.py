@@ -1,13 +1,13 @@
 """One flood budget for the bot however many processes send: the channel's limits (so many
 messages a second overall, one a second per chat, fewer to a group) kept in the database.
 
-The API counts a send when it arrives, which we never see; we only know it arrived between
-leaving and being answered. So each limit holds from a send's slot until its answer: a
-channel has N tokens (N sends a second), a send holds one from its slot until a second
-after it was answered, and a chat may be written to again its spacing after its last send
-was answered. Any N + 1 sends the API saw within a second would then have held N + 1
-tokens at one moment, which cannot be: no margin to guess, however late a process wakes
-or however long the way to the API takes (models/coordination.py keeps the tokens).
+The rule is `bot.pacing.Limits`'s, as in one process: a send holds one of the channel's
+tokens (`places`) from its slot until `window` after it was answered, and a chat may be
+written to again its spacing after its last send was answered. Any N + 1 sends the API saw
+within a second would then have held N + 1 tokens at one moment, which cannot be: no
+margin to guess, however late a process wakes or however long the way to the API takes
+(models/coordination.py keeps the tokens). A group's minute is spread evenly here (one
+each 60 / per minute seconds): the database keeps one next time per chat.
 
 Slots follow the channel's one schedule, evenly spaced. A reply to a command books the next
 free slot whatever is booked; pushes book at most a quarter of a second ahead, so a person
@@ -23,7 +23,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.pacing import is_group
+from bot.pacing import Limits
 from models.coordination import (
     Slot,
     open_budget,
@@ -35,28 +35,20 @@ from models.coordination import (
 log = logging.getLogger(__name__)
 
 PUSH_AHEAD = 0.25  # how far ahead a push may book: what a reply may wait behind
-WINDOW = 1.0  # the overall limit's second: a token is free again this long after the answer
-REPLY_AHEAD = 2 * WINDOW  # a reply books any token already answered, whatever is booked
 
 
 class SharedRateLimiter:
-    """The RateLimiter's interface (`wait`, `done`, `pause`) over the database's budget."""
+    """`Limits` kept in the database for every process: the `Limiter` interface (`wait`,
+    `done`, `pause`) over the channel's budget."""
 
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        channel: str,
-        per_second: float,
-        per_chat_seconds: float,
-        *,
-        group_seconds: float = 0.0,
+        self, sessions: async_sessionmaker[AsyncSession], channel: str, limits: Limits
     ) -> None:
         self.sessions = sessions
         self.channel = channel
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.tokens = max(1, round(per_second * WINDOW))
-        self.per_chat_seconds = per_chat_seconds
-        self.group_seconds = group_seconds
+        self.limits = limits
+        # A reply books any token already answered, whatever pushes have booked.
+        self.reply_ahead = 2 * limits.window
         # Sends waiting for a slot (replies under True, pushes under False), each kind
         # booked together by one task at a time.
         self._waiting: dict[bool, list[tuple[str, float, asyncio.Future[Slot]]]] = {
@@ -94,9 +86,7 @@ class SharedRateLimiter:
             log.exception("%s: could not share a 429's pause", self.channel)
 
     def _spacing(self, chat_id: str) -> float:
-        if self.group_seconds and is_group(chat_id):
-            return max(self.per_chat_seconds, self.group_seconds)
-        return self.per_chat_seconds
+        return self.limits.spacing(chat_id, minute_as_spacing=True)
 
     async def wait(self, chat_id: str, *, reply: bool = False) -> None:
         """Until this message's slot: `chat_id` is `channel:chat`, as the sender names it.
@@ -125,8 +115,14 @@ class SharedRateLimiter:
             self._answer(slot.token, chat_id, spacing=0.0)
             await asyncio.sleep(paused)
 
+    def due_in(self, chat_id: str) -> float:
+        """Only what this process answered: another's send is at most a spacing ahead."""
+        if (answered := self._answered.get(chat_id)) is None:
+            return 0.0
+        return max(0.0, answered + self._spacing(chat_id) - time.monotonic())
+
     def done(self, chat_id: str) -> None:
-        """The send to `chat_id` was answered (or failed): its token is free a second from
+        """The send to `chat_id` was answered (or failed): its token is free a window from
         now, and the chat its spacing from now."""
         token = self._held.pop((chat_id, asyncio.current_task()), None)
         if token is None:
@@ -153,7 +149,7 @@ class SharedRateLimiter:
                     async with self.sessions() as session, session.begin():
                         now = time.monotonic()
                         answers = [(t, chat, s, now - at) for t, chat, s, at in batch]
-                        await sends_answered(session, self.channel, answers, WINDOW)
+                        await sends_answered(session, self.channel, answers, self.limits.window)
                     break
                 except Exception as error:  # the tokens stay held until they are recorded
                     log.warning("%s: cannot record sends answered (%s)", self.channel, error)
@@ -190,10 +186,10 @@ class SharedRateLimiter:
                         session,
                         self.channel,
                         [(chat, spacing) for chat, spacing, _ in batch],
-                        interval=self.interval,
-                        tokens=self.tokens,
-                        window=WINDOW,
-                        ahead=REPLY_AHEAD if reply else PUSH_AHEAD,
+                        interval=self.limits.interval,
+                        tokens=self.limits.places,
+                        window=self.limits.window,
+                        ahead=self.reply_ahead if reply else PUSH_AHEAD,
                     )
                 self._paused_until = max(self._paused_until, time.monotonic() + paused)
             except Exception as error:  # the database is away: nothing can be recorded either
@@ -214,5 +210,5 @@ class SharedRateLimiter:
     async def _open(self) -> None:
         if not self._opened:
             async with self.sessions() as session, session.begin():
-                await open_budget(session, self.channel, self.tokens)
+                await open_budget(session, self.channel, self.limits.places)
             self._opened = True

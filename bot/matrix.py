@@ -35,6 +35,7 @@ from handlers.router import Core
 from messages.reply import split_text
 from models.accounts import ChatChannel
 from models.attachments import File, FileKind
+from models.db import write_gate
 from models.matrix_state import Login, keep_login, stored_login
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,8 @@ class MatrixChannel:
         response: LoginResponse = checked(
             await client.login(settings.matrix_password, device_name=DEVICE_NAME)
         )
-        async with self.sessions() as session, session.begin():
+        gate = write_gate(self.sessions.kw["bind"])  # one writer at a time on SQLite
+        async with gate.urgent(), self.sessions() as session, session.begin():
             await keep_login(session, user, Login(response.device_id, response.access_token))
         return checked(await client.whoami())
 

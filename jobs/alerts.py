@@ -9,6 +9,7 @@ from jobs.context import JobContext
 from locales import Translator
 from messages.cards import comrade, short
 from models.accounts import ever_linked
+from models.db import write_gate
 from models.explanations import Explanation, lapsed, mark_missed
 from models.notices import (
     Group,
@@ -134,7 +135,6 @@ async def report_unreachable(ctx: JobContext) -> int:
     new_ids = sorted(oid for oid, key in keys.items() if key not in known)
     if not new_ids:
         return 0
-    await ctx.notifier.record([keys[oid] for oid in new_ids])
     units = await unit_names(ctx.session)
     open_tasks = await open_task_ids_by_official(ctx.session, new_ids)
 
@@ -168,11 +168,16 @@ async def report_unreachable(ctx: JobContext) -> int:
     # The per-person notices make this once per person; one message lists the new ones.
     batch = f"unreachable:batch {min(new_ids)}-{max(new_ids)}-{len(new_ids)}"
     task_force = await with_role(ctx.session, Role.TASK_FORCE)
-    sent = await ctx.notifier.send(
-        [Outgoing(f"{batch}:to {o.id}", o, build) for o in task_force],
-        priority=Priority.ALERT,
-        not_before=ctx.for_officials,
-    )
+    # Read all of it first, then write in one short transaction inside the process's gate:
+    # SQLite's write lock is not held while the lists are read and the messages built.
+    async with write_gate(ctx.session.bind).bulk():
+        await ctx.notifier.record([keys[oid] for oid in new_ids])
+        sent = await ctx.notifier.send(
+            [Outgoing(f"{batch}:to {o.id}", o, build) for o in task_force],
+            priority=Priority.ALERT,
+            not_before=ctx.for_officials,
+        )
+        await ctx.session.commit()
     ctx.notifier.unreachable.clear()  # task force members without a chat are not re-reported here
     return sent
 
@@ -225,13 +230,24 @@ async def record_missed_explanations(ctx: JobContext) -> int:
     force told, in the same transaction (few a day: no chunked commits)."""
     notifier = Notifier(ctx.session, ctx.now)
     actor = Actor(None, Channel.SYSTEM, ctx.now)
-    missed = [
-        a for a in await lapsed(ctx.session, ctx.today) if await mark_missed(ctx.session, a, actor)
-    ]
-    if not missed:
+    asked = await lapsed(ctx.session, ctx.today)
+    if not asked:
         return 0
     task_force = await with_role(ctx.session, Role.TASK_FORCE)
-    items = [
+    async with write_gate(ctx.session.bind).bulk():  # SQLite's lock only inside the gate
+        missed = [a for a in asked if await mark_missed(ctx.session, a, actor)]
+        sent = await notifier.send_grouped(
+            _missed_items(missed, task_force),
+            MISSED_GROUP,
+            priority=Priority.ALERT,
+            not_before=ctx.for_officials,
+        )
+        await ctx.session.commit()
+    return sent
+
+
+def _missed_items(missed: list[Explanation], task_force: list[Official]) -> list[Grouped]:
+    return [
         Grouped(
             f"explain-missed:explanation {a.id}:to {o.id}",
             o,
@@ -242,6 +258,3 @@ async def record_missed_explanations(ctx: JobContext) -> int:
         for a in missed
         for o in task_force
     ]
-    return await notifier.send_grouped(
-        items, MISSED_GROUP, priority=Priority.ALERT, not_before=ctx.for_officials
-    )

@@ -6,6 +6,7 @@ from jobs.context import JobContext
 from messages.assignments import new_tasks
 from models.assignments import announce, newly_named
 from models.db import write_gate
+from models.notices import Notifier
 from models.recurrence import create_occurrence, latest_occurrences, next_due
 from models.task_changes import Actor
 from models.tasks import Channel
@@ -21,7 +22,6 @@ async def create_occurrences(ctx: JobContext) -> int:
     actor = Actor(None, Channel.SYSTEM, ctx.now)
     sent = 0
     for previous in await latest_occurrences(ctx.session):
-        created = False
         for _ in range(CATCH_UP):
             due = next_due(
                 previous,
@@ -32,19 +32,23 @@ async def create_occurrences(ctx: JobContext) -> int:
             )
             if due is None:
                 break
-            task = await create_occurrence(ctx.session, previous, *due, actor)
+            # The occurrence and its announcement written and kept together inside the
+            # gate: SQLite's write lock is never held while waiting for it.
+            async with write_gate(ctx.session.bind).bulk():
+                task = await create_occurrence(ctx.session, previous, *due, actor)
+                if task is not None:
+                    task.series = previous.series
+                    notifier = Notifier(ctx.session, ctx.now)  # in this transaction
+                    sent += await announce(
+                        notifier,
+                        f"assigned:task {task.id}:occurrence",
+                        [(person, task) for person in newly_named(task, None)],
+                        new_tasks(),
+                        not_before=ctx.for_officials,
+                    )
+                    ctx.notifier.unreachable.update(notifier.unreachable)
+                await ctx.session.commit()
             if task is None:
                 break  # another sweep made it a moment ago
-            task.series = previous.series
-            sent += await announce(
-                ctx.notifier,
-                f"assigned:task {task.id}:occurrence",
-                [(person, task) for person in newly_named(task, None)],
-                new_tasks(),
-                not_before=ctx.for_officials,
-            )
-            previous, created = task, True
-        if created:  # each series' new occurrences kept before the next series is looked at
-            async with write_gate(ctx.session.bind).bulk():
-                await ctx.session.commit()
+            previous = task
     return sent

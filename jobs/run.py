@@ -110,7 +110,7 @@ async def _run_due(
             unreachable.update(context.notifier.unreachable)
         durations[name] = time.perf_counter() - started
         log.debug("job %s queued %d in %.3f s", name, counts[name], durations[name])
-    async with sessions() as session, session.begin():
+    async with sessions() as session:  # it reads, then writes in a short gated transaction
         context = JobContext(session, now, calendar, cadence, Notifier(session, now))
         context.notifier.unreachable.update(unreachable)
         counts["unreachable"] = await report_unreachable(context)

@@ -236,7 +236,8 @@ async def sends_answered(
     window: float,
 ) -> None:
     """Sends were answered (token, chat, the chat's spacing, seconds ago): each token is
-    free `window` after its answer, each chat its spacing after. The seconds ago were
+    free `window` after its answer, each chat its spacing after (`bot.pacing.Limits`' rule,
+    its figures handed in by the sender). The seconds ago were
     measured before this statement left, so the database's clock minus them is no earlier
     than the answer: the budget errs on the safe side, by the time the way here took."""
     await session.execute(

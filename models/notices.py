@@ -165,7 +165,16 @@ class Notifier:
         self.unreachable: dict[int, Person] = {}
 
     async def record(self, keys: Sequence[str]) -> None:
-        """Mark notices as given without sending anything under their own key."""
+        """Mark notices as given without sending anything under their own key (with
+        `commit_every`, committed at once inside the write gate, like every chunk)."""
+        if not self.commit_every:
+            await self._record(keys)
+            return
+        async with write_gate(self.session.bind).bulk():
+            await self._record(keys)
+            await self.session.commit()
+
+    async def _record(self, keys: Sequence[str]) -> None:
         rows = [{"key": key, "created_at": self.now} for key in keys]
         await insert_ignoring_duplicates(self.session, Notice, rows, ["key"])
 
@@ -174,10 +183,10 @@ class Notifier:
         rows = [done(key) for key in keys]
         for start in range(0, len(rows), 500):  # one short write per statement's worth
             if not self.commit_every:
-                await self.record(rows[start : start + 500])
+                await self._record(rows[start : start + 500])
                 continue
             async with write_gate(self.session.bind).bulk():
-                await self.record(rows[start : start + 500])
+                await self._record(rows[start : start + 500])
                 await self.session.commit()
 
     async def send(

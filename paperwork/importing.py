@@ -8,10 +8,11 @@ as the bot has it and listed, the other rows imported (models/import_history.py)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,17 +91,29 @@ def no_step(_name: str) -> None:
     """No progress shown."""
 
 
-def _load(
-    path: Path, columns: dict[str, frozenset[str]], t: Translator, *required: str
-) -> MappedRows:
-    rows = MappedRows(read_table(path), columns, t)
-    rows.require(t, *required)
-    return rows
-
-
-async def _finish(
-    session: AsyncSession, result: ImportResult, rows: MappedRows, dry_run: bool, step: Step
+async def _import(
+    session: AsyncSession,
+    path: Path,
+    t: Translator,
+    columns: tuple[dict[str, frozenset[str]], tuple[str, ...]],
+    check: Callable[[MappedRows], tuple[Any, list[RowError]]],
+    write: Callable[[Any], Awaitable[Written]],
+    *,
+    dry_run: bool,
+    step: Step,
 ) -> ImportResult:
+    """Every import's one path: read the file (`columns`: the known ones, the required),
+    check its rows against the register, write them only if all are right, and commit
+    only then (and not in a dry run)."""
+    step("read")
+    rows = MappedRows(read_table(path), columns[0], t)
+    rows.require(t, *columns[1])
+    result = ImportResult(errors=list(rows.errors))
+    if not result.errors:
+        checked, result.errors = check(rows)
+        if not result.errors:
+            step("write")
+            result.add(await write(checked))
     step("commit")
     result.ignored_columns = rows.ignored
     if result.errors or dry_run:
@@ -117,43 +130,48 @@ async def _finish(
 async def import_units(
     session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False, step: Step = no_step
 ) -> ImportResult:
-    step("read")
-    rows = _load(path, UNIT_COLUMNS, t, "code", "name")
-    result = ImportResult(errors=list(rows.errors))
-    if not result.errors:
-        units, result.errors = check_units(rows, await all_units(session), t)
-        if not result.errors:
-            step("write")
-            result.add(await write_units(session, units))
-    return await _finish(session, result, rows, dry_run, step)
+    units = await all_units(session)
+    return await _import(
+        session,
+        path,
+        t,
+        (UNIT_COLUMNS, ("code", "name")),
+        lambda rows: check_units(rows, units, t),
+        lambda checked: write_units(session, checked),
+        dry_run=dry_run,
+        step=step,
+    )
 
 
 async def import_officials(
     session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False, step: Step = no_step
 ) -> ImportResult:
-    step("read")
-    rows = _load(path, OFFICIAL_COLUMNS, t, "code", "full_name", "unit_code")
-    result = ImportResult(errors=list(rows.errors))
-    if not result.errors:
-        officials, result.errors = check_officials(rows, await all_units(session), t)
-        if not result.errors:
-            step("write")
-            result.add(await write_officials(session, officials))
-    return await _finish(session, result, rows, dry_run, step)
+    units = await all_units(session)
+    return await _import(
+        session,
+        path,
+        t,
+        (OFFICIAL_COLUMNS, ("code", "full_name", "unit_code")),
+        lambda rows: check_officials(rows, units, t),
+        lambda checked: write_officials(session, checked),
+        dry_run=dry_run,
+        step=step,
+    )
 
 
 async def import_calendar(
     session: AsyncSession, path: Path, t: Translator, *, dry_run: bool = False, step: Step = no_step
 ) -> ImportResult:
-    step("read")
-    rows = _load(path, CALENDAR_COLUMNS, t, "date", "working")
-    result = ImportResult(errors=list(rows.errors))
-    if not result.errors:
-        days, result.errors = check_calendar(rows, t)
-        if not result.errors:
-            step("write")
-            result.add(await write_calendar(session, days))
-    return await _finish(session, result, rows, dry_run, step)
+    return await _import(
+        session,
+        path,
+        t,
+        (CALENDAR_COLUMNS, ("date", "working")),
+        lambda rows: check_calendar(rows, t),
+        lambda checked: write_calendar(session, checked),
+        dry_run=dry_run,
+        step=step,
+    )
 
 
 async def import_tasks(
@@ -169,24 +187,32 @@ async def import_tasks(
 ) -> ImportResult:
     """The tasks of a file; each official newly named on open tasks gets one message listing
     them, in office hours (`office_hours`: DONDOC_WORK_START, DONDOC_WORK_END)."""
-    step("read")
-    rows = _load(path, TASK_COLUMNS, t, "content", "lead_unit_code")
-    result = ImportResult(errors=list(rows.errors))
-    if not result.errors:
-        documents, tasks, result.errors = check_tasks(
-            rows, await all_units(session), await all_officials(session), t, now=now
-        )
-        if not result.errors:
-            step("write")
-            written = await write_tasks(session, documents, tasks, at=now, overwrite=overwrite)
-            result.add(written)
-            if written.assigned and not dry_run:
-                calendar = await load_calendar(session)
-                await announce(
-                    Notifier(session, now),
-                    f"assigned:import {now.isoformat()}",
-                    written.assigned,
-                    new_tasks(),
-                    not_before=next_working_moment(now, calendar, *office_hours),
-                )
-    return await _finish(session, result, rows, dry_run, step)
+    units, officials = await all_units(session), await all_officials(session)
+
+    def check(rows: MappedRows) -> tuple[Any, list[RowError]]:
+        documents, tasks, errors = check_tasks(rows, units, officials, t, now=now)
+        return (documents, tasks), errors
+
+    async def write(checked: tuple[Any, Any]) -> Written:
+        written = await write_tasks(session, *checked, at=now, overwrite=overwrite)
+        if written.assigned and not dry_run:
+            calendar = await load_calendar(session)
+            await announce(
+                Notifier(session, now),
+                f"assigned:import {now.isoformat()}",
+                written.assigned,
+                new_tasks(),
+                not_before=next_working_moment(now, calendar, *office_hours),
+            )
+        return written
+
+    return await _import(
+        session,
+        path,
+        t,
+        (TASK_COLUMNS, ("content", "lead_unit_code")),
+        check,
+        write,
+        dry_run=dry_run,
+        step=step,
+    )

@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from models import DeadlineChange, Official, Role, Task, TaskEvent, Unit
+from models import DeadlineChange, Explanation, Official, Role, Task, TaskEvent, Unit
 from models.tasks import task_coordinators
 from tests.city import CREATED, City
 from tests.core_chat import CoreChat
@@ -104,6 +104,25 @@ EXPECTED: dict[str, dict[str, tuple[bool, bool, bool]]] = {
         "city_leader": (N, N, N),
         "unlinked": (N, N, N),
     },
+    # README: /giaitrinh N — the task force asks a late task's lead unit to explain (SPEC:
+    # "asked by the task force"); /giaitrinh N lý do — the lead unit's leaders answer it
+    # (not its specialists, not a unit that only coordinates, not the task force for them;
+    # city leaders' views are read-only). Tried on a task long overdue, and the answer on
+    # one the task force (its head) asked about.
+    "giaitrinh": {
+        "specialist": (N, N, N),
+        "leader": (N, N, N),
+        "task_force": (Y, Y, Y),
+        "city_leader": (N, N, N),
+        "unlinked": (N, N, N),
+    },
+    "giaitrinh-lydo": {
+        "specialist": (N, N, N),
+        "leader": (Y, N, N),
+        "task_force": (N, N, N),
+        "city_leader": (N, N, N),
+        "unlinked": (N, N, N),
+    },
 }
 # README: task force, leaders; SPEC: city leaders have the read-only views.
 STATS = {"specialist": N, "leader": Y, "task_force": Y, "city_leader": Y, "unlinked": N}
@@ -141,6 +160,8 @@ class Case:
             "nguyco": f"/nguyco {self.unit_code}",
             "phoihop": f"/phoihop {n} 40 Đã gửi ý kiến",
             "chuyen": f"/chuyen {n} STP",
+            "giaitrinh": f"/giaitrinh {n}",
+            "giaitrinh-lydo": f"/giaitrinh {n} Chờ bố trí vốn",
         }[self.command]
 
 
@@ -153,7 +174,8 @@ CASES = [
 
 
 async def snapshot(sessions) -> tuple:
-    """Every row a task command could write: tasks, their events, their deadline changes."""
+    """Every row a task command could write: tasks, their events, their deadline changes,
+    the explanations asked of them."""
     async with sessions() as session:
         tasks = (
             await session.execute(
@@ -184,7 +206,14 @@ async def snapshot(sessions) -> tuple:
                 ).order_by(DeadlineChange.id)
             )
         ).all()
-    return tuple(tasks), tuple(events), tuple(changes)
+        explanations = (
+            await session.execute(
+                select(Explanation.task_id, Explanation.state, Explanation.reason).order_by(
+                    Explanation.id
+                )
+            )
+        ).all()
+    return tuple(tasks), tuple(events), tuple(changes), tuple(explanations)
 
 
 async def add_to_city(sessions, city: City) -> None:
@@ -234,6 +263,13 @@ async def coordinate(sessions, unit_code: str, task_id: int) -> None:
         await session.execute(task_coordinators.insert().values(task_id=task_id, unit_id=unit_id))
 
 
+async def make_long_overdue(sessions, task_id: int) -> None:
+    """Due on 1/10/2026: by 25/11 far more working days late than an explanation needs."""
+    async with sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        task.deadline = task.original_deadline = date(2026, 10, 1)
+
+
 async def count(sessions, model) -> int:
     async with sessions() as session:
         return await session.scalar(select(func.count()).select_from(model))
@@ -267,6 +303,16 @@ def refusal_for(case: Case) -> tuple[str, ...]:
             f"Đơn vị của đồng chí không phối hợp thực hiện nhiệm vụ #{n}",
         ),
         "chuyen": ("Chỉ Tổ công tác mới chuyển nhiệm vụ",),
+        "giaitrinh": (
+            f"Không có nhiệm vụ #{n} trong các nhiệm vụ đồng chí được xem.",
+            "Chỉ Tổ công tác đề nghị giải trình",
+            f"Tổ công tác chưa đề nghị giải trình nhiệm vụ #{n}",  # its leader: no reason
+        ),
+        "giaitrinh-lydo": (
+            f"Không có nhiệm vụ #{n} trong các nhiệm vụ đồng chí được xem.",
+            "Chỉ Tổ công tác đề nghị giải trình",
+            f"Nhiệm vụ #{n} đã được đề nghị giải trình ngày",  # the task force asks, again
+        ),
     }.get(
         {"tiendo": "xong", "vuongmac": "xong", "giahan": "xong", "tuchoi": "duyet"}.get(
             case.command, case.command
@@ -314,6 +360,16 @@ async def check_allowed(chat: CoreChat, case: Case, replies: list[str], before, 
     elif case.command == "chuyen":
         assert first.startswith(f"Nhiệm vụ #{n} nay do Sở Tư pháp chủ trì"), first
         assert len(after[1]) > len(before[1]) and after[1][-1].task_id == n
+    elif case.command == "giaitrinh":
+        assert first.startswith("📝 Đã đề nghị") and f"giải trình nhiệm vụ #{n};" in first
+        assert after[3] == (*before[3], (n, "requested", "")), first
+        assert after[1][-1][:2] == (n, "explanation_requested")
+        assert after[0] == before[0] and after[2] == before[2]
+    elif case.command == "giaitrinh-lydo":
+        assert first.startswith("📝"), first
+        assert after[3] == ((n, "answered", "Chờ bố trí vốn"),), first
+        assert after[1][-1][:2] == (n, "explanation_answered")
+        assert after[0] == before[0] and after[2] == before[2]
     elif case.command == "baocao":
         assert first.startswith("⏳ Đang lập báo cáo tháng"), replies
         assert after[0] == before[0] and after[1] == before[1] and after[2] == before[2]
@@ -327,6 +383,11 @@ async def check_allowed(chat: CoreChat, case: Case, replies: list[str], before, 
 async def test_matrix(chat: CoreChat, case: Case) -> None:
     if case.relation == "coordinating":
         await coordinate(chat.sessions, UNIT[case.role], OTHER_TASK)
+    if case.command.startswith("giaitrinh"):
+        await make_long_overdue(chat.sessions, case.task)
+    if case.command == "giaitrinh-lydo":
+        [asked] = await chat.say(await chat.link("TCT"), f"/giaitrinh {case.task}")
+        assert asked.startswith("📝"), asked
     if case.command in ("duyet", "tuchoi"):
         asker = await chat.link(ASKER[case.task])
         [asked] = await chat.say(asker, f"/giahan {case.task} 15/01/2027 Chờ thẩm định")

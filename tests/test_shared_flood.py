@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
 from bot.delivery import OutboxSender
-from bot.flood import WINDOW, SharedRateLimiter
-from bot.pacing import RateLimiter
+from bot.flood import SharedRateLimiter
+from bot.pacing import Limits, RateLimiter
 from bot.sandbox import FloodLimits, Sandbox
 from bot.telegram import TelegramSender
 from locales import TIMEZONE
@@ -40,7 +40,7 @@ async def test_no_more_than_n_sends_hold_the_second_however_long_their_way_takes
     inside the API's last second (left before, answered less than a second before) are
     fewer than 5: sends paced at 5 a second regardless of their answers would not be."""
     on_postgresql(sessions)
-    limiters = [SharedRateLimiter(sessions, "telegram", 5, 0) for _ in range(3)]
+    limiters = [SharedRateLimiter(sessions, "telegram", Limits(5, 0)) for _ in range(3)]
     rng = random.Random(22)
     sends: list[tuple[float, float]] = []  # (left, answered)
 
@@ -61,7 +61,7 @@ async def test_no_more_than_n_sends_hold_the_second_however_long_their_way_takes
     took = time.monotonic() - began
     assert len(sends) == 36
     for left, _ in sends:
-        inside = [s for s in sends if s[0] <= left < s[1] + WINDOW]
+        inside = [s for s in sends if s[0] <= left < s[1] + limiters[0].limits.window]
         assert len(inside) <= 5, (left, inside)
     assert took < 36 / 5 * 1.5 + 1  # and the budget is used: 36 sends at near 5 a second
 
@@ -70,7 +70,7 @@ async def test_a_chat_busy_in_another_process_waits_for_that_send_to_be_answered
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     on_postgresql(sessions)
-    first, second = (SharedRateLimiter(sessions, "telegram", 30, 1.0) for _ in range(2))
+    first, second = (SharedRateLimiter(sessions, "telegram", Limits(30, 1.0)) for _ in range(2))
     await first.wait("telegram:7")
     waiting = asyncio.create_task(second.wait("telegram:7"))
     await asyncio.sleep(1.5)  # the first send is still on its way: no slot counts from it
@@ -132,3 +132,43 @@ async def test_a_reply_goes_at_once_to_a_quiet_chat_and_a_second_after_the_last_
     assert arrived[0] - began < 0.5  # nothing before it: at once
     assert 1.0 <= arrived[1] - arrived[0] < 1.6  # Telegram's second, and no more
     assert sandbox.traffic.pacing_429s == 0, sandbox.traffic.counts
+
+
+def the_senders_limiter(sessions: async_sessionmaker[AsyncSession], limiter: RateLimiter):
+    """The store the outbox sender keeps a channel's limits in on this database: the
+    process's own on SQLite, the database's budget on PostgreSQL."""
+    sender = OutboxSender(sessions, FixedClock(T0), {}, limiters={ChatChannel.TELEGRAM: limiter})
+    return sender.limiters[ChatChannel.TELEGRAM]
+
+
+async def test_either_store_holds_a_place_until_a_window_after_its_answer(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """One rule, two stores: two sends on their way hold both places of 2 a second for as
+    long as they take, and the third leaves no sooner than a window after an answer."""
+    limiter = the_senders_limiter(sessions, RateLimiter(2, 0))
+    assert isinstance(limiter, SharedRateLimiter) == (
+        sessions.kw["bind"].dialect.name == "postgresql"
+    )
+    assert limiter.limits == Limits(2, 0) and limiter.limits.window == 1.0
+    await limiter.wait("telegram:1")
+    await limiter.wait("telegram:2")
+    third = asyncio.create_task(limiter.wait("telegram:3"))
+    await asyncio.sleep(1.3)
+    assert not third.done()  # the first two's places are still theirs, however long
+    limiter.done("telegram:1")
+    answered = time.monotonic()
+    await third
+    assert time.monotonic() - answered >= 0.95
+    limiter.done("telegram:2")
+    limiter.done("telegram:3")
+
+
+def test_a_slow_channels_place_is_one_in_a_longer_window() -> None:
+    """A quarter of a send a second is one place held 4 s after its answer, in either store."""
+    limits = Limits(0.25, 0)
+    assert (limits.places, limits.window, limits.interval) == (1, 4.0, 4.0)
+    assert limits.place_free_at(10.0) == 14.0
+    assert Limits(30, 1, 20).spacing("telegram:-5") == 1
+    assert Limits(30, 1, 20).spacing("telegram:-5", minute_as_spacing=True) == 3.0
+    assert Limits(30, 1, 20).spacing("telegram:5", minute_as_spacing=True) == 1
