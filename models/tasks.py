@@ -98,6 +98,18 @@ class Task(Base):
             "assigned_date",
             "id",
         ),
+        # The report's facts of the tasks done in a period, per unit, leader and specialist,
+        # read from the index alone (models/city_facts.py).
+        Index(
+            "ix_tasks_done_people",
+            "completed_date",
+            "status",
+            "assigned_date",
+            "deadline",
+            "lead_unit_id",
+            "leader_id",
+            "specialist_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models.calendar import WorkingCalendar
+from models.city_facts import city_facts
 from models.explanations import Explanation, ExplanationState
 from models.reports import OverdueRow, Period, build_report, overdue_rows
 from models.scores import Scope, facts_by_keys, unit_ranking
@@ -20,7 +21,7 @@ from models.scoring import Facts, Formula
 from models.statistics import five_columns_by_official
 from models.status import DerivedStatus, StatusWindow, derived_status
 from models.tallies import lead_unit_at
-from models.tasks import Task, TaskStatus
+from models.tasks import Channel, Task, TaskEvent, TaskStatus
 from tests.city import CREATED, City
 
 START, END = date(2026, 11, 1), date(2026, 11, 25)
@@ -191,3 +192,38 @@ async def test_the_overdue_list_names_what_the_tasks_name(session, city: City) -
     assert await overdue_rows(session, window) == expected
     sxd = city.units["SXD"].id
     assert await overdue_rows(session, window, sxd) == [r for r in expected if r.unit_code == "SXD"]
+
+
+@pytest.mark.parametrize("past", [False, True], ids=["today", "a past day"])
+async def test_the_city_facts_from_the_indexes_are_the_one_pass_facts(
+    session, city: City, past: bool
+) -> None:
+    """Summed per key over its index and put right for the odd tasks (assigned or done after
+    the moment, never dated, handed to another unit since): the same as the one pass."""
+    rng = random.Random(17)
+    await _random_tasks(session, city, rng)
+    today = END if not past else date(2026, 11, 20)
+    units = [u.id for u in city.units.values()]
+    for number in rng.sample(range(400), 40):  # handed over, some twice, after the moment
+        for hour in range(rng.randint(1, 2)):
+            session.add(
+                TaskEvent(
+                    task_id=9000 + number,
+                    at=datetime(2026, 11, 22, 3 + hour, tzinfo=UTC),
+                    channel=Channel.CLI,
+                    action="handover",
+                    field="lead_unit_id",
+                    old_value=str(rng.choice(units)) if rng.random() < 0.9 else None,
+                    new_value="",
+                )
+            )
+    await session.flush()
+    window = StatusWindow.at(today, WorkingCalendar(), 3, past=past)
+    scope = Scope(window, START, Formula.load(), WorkingCalendar())
+    keys = [lead_unit_at(window), Task.leader_id, Task.specialist_id]
+    expected = await facts_by_keys(session, scope, keys)
+    found = await city_facts(session, scope)
+    for name, mine, theirs in zip(
+        ("units", "leaders", "specialists"), found, expected, strict=True
+    ):
+        assert _rounded(mine) == _rounded(theirs), name
