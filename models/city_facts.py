@@ -55,10 +55,12 @@ async def city_facts(session: AsyncSession, scope: Scope) -> list[dict[int, Fact
         missed = await connection.execute(_missed(scope, key, [key.is_not(None)]))
         for value, n in missed.tuples():
             by_value.setdefault(value, [0] * _WIDTH)[11] = int(n)
-    return [
-        {v: Facts(*row[:7], float(row[7]), float(row[8]), *row[9:]) for v, row in f.items()}
-        for f in found
-    ]
+    return [{value: _of_row(row) for value, row in by_value.items()} for by_value in found]
+
+
+def _of_row(row: list[Any]) -> Facts:
+    """PostgreSQL's sums of sums are numeric: counts back to int, points to float."""
+    return Facts(*map(int, row[:7]), float(row[7]), float(row[8]), *map(int, row[9:]))
 
 
 def _open_sums(scope: Scope, key: ColumnElement[int | None]) -> Any:
