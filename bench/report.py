@@ -1,12 +1,14 @@
 """The monthly report on the big city: its queries, part by part, and its XLSX, written by
 XlsxWriter (what the program uses) and by openpyxl's write-only mode (the baseline).
 
-Run after `python -m bench.big_city`: python -m bench.report [--url …] [--no-openpyxl]
+Run after `python -m bench.big_city`: python -m bench.report [--url …] [--no-openpyxl] [--kept]
 Goals (issue 14): the numbers ≤ 1 s, the XLSX ≤ 2 s. Baselines in the same run: the unit
 columns read from every task of the period (`statistics.scanned_by_unit`); the facts of
-units, leaders and specialists read as the report read them before, one pass per key and
-the officials' five columns twice more; and XlsxWriter's own time for the same cells, written
-bare (no formats, widths or neutralising): the floor of any change to our writer.
+units, leaders and specialists in one pass over the tasks (the report before
+`city_facts`), and as read before that, one pass per key and the officials' five columns
+twice more; and XlsxWriter's own time for the same cells, written bare (no formats, widths
+or neutralising): the floor of any change to our writer. `--kept` also times `/baocao
+thang` built and kept, then sent from the kept report (it writes: use a copy of the city).
 """
 
 from __future__ import annotations
