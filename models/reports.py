@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
 from models.city_facts import city_facts
+from models.city_facts import pays as city_facts_pay
 from models.contributions import ContributionLine, contributions_between
 from models.documents import Document
 from models.explanations import ExplanationRow, explanation_rows
@@ -261,7 +262,7 @@ async def _facts(
     (`city_facts`, half the CPU); elsewhere one pass over the period's tasks for all three."""
     by_unit_at = lead_unit_at(scope.window)
     dialect = (await session.connection()).dialect.name
-    if unit_id is None and dialect == "sqlite":
+    if unit_id is None and dialect == "sqlite" and await city_facts_pay(session, scope):
         by_unit, leaders, specialists = await city_facts(session, scope)
     elif unit_id is None:  # PostgreSQL hashes the one pass's groups at least as fast
         by_unit, leaders, specialists = await facts_by_keys(

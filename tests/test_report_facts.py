@@ -227,3 +227,34 @@ async def test_the_city_facts_from_the_indexes_are_the_one_pass_facts(
         ("units", "leaders", "specialists"), found, expected, strict=True
     ):
         assert _rounded(mine) == _rounded(theirs), name
+
+
+async def test_a_past_report_is_the_same_whichever_way_its_facts_are_summed(
+    session, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a few tasks done since the moment, the report sums its facts in one pass: the
+    same scores and places either way."""
+    import models.city_facts
+
+    await _random_tasks(session, city, random.Random(18))
+    window = StatusWindow.at(date(2026, 11, 20), WorkingCalendar(), 3, past=True)
+    scope = Scope(window, START, Formula.load(), WorkingCalendar())
+    assert await models.city_facts.pays(session, scope)  # a handful done since the 20th
+
+    async def built():
+        report = await build_report(
+            session,
+            Period.MONTHLY,
+            date(2026, 11, 20),
+            WorkingCalendar(),
+            due_soon_days=3,
+            past=True,
+        )
+        scores = [report.unit_scores, report.official_scores]
+        # Points are sums of floats, added in another order: the scores are rounded.
+        return [{k: (r.score, r.rank) for k, r in s.items()} for s in scores], report.officials
+
+    per_key = await built()
+    monkeypatch.setattr(models.city_facts, "ODD_LIMIT", 0)
+    assert not await models.city_facts.pays(session, scope)
+    assert await built() == per_key
