@@ -16,11 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.arguments import LAST_DAY, read_date, syntax
 from handlers.core import Request
 from locales import Translator
+from messages.kept_reports import figures_as_of, keep_built, kept_answer
 from messages.reply import Reply
 from messages.reports import file_stem, report_files, summary_text
 from models.attachments import File
+from models.db import write_gate
 from models.organization import Unit
 from models.permissions import may_see_unit_lists
+from models.report_store import ReportAsk, data_version
 from models.reports import Period, build_report, last_day, period_bounds
 from models.task_queries import unit_by_code
 from models.throttles import refused_until, take
@@ -121,8 +124,25 @@ async def report(req: Request) -> list[Reply]:
             )
         ]
 
+    settings = req.settings
+    ask = ReportAsk(
+        kind.value,
+        end,
+        unit_id,
+        past,
+        t.language,
+        due_soon,
+        repr(settings.nagging),
+        settings.formula,
+    )
+
     async def produce(session: AsyncSession) -> list[Reply | File]:
         async def build() -> list[Reply | File]:
+            # Sent again while nothing it was built from has changed: never stale.
+            start = period_bounds(kind, end)[0]
+            if kept := await kept_answer(session, t, ask, kind, start, end):
+                return kept
+            version = await data_version(session)  # before the build, in its snapshot
             built = await build_report(
                 session,
                 kind,
@@ -136,7 +156,12 @@ async def report(req: Request) -> list[Reply]:
             )
             files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
             title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
-            return [Reply(summary_text(t, built, title)), *files]
+            summary = summary_text(t, built, title)
+            await session.commit()  # the reading done: keeping it is a short write of its own
+            async with write_gate(session.bind).urgent():
+                files = await keep_built(session, ask, version, req.now, summary, files)
+                await session.commit()
+            return [Reply(f"{summary}\n{figures_as_of(t, req.now)}"), *files]
 
         try:
             return list(await limits.builds.run(same, build))

@@ -320,7 +320,9 @@ class Core:
                 key = f"{reply_key(incoming, 0)}:later {index}"
                 if isinstance(output, File):  # the caption goes with the stored file
                     text, buttons = output.caption, []
-                    attachment_id: int | None = await store(session, key, output, now)
+                    attachment_id: int | None = output.id
+                    if attachment_id is None:  # not stored yet (a kept report's files are)
+                        attachment_id = await store(session, key, output, now)
                 else:
                     text, buttons, attachment_id = output.text, output.button_rows, None
                 envelope = Envelope(

@@ -10,15 +10,19 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from jobs.context import JobContext
-from locales import Translator
+from locales import Translator, translator
 from messages.reports import file_stem, report_files, summary_text
 from models.attachments import File, FileKind
+from models.db import write_gate
 from models.notices import Message, Outgoing
 from models.organization import Role
 from models.outbox import Priority
 from models.recipients import distinct, with_role
+from models.report_store import ReportAsk, data_version, keep_report
 from models.reports import Period, Report, build_report
+from models.scoring import Formula
 from paperwork.public_list import late_people, late_units, public_csv, public_html
+from paperwork.report_files import period_title
 
 
 def _chart_and_workbook(t: Translator, report: Report) -> list[File]:
@@ -43,6 +47,7 @@ async def _send(
     keys = [f"{key}:to {o.id}" for o in recipients]
     if await ctx.all_sent(keys):
         return 0  # sent already: the sweep comes by every few minutes, the report once
+    version = await data_version(ctx.session)  # before the build, in its snapshot
     report = await build_report(
         ctx.session,
         kind,
@@ -54,6 +59,8 @@ async def _send(
         formula=ctx.cadence.formula,
     )
     files = await ctx.attach(key, (o.language for o in recipients), lambda t: make_files(t, report))
+    if make_files is _chart_and_workbook:
+        await _keep_for_asks(ctx, report, version, files)
 
     def build(t: Translator) -> Message:
         text = summary_text(t, report, title(t))
@@ -65,6 +72,30 @@ async def _send(
 
     items = [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
     return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
+
+
+async def _keep_for_asks(
+    ctx: JobContext, report: Report, version: int, files: dict[str, tuple[tuple[int, str], ...]]
+) -> None:
+    """Keep the city's report as `/baocao` would answer it, in each language built: the same
+    ask then gets these files, not a build of its own, until the data changes."""
+    formula = ctx.cadence.formula or Formula.load()
+    async with write_gate(ctx.session.bind).bulk():
+        for language, ((chart_id, _), (workbook_id, _)) in sorted(files.items()):
+            t = translator(language)
+            ask = ReportAsk(
+                report.kind.value,
+                report.end,
+                None,
+                report.end < ctx.today,
+                language,
+                ctx.cadence.due_soon_days,
+                repr(ctx.cadence.nagging),
+                formula,
+            )
+            summary = summary_text(t, report, "📊 " + period_title(t, report))
+            await keep_report(ctx.session, ask, version, ctx.now, summary, chart_id, workbook_id)
+        await ctx.session.commit()
 
 
 async def send_biweekly_report(ctx: JobContext, week: str) -> int:

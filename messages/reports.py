@@ -93,13 +93,12 @@ def report_files(t: Translator, report: Report, name: str) -> list[File]:
     write_xlsx(book, report, t)
     return [
         File(FileKind.PHOTO, f"{name}.png", chart.getvalue(), period_title(t, report)),
-        File(
-            FileKind.DOCUMENT,
-            f"{name}.xlsx",
-            book.getvalue(),
-            t._("The report as a workbook: summary, overdue tasks, by official, data errors."),
-        ),
+        File(FileKind.DOCUMENT, f"{name}.xlsx", book.getvalue(), workbook_caption(t)),
     ]
+
+
+def workbook_caption(t: Translator) -> str:
+    return t._("The report as a workbook: summary, overdue tasks, by official, data errors.")
 
 
 def file_stem(report: Report, unit: Unit | None = None) -> str:

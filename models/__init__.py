@@ -46,6 +46,8 @@ _WHERE = {
     "Unit": "models.organization",
     "UnitKind": "models.organization",
     "Urging": "models.urgings",
+    "DataVersion": "models.report_store",
+    "StoredReport": "models.report_store",
     "task_tallies": "models.tallies",
     "silence_tallies": "models.silence_tallies",
     "city_tallies": "models.city_tallies",
@@ -60,6 +62,7 @@ __all__ = [
     "ChatSendBudget",
     "Contribution",
     "Conversation",
+    "DataVersion",
     "DeadlineChange",
     "DeliveryAttempt",
     "Document",
@@ -77,6 +80,7 @@ __all__ = [
     "SendBudget",
     "SendToken",
     "Series",
+    "StoredReport",
     "Task",
     "TaskEvent",
     "TaskProposal",
@@ -124,6 +128,7 @@ if TYPE_CHECKING:
     from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
     from models.proposals import TaskProposal
     from models.recurrence import Series
+    from models.report_store import DataVersion, StoredReport
     from models.silence_tallies import silence_tallies
     from models.tallies import task_tallies
     from models.tasks import Channel, Task, TaskEvent, TaskStatus

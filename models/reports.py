@@ -14,6 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
+from models.city_facts import city_facts
+from models.city_facts import pays as city_facts_pay
 from models.contributions import ContributionLine, contributions_between
 from models.documents import Document
 from models.explanations import ExplanationRow, explanation_rows
@@ -256,9 +258,13 @@ async def _facts(
     session: AsyncSession, scope: Scope, unit_id: int | None
 ) -> tuple[dict[int, Facts], dict[str, dict[int, Facts]]]:
     """The facts of every unit (the ranking is city-wide) and of the leaders and specialists
-    (of the unit, given one): for the city, one pass over the period's tasks for all three."""
+    (of the unit, given one): for the city on SQLite, each summed over its own index
+    (`city_facts`, half the CPU); elsewhere one pass over the period's tasks for all three."""
     by_unit_at = lead_unit_at(scope.window)
-    if unit_id is None:
+    dialect = (await session.connection()).dialect.name
+    if unit_id is None and dialect == "sqlite" and await city_facts_pay(session, scope):
+        by_unit, leaders, specialists = await city_facts(session, scope)
+    elif unit_id is None:  # PostgreSQL hashes the one pass's groups at least as fast
         by_unit, leaders, specialists = await facts_by_keys(
             session, scope, [by_unit_at, Task.leader_id, Task.specialist_id]
         )

@@ -98,6 +98,42 @@ class Task(Base):
             "assigned_date",
             "id",
         ),
+        # The report's facts of the open tasks, per unit, leader and specialist, and of the
+        # tasks done in a period, each read from an index alone (models/city_facts.py).
+        Index(
+            "ix_tasks_open_unit",
+            "lead_unit_id",
+            "deadline",
+            "status",
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        Index(
+            "ix_tasks_open_leader",
+            "leader_id",
+            "deadline",
+            "status",
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        Index(
+            "ix_tasks_open_specialist",
+            "specialist_id",
+            "deadline",
+            "status",
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        Index(
+            "ix_tasks_done_people",
+            "completed_date",
+            "status",
+            "assigned_date",
+            "deadline",
+            "lead_unit_id",
+            "leader_id",
+            "specialist_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -28,6 +28,11 @@ Row = Sequence[object]
 
 
 def period_title(t: Translator, report: Report) -> str:
+    return period_heading(t, report.kind, report.start, report.end)
+
+
+def period_heading(t: Translator, kind: Period, start: date, end: date) -> str:
+    """ "Monthly report: 01/11/2026 – 30/11/2026": the title of a period's report."""
     names = {
         Period.WEEKLY: t._("Weekly report"),
         Period.BIWEEKLY: t._("Report for the briefing meeting (two weeks)"),
@@ -36,9 +41,9 @@ def period_title(t: Translator, report: Report) -> str:
     }
     return t._(
         "{name}: {start} – {end}",
-        name=names[report.kind],
-        start=t.date(report.start),
-        end=t.date(report.end),
+        name=names[kind],
+        start=t.date(start),
+        end=t.date(end),
     )
 
 

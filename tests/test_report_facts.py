@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models.calendar import WorkingCalendar
+from models.city_facts import city_facts
 from models.explanations import Explanation, ExplanationState
 from models.reports import OverdueRow, Period, build_report, overdue_rows
 from models.scores import Scope, facts_by_keys, unit_ranking
@@ -20,7 +21,7 @@ from models.scoring import Facts, Formula
 from models.statistics import five_columns_by_official
 from models.status import DerivedStatus, StatusWindow, derived_status
 from models.tallies import lead_unit_at
-from models.tasks import Task, TaskStatus
+from models.tasks import Channel, Task, TaskEvent, TaskStatus
 from tests.city import CREATED, City
 
 START, END = date(2026, 11, 1), date(2026, 11, 25)
@@ -191,3 +192,69 @@ async def test_the_overdue_list_names_what_the_tasks_name(session, city: City) -
     assert await overdue_rows(session, window) == expected
     sxd = city.units["SXD"].id
     assert await overdue_rows(session, window, sxd) == [r for r in expected if r.unit_code == "SXD"]
+
+
+@pytest.mark.parametrize("past", [False, True], ids=["today", "a past day"])
+async def test_the_city_facts_from_the_indexes_are_the_one_pass_facts(
+    session, city: City, past: bool
+) -> None:
+    """Summed per key over its index and put right for the odd tasks (assigned or done after
+    the moment, never dated, handed to another unit since): the same as the one pass."""
+    rng = random.Random(17)
+    await _random_tasks(session, city, rng)
+    today = END if not past else date(2026, 11, 20)
+    units = [u.id for u in city.units.values()]
+    for number in rng.sample(range(400), 40):  # handed over, some twice, after the moment
+        for hour in range(rng.randint(1, 2)):
+            session.add(
+                TaskEvent(
+                    task_id=9000 + number,
+                    at=datetime(2026, 11, 22, 3 + hour, tzinfo=UTC),
+                    channel=Channel.CLI,
+                    action="handover",
+                    field="lead_unit_id",
+                    old_value=str(rng.choice(units)) if rng.random() < 0.9 else None,
+                    new_value="",
+                )
+            )
+    await session.flush()
+    window = StatusWindow.at(today, WorkingCalendar(), 3, past=past)
+    scope = Scope(window, START, Formula.load(), WorkingCalendar())
+    keys = [lead_unit_at(window), Task.leader_id, Task.specialist_id]
+    expected = await facts_by_keys(session, scope, keys)
+    found = await city_facts(session, scope)
+    for name, mine, theirs in zip(
+        ("units", "leaders", "specialists"), found, expected, strict=True
+    ):
+        assert _rounded(mine) == _rounded(theirs), name
+
+
+async def test_a_past_report_is_the_same_whichever_way_its_facts_are_summed(
+    session, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a few tasks done since the moment, the report sums its facts in one pass: the
+    same scores and places either way."""
+    import models.city_facts
+
+    await _random_tasks(session, city, random.Random(18))
+    window = StatusWindow.at(date(2026, 11, 20), WorkingCalendar(), 3, past=True)
+    scope = Scope(window, START, Formula.load(), WorkingCalendar())
+    assert await models.city_facts.pays(session, scope)  # a handful done since the 20th
+
+    async def built():
+        report = await build_report(
+            session,
+            Period.MONTHLY,
+            date(2026, 11, 20),
+            WorkingCalendar(),
+            due_soon_days=3,
+            past=True,
+        )
+        scores = [report.unit_scores, report.official_scores]
+        # Points are sums of floats, added in another order: the scores are rounded.
+        return [{k: (r.score, r.rank) for k, r in s.items()} for s in scores], report.officials
+
+    per_key = await built()
+    monkeypatch.setattr(models.city_facts, "ODD_LIMIT", 0)
+    assert not await models.city_facts.pays(session, scope)
+    assert await built() == per_key
