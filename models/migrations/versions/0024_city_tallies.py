@@ -2,7 +2,7 @@
 day, month and year, maintained by triggers on `tasks` in the same transaction as every change
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-11-29
 
 City-wide `/thongke` read the city's columns as sums over every unit's rows of `task_tallies`
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
