@@ -377,17 +377,11 @@ def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
     openpyxl's write-only mode took (README, Reports); text is never read as a formula."""
     if isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
-    options = {
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        # rows go to a temporary file as they are written; a stream is built in memory
-        "constant_memory": isinstance(target, Path),
-        "in_memory": not isinstance(target, Path),
-    }
     from xlsxwriter import Workbook
 
-    workbook = Workbook(target, options)
+    to_file = isinstance(target, Path)  # rows go to a temporary file; a stream is in memory
+    never = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    workbook = Workbook(target, {**never, "constant_memory": to_file, "in_memory": not to_file})
     for name, table in tables(t, report).items():
         _sheet(workbook, table, period_title(t, report) if name is TableName.SUMMARY else "")
     workbook.close()
