@@ -4,10 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import time
 
 import pytest
 
 from jobs.rendering import RenderingFailed, renderer
+
+
+class Stubborn(Exception):
+    """Pickles in the worker, but cannot be rebuilt from its arguments in the bot."""
+
+    def __init__(self, code: int, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+
+
+def raise_stubborn() -> None:
+    raise Stubborn(7, "the template is broken")
+
+
+def answer_stubborn() -> Stubborn:
+    return Stubborn(7, "returned, not raised")
+
+
+def gone(pid: int) -> bool:
+    """The process has exited and been waited for (a zombie still answers signal 0)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 async def test_the_work_is_done_in_another_small_process_replaced_after_its_share() -> None:
@@ -27,12 +53,66 @@ async def test_answers_come_back_to_their_callers_in_order() -> None:
     assert answers == [str(n) for n in range(200)]
 
 
-async def test_a_failing_task_raises_its_own_error_and_the_worker_goes_on() -> None:
+async def test_a_failing_task_raises_its_errors_name_and_text_and_the_worker_goes_on() -> None:
     async with renderer() as render:
-        with pytest.raises(ValueError, match="invalid literal"):
+        with pytest.raises(RenderingFailed, match="ValueError: invalid literal") as failed:
             await render(int, "x")
+        assert failed.value.kind == "ValueError"
         assert await render(int, "7") == 7
         assert render.started == 1
+
+
+async def test_an_error_the_bot_could_not_rebuild_still_comes_back_as_its_name_and_text() -> None:
+    async with renderer() as render:
+        with pytest.raises(RenderingFailed, match="Stubborn: 7: the template is broken"):
+            await render(raise_stubborn)
+        assert await render(int, "7") == 7
+        assert render.started == 1
+
+
+async def test_an_answer_that_cannot_be_read_fails_the_renders_and_the_worker_is_replaced() -> None:
+    async with renderer() as render:
+        pid = await render(os.getpid)
+        unreadable = asyncio.ensure_future(render(answer_stubborn))
+        behind = asyncio.ensure_future(render(time.sleep, 0.2))  # given to the same worker
+        with pytest.raises(RenderingFailed, match="could not be read"):
+            await unreadable
+        with pytest.raises(RenderingFailed, match="could not be read"):
+            await behind
+        assert await render(int, "2") == 2
+        assert render.started == 2
+        assert gone(pid)
+
+
+async def test_a_render_that_hangs_is_killed_after_the_timeout_and_the_next_starts_afresh() -> None:
+    async with renderer(timeout=0.5) as render:
+        pid = await render(os.getpid)
+        began = time.monotonic()
+        with pytest.raises(RenderingFailed, match=r"more than 0\.5 s"):
+            await render(time.sleep, 30)
+        assert time.monotonic() - began < 5
+        assert await render(int, "2") == 2
+        assert render.started == 2
+        assert gone(pid)
+
+
+async def test_the_timeout_is_each_renders_own_not_its_wait_in_the_queue() -> None:
+    async with renderer(timeout=0.5) as render:
+        assert await asyncio.gather(*(render(time.sleep, 0.3) for _ in range(3))) == [None] * 3
+        assert render.started == 1
+
+
+async def test_a_worker_killed_mid_render_fails_its_render_and_the_next_starts_afresh() -> None:
+    async with renderer() as render:
+        pid = await render(os.getpid)
+        hanging = asyncio.ensure_future(render(time.sleep, 30))
+        await asyncio.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(RenderingFailed, match="stopped"):
+            await hanging
+        assert await render(int, "2") == 2
+        assert render.started == 2
+        assert gone(pid)
 
 
 async def test_a_worker_that_dies_fails_its_task_and_the_next_starts_afresh() -> None:
@@ -47,3 +127,33 @@ async def test_no_worker_is_started_for_a_block_that_renders_nothing() -> None:
     async with renderer() as render:
         pass
     assert render.started == 0
+
+
+async def test_no_worker_outlives_its_block_however_the_block_ends() -> None:
+    async with renderer() as render:
+        finished = await render(os.getpid)
+    assert gone(finished)
+
+    with pytest.raises(LookupError):
+        async with renderer() as render:
+            failed = await render(os.getpid)
+            in_flight = asyncio.ensure_future(render(time.sleep, 30))
+            await asyncio.sleep(0.2)
+            raise LookupError
+    assert gone(failed)
+    with pytest.raises(RenderingFailed, match="stopped"):
+        await in_flight
+
+    pids: list[int] = []
+
+    async def sweep() -> None:
+        async with renderer() as render:
+            pids.append(await render(os.getpid))
+            await render(time.sleep, 30)
+
+    job = asyncio.ensure_future(sweep())
+    await asyncio.sleep(0.5)
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert gone(pids[0])
