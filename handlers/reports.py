@@ -8,6 +8,7 @@ once and the report follows from the core's slow lane (`Request.later`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from datetime import date
 
@@ -28,6 +29,8 @@ from models.reports import Period, build_report, last_day, period_bounds
 from models.task_queries import unit_by_code
 from models.throttles import refused_until, take
 from paperwork.report_files import period_title
+
+log = logging.getLogger(__name__)
 
 PERIODS = {
     "tuan": Period.WEEKLY,
@@ -158,9 +161,14 @@ async def report(req: Request) -> list[Reply]:
             title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
             summary = summary_text(t, built, title)
             await session.commit()  # the reading done: keeping it is a short write of its own
-            async with write_gate(session.bind).urgent():
-                files = await keep_built(session, ask, version, req.now, summary, files)
-                await session.commit()
+            try:
+                async with write_gate(session.bind).urgent():
+                    files = await keep_built(session, ask, version, req.now, summary, files)
+                    await session.commit()
+            except Exception:
+                # Keeping is a cache: the person still gets the report just built.
+                log.exception("could not keep the report %s", ask.key)
+                await session.rollback()
             return [Reply(f"{summary}\n{figures_as_of(t, req.now)}"), *files]
 
         try:

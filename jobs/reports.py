@@ -6,6 +6,7 @@ and the workbook go with the summary, built once per language and stored once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -23,6 +24,8 @@ from models.reports import Period, Report, build_report
 from models.scoring import Formula
 from paperwork.public_list import late_people, late_units, public_csv, public_html
 from paperwork.report_files import period_title
+
+log = logging.getLogger(__name__)
 
 
 def _chart_and_workbook(t: Translator, report: Report) -> list[File]:
@@ -58,9 +61,18 @@ async def _send(
         nagging=ctx.cadence.nagging,
         formula=ctx.cadence.formula,
     )
-    files = await ctx.attach(key, (o.language for o in recipients), lambda t: make_files(t, report))
+    # The version in the key: a rerun (its catch-up, some notices still unsent) after a change
+    # stores files of its own, rather than getting the first run's back (the first stored wins).
+    files = await ctx.attach(
+        f"{key}:v{version}", (o.language for o in recipients), lambda t: make_files(t, report)
+    )
     if make_files is _chart_and_workbook:
-        await _keep_for_asks(ctx, report, version, files)
+        try:
+            await _keep_for_asks(ctx, report, version, files)
+        except Exception:
+            # Keeping is a cache for `/baocao`: the report still goes out.
+            log.exception("could not keep the report %s for asks", key)
+            await ctx.session.rollback()
 
     def build(t: Translator) -> Message:
         text = summary_text(t, report, title(t))

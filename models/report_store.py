@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
+from models.db import dialect_insert
 from models.scoring import Formula
 
 
@@ -90,16 +91,25 @@ async def keep_report(
     workbook_id: int,
 ) -> None:
     """Keep (replace) the report for this ask, built from the data at `version`. The caller
-    commits; the files are stored attachments already."""
-    await session.execute(delete(StoredReport).where(StoredReport.key == ask.key))
-    session.add(
-        StoredReport(
-            key=ask.key,
-            version=version,
-            built_at=built_at,
-            summary=summary,
-            chart_id=chart_id,
-            workbook_id=workbook_id,
+    commits; the files are stored attachments already.
+
+    An upsert, so two keeping the same ask at once (two processes, the monthly job and a
+    `/baocao`) do not collide; the one built at the newer version stays. Reports kept at an
+    older version go: nothing can match them again (the version only grows)."""
+    await session.execute(delete(StoredReport).where(StoredReport.version < version))
+    row = {
+        "key": ask.key,
+        "version": version,
+        "built_at": built_at,
+        "summary": summary,
+        "chart_id": chart_id,
+        "workbook_id": workbook_id,
+    }
+    insert = (await dialect_insert(session, StoredReport)).values(row)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={name: insert.excluded[name] for name in row if name != "key"},
+            where=StoredReport.version <= insert.excluded.version,
         )
     )
-    await session.flush()

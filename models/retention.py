@@ -2,7 +2,7 @@
 
 Deleted, each after its own number of days: delivered outbox rows with their delivery
 attempts, stored files once no link to them is still valid and no message waiting to leave
-carries them, and link codes that were used, revoked or have expired; and the per-person
+carries them (and the kept reports built as long ago), and link codes that were used, revoked or have expired; and the per-person
 throttles whose schedule has passed (such a key counts as one never seen).
 
 Never deleted: tasks, their events (the history), deadline changes, and the notices and
@@ -26,6 +26,7 @@ from models.accounts import LinkCode
 from models.attachments import Attachment
 from models.db import write_gate
 from models.outbox import DeliveryAttempt, OutboxMessage, OutboxState
+from models.report_store import StoredReport
 from models.throttles import forget_passed
 
 BATCH = 5000
@@ -52,10 +53,18 @@ class Pruned:
     attachments: int = 0
     link_codes: int = 0
     throttles: int = 0
+    reports: int = 0
 
     @property
     def total(self) -> int:
-        return self.outbox + self.attempts + self.attachments + self.link_codes + self.throttles
+        return (
+            self.outbox
+            + self.attempts
+            + self.attachments
+            + self.link_codes
+            + self.throttles
+            + self.reports
+        )
 
 
 async def _in_batches(
@@ -168,7 +177,7 @@ async def prune(
     batch: int = BATCH,
 ) -> Pruned:
     """Delete what `retention` no longer keeps at `now`; running it again deletes nothing new."""
-    outbox = attempts = files = codes = 0
+    outbox = attempts = files = codes = reports = 0
     if retention.sent_days:
         cutoff = _before(now, retention.sent_days)
         outbox, attempts = await _in_batches(
@@ -176,6 +185,10 @@ async def prune(
         )
     if retention.attachment_days:
         cutoff = _before(now, retention.attachment_days)
+        # A kept report goes with its files' time: it would otherwise point at deleted ones.
+        async with sessions() as session, write_gate(session.bind).bulk(), session.begin():
+            old = await session.execute(delete(StoredReport).where(StoredReport.built_at < cutoff))
+            reports = old.rowcount or 0
         files, _ = await _in_batches(
             sessions,
             lambda s, after, n: _attachment_batch(s, after, n, cutoff),
@@ -189,5 +202,10 @@ async def prune(
     async with sessions() as session, write_gate(session.bind).bulk(), session.begin():
         throttles = await forget_passed(session, now)
     return Pruned(
-        outbox=outbox, attempts=attempts, attachments=files, link_codes=codes, throttles=throttles
+        outbox=outbox,
+        attempts=attempts,
+        attachments=files,
+        link_codes=codes,
+        throttles=throttles,
+        reports=reports,
     )

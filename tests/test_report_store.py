@@ -4,24 +4,27 @@ job's files answer the ask for that month. Never stale (the SPEC's rule)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from handlers import reports as report_handler
+from jobs import reports as report_jobs
 from jobs.cadence import Cadence
 from jobs.context import JobContext
 from jobs.reports import send_monthly_report
+from messages import kept_reports
 from models.attachments import Attachment
 from models.calendar import CalendarOverride, WorkingCalendar
 from models.clock import FixedClock
 from models.contributions import Contribution
 from models.explanations import Explanation, ExplanationState
-from models.notices import Notifier
-from models.report_store import ReportAsk, StoredReport, data_version
+from models.notices import Notice, Notifier
+from models.report_store import ReportAsk, StoredReport, data_version, keep_report
 from models.scoring import Formula
 from models.tasks import Task, TaskStatus
 from tests import harness
@@ -183,3 +186,104 @@ def test_another_setting_or_language_is_another_ask() -> None:
         ),
     ]
     assert len({o.key for o in others} | {ask.key}) == len(others) + 1
+
+
+async def test_a_rerun_of_the_monthly_job_after_a_change_keeps_the_files_of_its_version(
+    bot, city: City
+) -> None:
+    """The job's catch-up run, a notice still unsent and a task changed since the first run:
+    the kept report's workbook is the one built at the kept version, not the first run's."""
+    await bot.link("TCT")
+
+    async def run_job() -> StoredReport:
+        async with bot.sessions() as session:
+            context = JobContext(session, NOW, WorkingCalendar(), Cadence(), Notifier(session, NOW))
+            await send_monthly_report(context)
+            await session.commit()
+        async with bot.sessions() as session:
+            return (await session.scalars(select(StoredReport))).one()
+
+    first = await run_job()
+    async with bot.sessions() as session, session.begin():
+        await session.execute(
+            update(Task)
+            .where(Task.id == 4103)
+            .values(status=TaskStatus.DONE, progress=100, completed_date=date(2026, 10, 30))
+        )
+        unsent = await session.scalar(
+            select(Notice.key).where(Notice.key.like("report:monthly:2026-10:to %")).limit(1)
+        )
+        await session.execute(delete(Notice).where(Notice.key == unsent))
+    again = await run_job()
+
+    async with bot.sessions() as session:
+        assert again.version == await data_version(session) != first.version
+        old = await session.get(Attachment, first.workbook_id)
+        new = await session.get(Attachment, again.workbook_id)
+        assert old is not None and new is not None
+        assert _workbook_total(new.content) != _workbook_total(old.content)
+
+
+def _ask(language: str = "vi") -> ReportAsk:
+    return ReportAsk("monthly", date(2026, 10, 31), None, True, language, 3, "r", Formula.load())
+
+
+async def _keep(session, ask: ReportAsk, version: int) -> None:
+    await keep_report(session, ask, version, NOW, f"v{version}", 1, 2)
+
+
+async def test_keeping_a_newer_version_drops_the_older_kept_reports(sessions, city: City) -> None:
+    async with sessions() as session, session.begin():
+        await _keep(session, _ask("vi"), 1)
+        await _keep(session, _ask("en"), 2)
+        await _keep(session, _ask("en"), 1)  # built before, kept after: the newer stays
+    async with sessions() as session:
+        kept = (await session.scalars(select(StoredReport))).all()
+        assert [(k.key, k.version, k.summary) for k in kept] == [(_ask("en").key, 2, "v2")]
+
+
+async def test_two_keeping_the_same_ask_at_once_both_succeed(sessions, city: City) -> None:
+    """Two processes (or the monthly job and a `/baocao`) keep the same ask in overlapping
+    transactions: the second waits for the first and replaces its row."""
+    async with sessions() as first, sessions() as second:
+        if (await first.connection()).dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer: the transactions cannot overlap")
+        await _keep(first, _ask(), 5)
+
+        async def keep_too() -> None:
+            await _keep(second, _ask(), 5)
+            await second.commit()
+
+        waiting = asyncio.create_task(keep_too())
+        await asyncio.sleep(0.3)
+        await first.commit()
+        await asyncio.wait_for(waiting, 10)
+    assert await _count(sessions, StoredReport) == 1
+
+
+async def test_the_report_is_sent_though_keeping_it_fails(
+    bot, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(*args, **kwargs):
+        raise RuntimeError("the database said no")
+
+    monkeypatch.setattr(kept_reports, "keep_report", refuse)
+    await bot.link("TCT")
+    texts = await bot.send("TCT", "/baocao thang", expect=4)
+    assert texts[1].startswith("📊 Báo cáo tháng")
+    assert await _count(bot.sessions, StoredReport) == 0
+
+
+async def test_the_monthly_report_is_sent_though_keeping_it_fails(
+    bot, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(*args, **kwargs):
+        raise RuntimeError("the database said no")
+
+    monkeypatch.setattr(report_jobs, "keep_report", refuse)
+    await bot.link("TCT")
+    async with bot.sessions() as session:
+        context = JobContext(session, NOW, WorkingCalendar(), Cadence(), Notifier(session, NOW))
+        assert await send_monthly_report(context) > 0
+        await session.commit()
+    assert await _count(bot.sessions, StoredReport) == 0

@@ -20,6 +20,7 @@ from models import (
 from models.accounts import ChatChannel
 from models.attachments import FileKind
 from models.deadlines import ChangeState
+from models.report_store import StoredReport
 from models.retention import Retention, prune
 from models.tasks import Channel
 from tests.city import City
@@ -165,3 +166,23 @@ async def test_zero_days_keeps_that_kind_forever(sessions, city: City) -> None:
     await _old_city(sessions, city)
     pruned = await prune(sessions, NOW, Retention(sent_days=0, attachment_days=0, link_code_days=0))
     assert pruned.total == 0
+
+
+async def test_a_kept_report_goes_with_its_files_time(sessions, city: City) -> None:
+    """A kept report older than the files' retention would point at files pruned with it."""
+    async with sessions() as session, session.begin():
+        for key, days in (("old", 31), ("new", 2)):
+            session.add(
+                StoredReport(
+                    key=key,
+                    version=1,
+                    built_at=NOW - timedelta(days=days),
+                    summary=key,
+                    chart_id=1,
+                    workbook_id=2,
+                )
+            )
+    pruned = await prune(sessions, NOW, Retention())
+    async with sessions() as session:
+        assert set((await session.scalars(select(StoredReport.key))).all()) == {"new"}
+    assert pruned.reports == 1
