@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import accounts, proposals
@@ -25,7 +27,7 @@ from models.attachments import File, store
 from models.calendar import WorkingCalendar, load_calendar
 from models.clock import Clock
 from models.conversations import Conversation, close, still_open
-from models.db import write_gate
+from models.db import is_transient_conflict, write_gate
 from models.outbox import Envelope, enqueue
 from models.permissions import unit_parents, viewer_for
 
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 
 # name → (handler, needs a linked account)
 REFERENCE_TTL_SECONDS = 300
+# A command's transaction lost to another's locks is done again, this many times more, after
+# a pause of up to CONFLICT_PAUSE_SECONDS times the attempt (random: two transactions that
+# collided must not meet again at the same moment).
+CONFLICT_RETRIES = 3
+CONFLICT_PAUSE_SECONDS = 0.05
 
 
 def reply_key(incoming: Incoming, index: int) -> str:
@@ -148,10 +155,22 @@ class Core:
                 log.exception("sending the replies %s failed", replies)
 
     async def _handle(self, incoming: Incoming) -> list[int]:
-        try:
-            return await self._handle_once(incoming)
-        except _AnsweredElsewhere:
-            return []
+        """`_handle_once`, again when it lost to another transaction's locks (a deadlock with
+        an import or another process). Safe to repeat: nothing of the failed attempt was
+        committed, its replies included, so the next reads the update as unanswered and
+        makes the change and writes the replies, under the same keys, once."""
+        attempt = 0
+        while True:
+            try:
+                return await self._handle_once(incoming)
+            except _AnsweredElsewhere:
+                return []
+            except DBAPIError as error:
+                attempt += 1
+                if attempt > CONFLICT_RETRIES or not is_transient_conflict(error):
+                    raise
+                log.warning("%s lost to another transaction, trying again: %s", incoming, error)
+                await asyncio.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * attempt))
 
     async def _handle_once(self, incoming: Incoming) -> list[int]:
         async with self.gate.urgent(), self.sessions() as session, session.begin():

@@ -37,6 +37,9 @@ LOAD_PARTITION = 2000
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PING_IDLE_SECONDS = 10.0  # a pooled connection idle longer is pinged before use
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL's deadlock_detected and serialization_failure: a transaction aborted for
+# another's locks, not for anything wrong with its own work.
+CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def is_sqlite(url: str) -> bool:
@@ -53,6 +56,22 @@ def _sqlite_pragmas(synchronous: str) -> Any:
         cursor.close()
 
     return on_connect
+
+
+def is_transient_conflict(error: BaseException) -> bool:
+    """Whether a transaction failed only because another held what it needed, so that the
+    same work, done again from the start, may well succeed: nothing of it was committed.
+
+    On PostgreSQL the triggers' shared rows (the city's tallies, a data version slot) make
+    two transactions wait on each other, and the server aborts one; on SQLite a writer can
+    find the database locked when its busy timeout ran out, or at once when a write follows
+    a read of a snapshot another writer has since moved past."""
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    # The asyncpg dialect copies the server's SQLSTATE onto the DB-API error it raises.
+    if getattr(error.orig, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    return isinstance(error, exc.OperationalError) and "database is locked" in str(error.orig)
 
 
 def create_engine(
