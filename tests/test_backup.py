@@ -205,7 +205,7 @@ def test_backup_and_restore_from_the_command_line(
 
 def test_prune_from_the_command_line(dondoc) -> None:
     code, out, _ = dondoc("prune")
-    assert code == 0 and "Đã xóa 0 tin nhắn đã gửi" in out
+    assert code == 0 and "Đã xóa 0 tin nhắn đã gửi" in out and "0 báo cáo lưu sẵn" in out
 
 
 def test_without_pg_dump_the_recipe_is_printed(

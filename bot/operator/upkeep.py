@@ -201,12 +201,15 @@ async def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
     pruned = await prune(ctx.sessions, moment, ctx.settings.retention)
     print(
         t._(
-            "Deleted {outbox} delivered messages, {attempts} delivery attempts, {files} files "
-            "and {codes} link codes. Tasks, their history, notices and urgings are kept.",
+            "Deleted {outbox} delivered messages, {attempts} delivery attempts, {files} files, "
+            "{codes} link codes, {throttles} passed throttles and {reports} kept reports. "
+            "Tasks, their history, notices and urgings are kept.",
             outbox=t.number(pruned.outbox),
             attempts=t.number(pruned.attempts),
             files=t.number(pruned.attachments),
             codes=t.number(pruned.link_codes),
+            throttles=t.number(pruned.throttles),
+            reports=t.number(pruned.reports),
         )
     )
     return 0
