@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.deadlines import ChangeState, DeadlineChange
+from models.held_writes import with_next
 from models.organization import Official
 from models.tasks import Channel, Task, TaskEvent, TaskStatus, event_value
 
@@ -161,8 +162,10 @@ def _update_task(fields: tuple[str, ...], unless_done: bool) -> Update:
 
 @cache
 def _insert_trail() -> Insert:
-    """The trail rows' INSERT on the table, built once; every column is in every row."""
-    return insert(TaskEvent.__table__)
+    """The trail rows' INSERT on the table, built once; every column is in every row. Its
+    outcome is never read: on SQLite it goes with the transaction's next statement (the
+    reply's outbox row) in one trip to the database's thread (`models/held_writes.py`)."""
+    return with_next(insert(TaskEvent.__table__))
 
 
 def _trail_row(
