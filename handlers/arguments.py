@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core import MAX_NOTE, Request
 from locales import Translator
 from messages.reply import Reply
 from models.permissions import in_lead_unit, may_update, may_view
+from models.task_lookup import task_to_change
 from models.task_queries import get_task
 from models.tasks import Task
 from paperwork.cells import parse_date
+
+Load = Callable[[AsyncSession, int], Awaitable[Task | None]]
 
 
 def usage(t: Translator, command: str) -> tuple[str, str]:
@@ -95,8 +101,9 @@ def note_problem(req: Request, note: str) -> list[Reply] | None:
     return None
 
 
-async def task_and_rest(req: Request) -> tuple[Task, str] | list[Reply]:
-    """The task named by the first argument, if this person may see it; the rest of the text."""
+async def task_and_rest(req: Request, load: Load = get_task) -> tuple[Task, str] | list[Reply]:
+    """The task named by the first argument, if this person may see it; the rest of the text.
+    `load`: how it is read (the same parts either way)."""
     t = req.t
     parts = req.args.split(maxsplit=1)
     if not parts:
@@ -105,7 +112,7 @@ async def task_and_rest(req: Request) -> tuple[Task, str] | list[Reply]:
     task_id = whole_number(number)
     if task_id is None:
         return syntax(req, t._("'{value}' is not a task number.", value=parts[0][:20]))
-    task = await get_task(req.session, task_id)
+    task = await load(req.session, task_id)
     if task is None or not may_view(req.me, task):
         return [
             Reply(
@@ -158,9 +165,11 @@ def read_date(text: str, *, bounded: bool = True) -> date | None:
     return day
 
 
-async def task_to_update(req: Request) -> tuple[Task, str] | list[Reply]:
+async def task_to_update(
+    req: Request, load: Load = task_to_change
+) -> tuple[Task, str] | list[Reply]:
     """Like `task_and_rest`, for a change: the lead unit and the task force only."""
-    found = await task_and_rest(req)
+    found = await task_and_rest(req, load)
     if isinstance(found, list):
         return found
     task, _ = found

@@ -22,6 +22,7 @@ from models.recipients import with_role
 from models.recurrence import series_of
 from models.status import DerivedStatus, days_overdue, task_status
 from models.task_changes import mark_done_once, report_blocker, set_progress
+from models.task_lookup import task_to_report
 from models.task_queries import (
     deadline_history,
     my_open_tasks,
@@ -91,7 +92,7 @@ async def show(req: Request) -> list[Reply]:
 async def done(req: Request) -> list[Reply]:
     """/xong N [kết quả]: done today; says whether on time or late."""
     t = req.t
-    found = await task_to_update(req)
+    found = await task_to_update(req, task_to_report)
     if isinstance(found, list):
         return found
     task, result = found
@@ -144,7 +145,7 @@ async def done(req: Request) -> list[Reply]:
 async def progress(req: Request) -> list[Reply]:
     """/tiendo N PHẦN_TRĂM [ghi chú]; without the percent, asks for it."""
     t = req.t
-    found = await task_to_update(req)
+    found = await task_to_update(req, task_to_report)
     if isinstance(found, list):
         return found
     task, rest = found

@@ -6,6 +6,12 @@ through its self-pipe. On a busy two-core machine each trip costs about 0.1 ms, 
 dozen statements four of them each. Here the four steps run as one call in the worker thread;
 everything else (the connection, transactions, server-side cursors for `load_all`) is the
 adapter's own.
+
+A write whose outcome nobody reads (a task's trail rows after its UPDATE: an `executemany`
+marked by `models.held_writes.with_next`) does not travel alone: it waits on the connection
+and runs in the thread just before the transaction's next statement, or its commit, in that
+one trip. It still runs in its transaction and in order; a failure of it fails that next
+statement, and the transaction rolls back as it would have. A rollback drops it unrun.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_ss_cursor,
 )
 
+from models.held_writes import WITH_NEXT
+
 _Outcome = tuple[Any, list[Any], int | None, int]
+_Pending = list[tuple[str, Any]]
 
 
 def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
@@ -49,6 +58,27 @@ def _execute_many(connection: sqlite3.Connection, operation: str, rows: Any) -> 
         cursor.close()
 
 
+def _after_pending(
+    connection: sqlite3.Connection, pending: _Pending, step: Any, *arguments: Any
+) -> Any:
+    """In the worker thread: the writes waiting on the connection, then this step."""
+    for operation, rows in pending:
+        _execute_many(connection, operation, rows)
+    return step(connection, *arguments)
+
+
+def _commit(connection: sqlite3.Connection) -> None:
+    connection.commit()
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _none(connection: sqlite3.Connection) -> None:
+    """Nothing more: the writes waiting were the trip."""
+
+
 class _Cursor(AsyncAdapt_aiosqlite_cursor):
     """The adapter's buffered cursor, its statement run in one call on the worker thread."""
 
@@ -56,12 +86,18 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
     def _run(self, step: Any, operation: str, parameters: Any) -> None:
         connection = self._connection
+        adapted: _Connection = self._adapt_connection  # type: ignore[assignment]
+        pending = adapted.take_pending()
         try:
             description, rows, lastrowid, rowcount = self.await_(
-                connection._execute(step, connection._conn, operation, parameters)
+                connection._execute(
+                    _after_pending, connection._conn, pending, step, operation, parameters
+                )
+                if pending
+                else connection._execute(step, connection._conn, operation, parameters)
             )
         except Exception as error:
-            self._adapt_connection._handle_exception(error)
+            adapted._handle_exception(error)
         self.description = description
         self._rows = deque(rows)
         self.lastrowid = lastrowid
@@ -71,11 +107,32 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         self._run(_execute, operation, parameters)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        if WITH_NEXT in operation:
+            rows = list(seq_of_parameters)
+            self._adapt_connection.hold(operation, rows)  # type: ignore[attr-defined]
+            self.description, self._rows = None, deque()
+            self.lastrowid, self.rowcount = None, len(rows)
+            # An await that never reaches the loop: SQLAlchemy's async connection insists
+            # that each statement awaited something.
+            self.await_(_nothing())
+            return
         self._run(_execute_many, operation, seq_of_parameters)
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_pending",)
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._pending: _Pending = []
+
+    def hold(self, operation: str, rows: list[Any]) -> None:
+        """A write for the next trip (`WITH_NEXT`)."""
+        self._pending.append((operation, rows))
+
+    def take_pending(self) -> _Pending:
+        pending, self._pending = self._pending, []
+        return pending
 
     def _idle(self) -> bool:
         """No transaction open (sqlite3 begins one only before a write): a commit or a
@@ -87,15 +144,40 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
             return False
 
     def commit(self) -> None:
-        if not self._idle():
+        if pending := self.take_pending():  # the waiting writes and the commit: one trip
+            connection = self._connection
+            try:
+                self.await_(connection._execute(_after_pending, connection._conn, pending, _commit))
+            except Exception as error:
+                self._handle_exception(error)
+        elif not self._idle():
             super().commit()
 
     def rollback(self) -> None:
+        self._pending = []  # never run: nothing of them to undo
         if not self._idle():
             super().rollback()
 
+    def close(self) -> None:
+        self._pending = []
+        super().close()
+
+    def _flush(self) -> None:
+        """The waiting writes, alone, before a statement that does not take them along."""
+        if pending := self.take_pending():
+            connection = self._connection
+            try:
+                self.await_(connection._execute(_after_pending, connection._conn, pending, _none))
+            except Exception as error:
+                self._handle_exception(error)
+
+    def execute(self, *args: Any, **kw: Any) -> Any:
+        self._flush()
+        return super().execute(*args, **kw)
+
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:  # streamed a partition at a time: the adapter's own, trip by trip
+            self._flush()
             return AsyncAdapt_aiosqlite_ss_cursor(self)
         return _Cursor(self)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import insert, update
+from sqlalchemy import Insert, Update, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.deadlines import ChangeState, DeadlineChange
+from models.held_writes import with_next
 from models.organization import Official
 from models.tasks import Channel, Task, TaskEvent, TaskStatus, event_value
 
@@ -123,11 +125,10 @@ async def write_fields(
     changed = [field for field, new in changes.items() if old[field] != new]
     if changed or unless_done:
         values = dict(changes) if unless_done else {f: changes[f] for f in changed}
-        query = update(Task).where(Task.id == task.id)
-        if unless_done:
-            query = query.where(Task.status != TaskStatus.DONE)
         taken = await session.execute(
-            query.values(**values, updated_at=actor.at).execution_options(synchronize_session=False)
+            _update_task(tuple(values), unless_done),
+            {"task_id_": task.id, "updated_at_": actor.at}
+            | {f"{field}_": value for field, value in values.items()},
         )
         if unless_done and taken.rowcount != 1:  # type: ignore[attr-defined]
             return None
@@ -138,8 +139,33 @@ async def write_fields(
         for f in changed
     ]
     if rows:
-        await session.execute(insert(TaskEvent).execution_options(render_nulls=True), rows)
+        await session.execute(_insert_trail(), rows)
     return changed
+
+
+@cache
+def _update_task(fields: tuple[str, ...], unless_done: bool) -> Update:
+    """`UPDATE tasks SET <fields>, updated_at … WHERE id = …`, built once per set of fields:
+    on the table, not the mapped class (the ORM's bulk path costs more Python than the
+    statement's execution), its values bound at each call (`<name>_`)."""
+    table = Task.__table__
+    where = [table.c.id == bindparam("task_id_")]
+    if unless_done:
+        where.append(table.c.status != TaskStatus.DONE)
+    names = (*fields, "updated_at")
+    return (
+        update(table)
+        .where(*where)
+        .values({name: bindparam(f"{name}_", type_=table.c[name].type) for name in names})
+    )
+
+
+@cache
+def _insert_trail() -> Insert:
+    """The trail rows' INSERT on the table, built once; every column is in every row. Its
+    outcome is never read: on SQLite it goes with the transaction's next statement (the
+    reply's outbox row) in one trip to the database's thread (`models/held_writes.py`)."""
+    return with_next(insert(TaskEvent.__table__))
 
 
 def _trail_row(

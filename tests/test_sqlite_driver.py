@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from models.db import create_engine
+from models.held_writes import WITH_NEXT
 
 
 @pytest.fixture
@@ -70,4 +71,34 @@ async def test_a_streamed_query_still_reads_a_partition_at_a_time(tmp_path: Path
             )
         )
         assert [row[0] async for row in result] == [1, 2, 3, 4, 5]
+    await engine.dispose()
+
+
+async def test_a_held_write_goes_with_the_next_trip_in_order(
+    tmp_path: Path, trips: Counter[str]
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'held.db'}")
+    held = text(f"INSERT {WITH_NEXT} INTO t (v) VALUES (:v)")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
+    async with engine.connect() as connection:
+        trips.clear()
+        async with connection.begin():
+            written = await connection.execute(held, [{"v": "a"}, {"v": "b"}])
+            assert written.rowcount == 2 and sum(trips.values()) == 0  # not yet sent
+            seen = await connection.execute(text("SELECT count(*) FROM t"))
+            assert seen.scalar() == 2  # ran first, in the same trip
+            assert trips == Counter(_after_pending=1)
+            await connection.execute(held, [{"v": "c"}, {"v": "d"}])
+        assert trips == Counter(_after_pending=2)  # the commit took the last ones along
+        async with connection.begin():
+            await connection.execute(held, [{"v": "e"}, {"v": "f"}])
+            await connection.rollback()  # dropped, never sent
+        assert trips == Counter(_after_pending=2)
+        async with connection.begin():
+            await connection.execute(held, [{"v": "a"}, {"v": "g"}])  # "a" is taken
+            with pytest.raises(IntegrityError):  # its failure fails the next statement
+                await connection.execute(text("SELECT 1"))
+        rows = (await connection.execute(text("SELECT v FROM t ORDER BY id"))).scalars().all()
+        assert rows == ["a", "b", "c", "d"]
     await engine.dispose()
