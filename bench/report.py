@@ -56,7 +56,8 @@ from models.statistics import (
 from models.status import StatusWindow
 from models.tallies import lead_unit_at
 from models.tasks import Task
-from paperwork.report_files import Table, tables, write_xlsx
+from paperwork.report_files import Table, tables
+from paperwork.report_workbook import write_xlsx
 
 END = date(2026, 11, 25)
 

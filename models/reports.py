@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
@@ -20,7 +19,7 @@ from models.contributions import ContributionLine, contributions_between
 from models.documents import Document
 from models.explanations import ExplanationRow, explanation_rows
 from models.nagging import Nagging, quiet_before, risk_by_unit, silent_by_unit
-from models.organization import Official, Unit
+from models.organization import Unit
 from models.scores import Scope, facts_by_keys, ranked_officials, ranked_units
 from models.scoring import Facts, Formula, Ranked
 from models.statistics import (
@@ -172,9 +171,12 @@ async def overdue_rows(
     ]
 
 
-@dataclass(frozen=True)
-class DataError:
-    task: Task
+class DataError(NamedTuple):
+    """One open task nobody answers for, or with no deadline: plain columns, no ORM object."""
+
+    task_id: int
+    content: str
+    unit_name: str
     problem: str  # "no specialist", "no leader", "no deadline"
 
 
@@ -303,28 +305,29 @@ def _local_midnight(day: date) -> datetime:
 async def data_errors(
     session: AsyncSession, window: StatusWindow, unit_id: int | None = None
 ) -> list[DataError]:
-    """Open tasks nobody answers for, or with no deadline: what the task force must see."""
+    """Open tasks nobody answers for, or with no deadline: what the task force must see. One
+    row a problem, by unit and task, each read as bare columns."""
+    problems = [
+        (Task.specialist_id.is_(None), "no specialist"),
+        (Task.leader_id.is_(None), "no leader"),
+        (Task.deadline.is_(None), "no deadline"),
+    ]
     query = (
-        select(Task)
-        .where(
-            open_clause(window),
-            or_(Task.specialist_id.is_(None), Task.leader_id.is_(None), Task.deadline.is_(None)),
+        select(
+            Task.id,
+            Task.content,
+            Unit.name,
+            *(condition for condition, _ in problems),
         )
-        .options(
-            joinedload(Task.lead_unit),
-            joinedload(Task.leader).noload(Official.role_links),
-            joinedload(Task.specialist).noload(Official.role_links),
-        )
+        .join(Unit, Unit.id == Task.lead_unit_id)
+        .where(open_clause(window), or_(*(condition for condition, _ in problems)))
         .order_by(Task.lead_unit_id, Task.id)
     )
     if unit_id is not None:
         query = query.where(Task.lead_unit_id == unit_id)
-    errors = []
-    for task in (await session.scalars(query)).unique():
-        if task.specialist_id is None:
-            errors.append(DataError(task, "no specialist"))
-        if task.leader_id is None:
-            errors.append(DataError(task, "no leader"))
-        if task.deadline is None:
-            errors.append(DataError(task, "no deadline"))
-    return errors
+    return [
+        DataError(task_id, content, unit_name, problem)
+        for task_id, content, unit_name, *flags in (await session.execute(query)).all()
+        for flag, (_, problem) in zip(flags, problems, strict=True)
+        if flag
+    ]
