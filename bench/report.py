@@ -29,14 +29,14 @@ from bench.big_city import DEFAULT_URL
 from bench.xlsx_openpyxl import write_xlsx as write_xlsx_openpyxl
 from locales import TIMEZONE, Translator, translator
 from messages.kept_reports import keep_built, kept_answer
-from messages.reports import file_stem, report_files, summary_text
+from messages.report_build import ReportOrder, build_report_files
 from models.calendar import load_calendar
 from models.city_facts import city_facts
 from models.contributions import contributions_between
 from models.db import create_engine, session_factory
 from models.explanations import explanation_rows
 from models.nagging import Nagging, quiet_before, risk_by_unit, silent_by_unit
-from models.report_store import DataVersion, ReportAsk, data_version
+from models.report_store import DataVersion, ReportAsk
 from models.reports import (
     Period,
     Report,
@@ -183,20 +183,18 @@ async def _kept_asks(sessions: async_sessionmaker[AsyncSession]) -> dict[str, fl
     async with sessions() as session:
         calendar = await load_calendar(session)
     ask = ReportAsk("monthly", END, None, False, "vi", 3, repr(Nagging()), Formula.load())
+    order = ReportOrder(Period.MONTHLY, END, nagging=Nagging(), formula=ask.formula)
     start = END.replace(day=1)
 
     async def answer() -> None:
         async with sessions() as session:
             if await kept_answer(session, t, ask, Period.MONTHLY, start, END):
                 return
-            version = await data_version(session)
-            built = await build_report(
-                session, Period.MONTHLY, END, calendar, due_soon_days=3, past=False
-            )
-            files = await asyncio.to_thread(report_files, t, built, file_stem(built))
-            summary = summary_text(t, built)
+            built = await build_report_files(session, order, calendar)
             await session.commit()
-            await keep_built(session, ask, version, datetime.now(UTC), summary, files)
+            await keep_built(
+                session, ask, built.version, datetime.now(UTC), built.summary, built.files
+            )
             await session.commit()
 
     for name in ("built and kept (a change since)", "kept and fresh", "kept and fresh, again"):
