@@ -1,5 +1,6 @@
 """The monthly report on the big city: its queries, part by part, and its XLSX, written by
-XlsxWriter (what the program uses) and by openpyxl's write-only mode (the baseline).
+rustpy-xlsxwriter (what the program uses), by XlsxWriter (the writer before) and by openpyxl's
+write-only mode (the baselines).
 
 Run after `python -m bench.big_city`: python -m bench.report [--url …] [--no-openpyxl] [--kept]
 Goals (issue 14): the numbers ≤ 1 s, the XLSX ≤ 2 s. Baselines in the same run: the unit
@@ -7,7 +8,7 @@ columns read from every task of the period (`statistics.scanned_by_unit`); the f
 units, leaders and specialists in one pass over the tasks (the report before
 `city_facts`), and as read before that, one pass per key and the officials' five columns
 twice more; and XlsxWriter's own time for the same cells, written bare (no formats, widths
-or neutralising): the floor of any change to our writer. `--kept` also times `/baocao
+or neutralising): the floor of any XlsxWriter writer. `--kept` also times `/baocao
 thang` built and kept, then sent from the kept report (it writes: use a copy of the city).
 """
 
@@ -27,6 +28,7 @@ from xlsxwriter import Workbook
 
 from bench.big_city import DEFAULT_URL
 from bench.xlsx_openpyxl import write_xlsx as write_xlsx_openpyxl
+from bench.xlsx_xlsxwriter import write_xlsx as write_xlsx_xlsxwriter
 from locales import TIMEZONE, Translator, translator
 from messages.kept_reports import keep_built, kept_answer
 from messages.report_build import ReportOrder, build_report_files
@@ -152,7 +154,8 @@ async def run(url: str, openpyxl: bool, kept: bool = False) -> dict[str, float]:
         figures["numbers"] = perf_counter() - started
     sheets = list(tables(translator("vi"), report).values())
     writers: dict[str, Callable[[Path, Report, Translator], None]] = {
-        "XLSX (XlsxWriter)": write_xlsx,
+        "XLSX (rustpy-xlsxwriter)": write_xlsx,
+        "XLSX (XlsxWriter, the writer before: baseline)": write_xlsx_xlsxwriter,
         "XLSX, same cells bare (XlsxWriter's floor)": lambda path, _, __: write_bare(path, sheets),
     }
     if openpyxl:
