@@ -1,5 +1,6 @@
 """The monthly report on the big city: its queries, part by part, and its XLSX, written by
-XlsxWriter (what the program uses) and by openpyxl's write-only mode (the baseline).
+rustpy-xlsxwriter (what the program uses), by XlsxWriter (the writer before) and by openpyxl's
+write-only mode (the baselines).
 
 Run after `python -m bench.big_city`: python -m bench.report [--url …] [--no-openpyxl] [--kept]
 Goals (issue 14): the numbers ≤ 1 s, the XLSX ≤ 2 s. Baselines in the same run: the unit
@@ -7,7 +8,7 @@ columns read from every task of the period (`statistics.scanned_by_unit`); the f
 units, leaders and specialists in one pass over the tasks (the report before
 `city_facts`), and as read before that, one pass per key and the officials' five columns
 twice more; and XlsxWriter's own time for the same cells, written bare (no formats, widths
-or neutralising): the floor of any change to our writer. `--kept` also times `/baocao
+or neutralising): the floor of any XlsxWriter writer. `--kept` also times `/baocao
 thang` built and kept, then sent from the kept report (it writes: use a copy of the city).
 """
 
@@ -27,16 +28,17 @@ from xlsxwriter import Workbook
 
 from bench.big_city import DEFAULT_URL
 from bench.xlsx_openpyxl import write_xlsx as write_xlsx_openpyxl
+from bench.xlsx_xlsxwriter import write_xlsx as write_xlsx_xlsxwriter
 from locales import TIMEZONE, Translator, translator
 from messages.kept_reports import keep_built, kept_answer
-from messages.reports import file_stem, report_files, summary_text
+from messages.report_build import ReportOrder, build_report_files
 from models.calendar import load_calendar
 from models.city_facts import city_facts
 from models.contributions import contributions_between
 from models.db import create_engine, session_factory
 from models.explanations import explanation_rows
 from models.nagging import Nagging, quiet_before, risk_by_unit, silent_by_unit
-from models.report_store import DataVersion, ReportAsk, data_version
+from models.report_store import DataVersion, ReportAsk
 from models.reports import (
     Period,
     Report,
@@ -56,7 +58,8 @@ from models.statistics import (
 from models.status import StatusWindow
 from models.tallies import lead_unit_at
 from models.tasks import Task
-from paperwork.report_files import Table, tables, write_xlsx
+from paperwork.report_files import Table, tables
+from paperwork.report_workbook import write_xlsx
 
 END = date(2026, 11, 25)
 
@@ -151,7 +154,8 @@ async def run(url: str, openpyxl: bool, kept: bool = False) -> dict[str, float]:
         figures["numbers"] = perf_counter() - started
     sheets = list(tables(translator("vi"), report).values())
     writers: dict[str, Callable[[Path, Report, Translator], None]] = {
-        "XLSX (XlsxWriter)": write_xlsx,
+        "XLSX (rustpy-xlsxwriter)": write_xlsx,
+        "XLSX (XlsxWriter, the writer before: baseline)": write_xlsx_xlsxwriter,
         "XLSX, same cells bare (XlsxWriter's floor)": lambda path, _, __: write_bare(path, sheets),
     }
     if openpyxl:
@@ -182,20 +186,18 @@ async def _kept_asks(sessions: async_sessionmaker[AsyncSession]) -> dict[str, fl
     async with sessions() as session:
         calendar = await load_calendar(session)
     ask = ReportAsk("monthly", END, None, False, "vi", 3, repr(Nagging()), Formula.load())
+    order = ReportOrder(Period.MONTHLY, END, nagging=Nagging(), formula=ask.formula)
     start = END.replace(day=1)
 
     async def answer() -> None:
         async with sessions() as session:
             if await kept_answer(session, t, ask, Period.MONTHLY, start, END):
                 return
-            version = await data_version(session)
-            built = await build_report(
-                session, Period.MONTHLY, END, calendar, due_soon_days=3, past=False
-            )
-            files = await asyncio.to_thread(report_files, t, built, file_stem(built))
-            summary = summary_text(t, built)
+            built = await build_report_files(session, order, calendar)
             await session.commit()
-            await keep_built(session, ask, version, datetime.now(UTC), summary, files)
+            await keep_built(
+                session, ask, built.version, datetime.now(UTC), built.summary, built.files
+            )
             await session.commit()
 
     for name in ("built and kept (a change since)", "kept and fresh", "kept and fresh, again"):

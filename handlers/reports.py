@@ -7,7 +7,6 @@ once and the report follows from the core's slow lane (`Request.later`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import date
@@ -19,16 +18,15 @@ from handlers.core import Request
 from locales import Translator
 from messages.kept_reports import figures_as_of, keep_built, kept_answer
 from messages.reply import Reply
-from messages.reports import file_stem, report_files, summary_text
+from messages.report_build import ReportOrder, build_report_files
 from models.attachments import File
 from models.db import write_gate
 from models.organization import Unit
 from models.permissions import may_see_unit_lists
-from models.report_store import ReportAsk, data_version
-from models.reports import Period, build_report, last_day, period_bounds
+from models.report_store import ReportAsk
+from models.reports import Period, last_day, period_bounds
 from models.task_queries import unit_by_code
 from models.throttles import refused_until, take
-from paperwork.report_files import period_title
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +126,9 @@ async def report(req: Request) -> list[Reply]:
         ]
 
     settings = req.settings
+    order = ReportOrder(
+        kind, end, unit_id, past, t.language, due_soon, settings.nagging, settings.formula
+    )
     ask = ReportAsk(
         kind.value,
         end,
@@ -145,31 +146,20 @@ async def report(req: Request) -> list[Reply]:
             start = period_bounds(kind, end)[0]
             if kept := await kept_answer(session, t, ask, kind, start, end):
                 return kept
-            version = await data_version(session)  # before the build, in its snapshot
-            built = await build_report(
-                session,
-                kind,
-                end,
-                calendar,
-                due_soon_days=due_soon,
-                past=past,
-                unit_id=unit_id,
-                nagging=req.settings.nagging,
-                formula=req.settings.formula,
-            )
-            files = await asyncio.to_thread(report_files, t, built, file_stem(built, unit))
-            title = "📊 " + period_title(t, built) + (f" — {unit.name}" if unit else "")
-            summary = summary_text(t, built, title)
+            built = await build_report_files(session, order, calendar)
             await session.commit()  # the reading done: keeping it is a short write of its own
             try:
                 async with write_gate(session.bind).urgent():
-                    files = await keep_built(session, ask, version, req.now, summary, files)
+                    files = await keep_built(
+                        session, ask, built.version, req.now, built.summary, built.files
+                    )
                     await session.commit()
             except Exception:
                 # Keeping is a cache: the person still gets the report just built.
                 log.exception("could not keep the report %s", ask.key)
                 await session.rollback()
-            return [Reply(f"{summary}\n{figures_as_of(t, req.now)}"), *files]
+                files = built.files
+            return [Reply(f"{built.summary}\n{figures_as_of(t, req.now)}"), *files]
 
         try:
             return list(await limits.builds.run(same, build))

@@ -12,7 +12,8 @@ from messages.cards import five_columns, total_line
 from models.attachments import File, FileKind
 from models.organization import Unit
 from models.reports import Period, Report
-from paperwork.report_files import period_title, write_xlsx
+from paperwork.report_files import period_title
+from paperwork.report_workbook import write_xlsx
 
 REPORT_UNITS = 10
 SCORED_UNITS = 3  # the lowest scores named in a monthly or quarterly summary
@@ -48,7 +49,7 @@ def summary_text(t: Translator, report: Report, title: str | None = None) -> str
             t.ngettext(
                 "⚠️ {n} open task has no responsible person or no deadline: see the workbook.",
                 "⚠️ {n} open tasks have no responsible person or no deadline: see the workbook.",
-                len({e.task.id for e in report.errors}),
+                len({e.task_id for e in report.errors}),
             )
         )
     return "\n".join(lines)

@@ -256,13 +256,45 @@ async def risk_by_unit(
     rules: Nagging,
     unit_id: int | None = None,
 ) -> dict[str, int]:
-    """How many open tasks each lead unit (by code) has at risk on the window's day."""
-    rows = await at_risk(session, window, calendar, rules, unit_id)
-    codes = dict((await session.execute(select(Unit.id, Unit.code))).tuples().all())
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[codes[row.unit_id]] = counts.get(codes[row.unit_id], 0) + 1
-    return counts
+    """How many open tasks each lead unit (by code) has at risk on the window's day.
+
+    Counted in SQL by assigned day, deadline, the two progress thresholds the rule compares
+    with, and lead unit: tasks alike in the first four are all at risk or none is, so
+    `risk_of` is asked once for each of those (7,000 on the bench city, for 47,000 tasks)."""
+    ceiling = max(rules.risk_progress_percent + 1, rules.risk_days_left_progress_percent)
+    lagging = Task.progress <= rules.risk_progress_percent
+    behind = Task.progress < rules.risk_days_left_progress_percent
+    query = (
+        select(
+            Task.assigned_date,
+            Task.deadline,
+            lagging,
+            behind,
+            Task.lead_unit_id,
+            func.min(Task.progress),  # any task's would do: the rule sees only the thresholds
+            func.count(),
+        )
+        .where(open_clause(window), Task.deadline >= window.today, Task.progress < ceiling)
+        .group_by(Task.assigned_date, Task.deadline, lagging, behind, Task.lead_unit_id)
+    )
+    groups = (await session.execute(_scope(query, unit_id))).tuples().all()
+    if not groups:
+        return {}
+    first = min(min(g[0] for g in groups), window.today)
+    days = WorkingDays(calendar, first, max(g[1] for g in groups))
+    risky: dict[tuple[date, date, bool, bool], bool] = {}
+    counts: dict[int, int] = {}
+    for assigned, deadline, is_lagging, is_behind, unit, progress, n in groups:
+        key = (assigned, deadline, bool(is_lagging), bool(is_behind))
+        if key not in risky:
+            risk = risk_of(progress, assigned, deadline, window.today, days, rules)
+            risky[key] = risk is not None
+        if risky[key]:
+            counts[unit] = counts.get(unit, 0) + n
+    if not counts:
+        return {}
+    codes = select(Unit.id, Unit.code).where(Unit.id.in_(counts))
+    return {code: counts[uid] for uid, code in (await session.execute(codes)).tuples()}
 
 
 async def tasks_with_people(session: AsyncSession, ids: list[int]) -> list[Task]:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 
 _RISKY = re.compile(r"^'*[=+\-@\t\r]")
+RISKY_FIRST = frozenset("'=+-@\t\r")  # a text that starts with none of these is safe as it is
 
 
 def neutralise(value: object) -> object:
     """A text that a spreadsheet would run, as a text it shows; other values as they are."""
-    if isinstance(value, str) and _RISKY.match(value):
+    if isinstance(value, str) and value[:1] in RISKY_FIRST and _RISKY.match(value):
         return "'" + value
     return value
 

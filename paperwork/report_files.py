@@ -1,13 +1,12 @@
-"""The report as files the offices use as they are: XLSX (five sheets) and CSV (the summary)."""
+"""The report as tables, as the offices use them: the sheets of the workbook
+(`paperwork/report_workbook.py`) and the CSV files."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from locales import Translator
 from models.clock import local_date
@@ -15,14 +14,8 @@ from models.documents import Document
 from models.explanations import ExplanationRow, ExplanationState
 from models.reports import Period, Report, TableName
 from models.statistics import FiveColumns
-from paperwork.cell_safety import neutralise
 from paperwork.exporting import document_name
 from paperwork.tabular import write_csv_rows
-
-if TYPE_CHECKING:  # XlsxWriter loads with the first workbook, not with the bot (start-up)
-    from xlsxwriter import Workbook
-    from xlsxwriter.format import Format
-    from xlsxwriter.worksheet import Worksheet
 
 Row = Sequence[object]
 
@@ -177,83 +170,6 @@ class Table:
     total_last: bool = False
 
 
-def _sheet(workbook: Workbook, table: Table, page_title: str = "") -> None:
-    """One printable sheet, streamed row by row (XlsxWriter's constant-memory mode).
-
-    Each cell is written once: the plain columns of a row in one `write_row`, a date or a
-    percentage on its own with its format. Only text is passed through `neutralise`."""
-    header, rows = table.header, table.rows
-    sheet = workbook.add_worksheet(table.name[:31])
-    for i, width in enumerate(_widths(header, rows)):
-        sheet.set_column(i, i, width + 2)
-    sheet.freeze_panes(1, 0)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0)
-    if page_title:
-        sheet.set_header("&C" + page_title.replace("&", "&&"))
-    formats = _formats(workbook)
-    sheet.write_row(0, 0, [neutralise(h) for h in header], formats["heading"])
-    styled = sorted(table.dates | table.percents)
-    # The plain runs of columns between the styled ones, as (first, after the last).
-    bounds = [-1, *styled, len(header)]
-    runs = [(a + 1, b) for a, b in pairwise(bounds) if b > a + 1]
-    dated = [(i, i in table.dates) for i in styled]
-    write_row, date_format, percent_format = sheet.write_row, formats["date"], formats["percent"]
-    last = len(rows) if table.total_last else -1
-    for number, row in enumerate(rows, start=1):
-        values = [neutralise(v) if v.__class__ is str else v for v in row]
-        if number == last:
-            _bold_row(sheet, formats, number, values, table)
-            continue
-        for first, after in runs:
-            write_row(number, first, values[first:after])
-        for i, is_date in dated:
-            value = values[i]
-            if is_date and isinstance(value, date):
-                sheet.write_datetime(number, i, value, date_format)
-            elif is_date or value is None:
-                sheet.write(number, i, value)
-            else:
-                sheet.write_number(number, i, value, percent_format)
-
-
-def _bold_row(
-    sheet: Worksheet, formats: dict[str, Format], number: int, values: list[object], table: Table
-) -> None:
-    """The total row: every cell bold, its dates and percentages with their formats."""
-    sheet.write_row(number, 0, values, formats["bold"])
-    for i in table.dates:
-        if isinstance(values[i], date):
-            sheet.write_datetime(number, i, values[i], formats["bold date"])
-    for i in table.percents:
-        if values[i] is not None:
-            sheet.write_number(number, i, values[i], formats["bold percent"])  # type: ignore[arg-type]
-
-
-def _widths(header: list[str], rows: list[Row]) -> list[int]:
-    """Each column as wide as its longest value or heading, at most 60 characters for a
-    value: worked out a column at a time."""
-    widths = [len(h) for h in header]
-    for i, column in enumerate(zip(*rows, strict=True)):
-        texts = (str(v) for v in column if v is not None)
-        widths[i] = max(widths[i], min(60, max(map(len, texts), default=0)))
-    return widths
-
-
-def _formats(workbook: Workbook) -> dict[str, Format]:
-    if not hasattr(workbook, "dondoc_formats"):
-        workbook.dondoc_formats = {  # type: ignore[attr-defined]
-            "heading": workbook.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"}),
-            "bold": workbook.add_format({"bold": True}),
-            "date": workbook.add_format({"num_format": "DD/MM/YYYY"}),
-            "bold date": workbook.add_format({"bold": True, "num_format": "DD/MM/YYYY"}),
-            "percent": workbook.add_format({"num_format": "0.0%"}),
-            "bold percent": workbook.add_format({"bold": True, "num_format": "0.0%"}),
-        }
-    return workbook.dondoc_formats  # type: ignore[attr-defined,no-any-return]
-
-
 def tables(t: Translator, report: Report) -> dict[TableName, Table]:
     """The tables, in the workbook's order."""
     header, rows = summary_table(t, report)
@@ -333,10 +249,7 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
         TableName.ERRORS: Table(
             t._("Data errors"),
             [t._("Task"), t._("Content"), t._("Lead unit"), t._("Problem")],
-            [
-                [e.task.id, e.task.content, e.task.lead_unit.name, problems[e.problem]]
-                for e in report.errors
-            ],
+            [[e.task_id, e.content, e.unit_name, problems[e.problem]] for e in report.errors],
         ),
         TableName.EXPLANATIONS: explanations_table(t, report),
         TableName.CONTRIBUTIONS: Table(
@@ -370,21 +283,6 @@ def tables(t: Translator, report: Report) -> dict[TableName, Table]:
 def _official_score(report: Report, code: str, role: str) -> list[object]:
     scored = report.official_scores.get((code, role))
     return [scored.score, scored.rank] if scored else [None, None]
-
-
-def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
-    """The four sheets. XlsxWriter writes the 90,000-row city in about a fifth of the time
-    openpyxl's write-only mode took (README, Reports); text is never read as a formula."""
-    if isinstance(target, Path):
-        target.parent.mkdir(parents=True, exist_ok=True)
-    from xlsxwriter import Workbook
-
-    to_file = isinstance(target, Path)  # rows go to a temporary file; a stream is in memory
-    never = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    workbook = Workbook(target, {**never, "constant_memory": to_file, "in_memory": not to_file})
-    for name, table in tables(t, report).items():
-        _sheet(workbook, table, period_title(t, report) if name is TableName.SUMMARY else "")
-    workbook.close()
 
 
 def write_csv(

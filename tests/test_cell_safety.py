@@ -20,7 +20,8 @@ from paperwork.cell_safety import neutralise, restore
 from paperwork.exporting import export_tasks
 from paperwork.importing import import_tasks
 from paperwork.public_list import write_public_csv
-from paperwork.report_files import write_csv, write_xlsx
+from paperwork.report_files import write_csv
+from paperwork.report_workbook import write_xlsx
 from tests import harness
 from tests.city import City
 from tests.conftest import NOW

@@ -9,7 +9,16 @@ import sys
 from bot.cli import PERIODS, TABLES
 from models.reports import Period, TableName
 
-HEAVY = ("sqlalchemy", "alembic", "matplotlib", "openpyxl", "xlsxwriter", "docx", "telegram", "nio")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "matplotlib",
+    "openpyxl",
+    "rustpy_xlsxwriter",
+    "docx",
+    "telegram",
+    "nio",
+)
 
 
 def test_the_written_out_choices_are_the_enums() -> None:
@@ -39,9 +48,9 @@ def test_the_head_read_from_the_migration_files_is_alembics() -> None:
 
 def test_run_loads_no_chart_workbook_letter_or_jobs_module_before_it_answers() -> None:
     """`dondoc run` imports the bot, its channels and the core; matplotlib and openpyxl load at
-    the first chart or workbook, XlsxWriter at the first report, the jobs and python-docx at
+    the first chart or workbook, rustpy-xlsxwriter at the first report, the jobs and python-docx at
     the first sweep, every country's holidays in a thread while the channels connect."""
-    late = ["matplotlib", "openpyxl", "xlsxwriter", "docx", "alembic", "jobs.run"]
+    late = ["matplotlib", "openpyxl", "rustpy_xlsxwriter", "docx", "alembic", "jobs.run"]
     late += ["holidays.countries", "bot.dashboard", "bot.web"]
     probe = (
         "import sys\n"

@@ -28,7 +28,7 @@ from models.reports import Period, build_report
 from models.task_changes import Actor, approve_deadline, mark_done, set_progress
 from models.tasks import Channel
 from paperwork.public_list import public_html
-from paperwork.report_files import write_xlsx
+from paperwork.report_workbook import write_xlsx
 from tests.city import CREATED, City
 from tests.core_chat import CoreChat
 from tests.jobs_sim import TOKEN, Simulation

@@ -125,7 +125,7 @@ async def test_the_monthly_report_and_its_workbook_carry_scores_and_places(sessi
     from messages.reports import summary_text
     from models.calendar import load_calendar
     from models.reports import Period, build_report
-    from paperwork.report_files import write_xlsx
+    from paperwork.report_workbook import write_xlsx
 
     report = await build_report(
         session,

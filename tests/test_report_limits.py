@@ -23,16 +23,16 @@ _ids = itertools.count(1)
 @pytest.fixture
 async def chat(sessions, city: City, monkeypatch: pytest.MonkeyPatch) -> CoreChat:
     builds = []
-    real = reports.build_report
+    real = reports.build_report_files
 
     async def slow_build(*args, **kwargs):
-        builds.append(args[1:3])
+        builds.append(args[1])  # the order
         await asyncio.sleep(
             2.0
         )  # a big city: the build outlasts the burst, even on a loaded machine
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(reports, "build_report", slow_build)
+    monkeypatch.setattr(reports, "build_report_files", slow_build)
     chat = CoreChat(sessions)
     chat.builds = builds  # type: ignore[attr-defined]
     return chat

@@ -12,12 +12,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, func, select, text, update
 
-from handlers import reports as report_handler
 from jobs import reports as report_jobs
 from jobs.cadence import Cadence
 from jobs.context import JobContext
 from jobs.reports import send_monthly_report
-from messages import kept_reports
+from messages import kept_reports, report_build
 from models.attachments import Attachment
 from models.calendar import CalendarOverride, WorkingCalendar
 from models.clock import FixedClock
@@ -86,7 +85,7 @@ async def test_a_change_committed_during_the_build_is_not_hidden_by_the_kept_rep
 ) -> None:
     """The version is read before the build: a change made while it runs makes the kept
     report old at once, though the build did not see the change."""
-    real = report_handler.build_report
+    real = report_build.build_report
 
     async def build_while_a_task_changes(*args, **kwargs):
         async with bot.sessions() as other, other.begin():
@@ -94,9 +93,9 @@ async def test_a_change_committed_during_the_build_is_not_hidden_by_the_kept_rep
         return await real(*args, **kwargs)
 
     await bot.link("TCT")
-    monkeypatch.setattr(report_handler, "build_report", build_while_a_task_changes)
+    monkeypatch.setattr(report_build, "build_report", build_while_a_task_changes)
     await bot.send("TCT", "/baocao thang", expect=4)
-    monkeypatch.setattr(report_handler, "build_report", real)
+    monkeypatch.setattr(report_build, "build_report", real)
     stored = await _count(bot.sessions, Attachment)
     await bot.send("TCT", "/baocao thang", expect=4)
     assert await _count(bot.sessions, Attachment) == stored + 2  # built again

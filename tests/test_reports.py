@@ -17,7 +17,8 @@ from models.clock import FixedClock
 from models.reports import Period, build_report, period_bounds, previous_period
 from models.statistics import FiveColumns
 from models.tasks import Task
-from paperwork.report_files import write_csv, write_xlsx
+from paperwork.report_files import write_csv
+from paperwork.report_workbook import write_xlsx
 from tests.city import City
 from tests.conftest import NOW
 
@@ -93,7 +94,7 @@ async def test_per_official_columns_and_the_overdue_list_and_data_errors(
     assert [
         (r.task_id, r.days_overdue, r.leader_name, r.specialist_name) for r in report.overdue
     ] == [(4103, 5, "Đặng Thanh Oanh", "Bùi Minh Hà")]
-    assert [(e.task.id, e.problem) for e in report.errors] == [(4106, "no deadline")]
+    assert [(e.task_id, e.problem) for e in report.errors] == [(4106, "no deadline")]
 
 
 async def test_one_units_report(session, city: City) -> None:

@@ -13,8 +13,9 @@ from models.clock import local_date
 from models.reports import Period, Report, TableName, build_report
 from paperwork.public_list import write_public_csv, write_public_html
 from paperwork.report_chart import write_chart
-from paperwork.report_files import period_title, write_xlsx
+from paperwork.report_files import period_title
 from paperwork.report_files import write_csv as write_report_csv
+from paperwork.report_workbook import write_xlsx
 from paperwork.urging_letter import letter_filename, urging_letter, write_docx
 
 

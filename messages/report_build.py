@@ -1,0 +1,96 @@
+"""A report built whole — its numbers, summary, chart and workbook — from one order, in the
+bot's process or in a worker process given only the database's URL."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import translator
+from messages.reports import file_stem, report_files, summary_text
+from models.attachments import File
+from models.calendar import WorkingCalendar, load_calendar
+from models.defaults import Nagging
+from models.organization import Unit
+from models.report_store import data_version
+from models.reports import Period, build_report
+from models.scoring import Formula
+from paperwork.report_files import period_title
+
+
+@dataclass(frozen=True)
+class ReportOrder:
+    """What to build: the period, the unit (None: the city), the reader's language and the
+    settings that change the numbers. Plain values, so it pickles to a worker process."""
+
+    kind: Period
+    end: date
+    unit_id: int | None = None
+    past: bool = False
+    language: str = "vi"
+    due_soon_days: int = 3
+    nagging: Nagging | None = None
+    formula: Formula | None = None
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """The summary as sent (its title included) and the chart and workbook (`File`s holding
+    their bytes), read from the data at `version` (`models/report_store.py`)."""
+
+    version: int
+    summary: str
+    files: list[File]
+
+
+async def build_report_files(
+    session: AsyncSession,
+    order: ReportOrder,
+    calendar: WorkingCalendar | None = None,
+    *,
+    files_in_thread: bool = True,
+) -> BuiltReport:
+    """The numbers read in `session` (one snapshot with the data version), then the chart and
+    workbook written: CPU work, in a thread unless told otherwise (a worker has no loop to
+    keep free). The caller commits or closes the session."""
+    t = translator(order.language)
+    version = await data_version(session)  # before the build, in its snapshot
+    unit = await session.get(Unit, order.unit_id) if order.unit_id is not None else None
+    report = await build_report(
+        session,
+        order.kind,
+        order.end,
+        calendar or await load_calendar(session),
+        due_soon_days=order.due_soon_days,
+        past=order.past,
+        unit_id=order.unit_id,
+        nagging=order.nagging,
+        formula=order.formula,
+    )
+    stem = file_stem(report, unit)
+    if files_in_thread:
+        files = await asyncio.to_thread(report_files, t, report, stem)
+    else:
+        files = report_files(t, report, stem)
+    title = "📊 " + period_title(t, report) + (f" — {unit.name}" if unit else "")
+    return BuiltReport(version, summary_text(t, report, title), files)
+
+
+def build_from_url(url: str, order: ReportOrder) -> BuiltReport:
+    """The report for `order` from the database at `url`, in a process of its own: an engine
+    of its own, one read-only session, disposed of before returning."""
+    return asyncio.run(_build_from_url(url, order))
+
+
+async def _build_from_url(url: str, order: ReportOrder) -> BuiltReport:
+    from models.db import create_engine, session_factory
+
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            return await build_report_files(session, order, files_in_thread=False)
+    finally:
+        await engine.dispose()
