@@ -20,6 +20,7 @@ from telegram import Bot
 
 from bench.big_city import DEFAULT_URL
 from bench.commands import percentiles
+from bench.loop_lag import LoopWatch
 from bot.delivery import OutboxSender
 from bot.pacing import RateLimiter
 from bot.sandbox import Sandbox
@@ -129,11 +130,14 @@ async def run(url: str, send: int) -> None:
     worker = asyncio.create_task(officials_keep_working())
     started, cpu = time.perf_counter(), _cpu_seconds()
     durations: dict[str, float] = {}
+    # The job running is the one after the last that finished (`durations` fills in order).
+    watch = LoopWatch(lambda: "after " + next(reversed(durations), "start"))
     counts = await run_due(sessions, MONDAY, Cadence(), durations)
     jobs_seconds = time.perf_counter() - started
     jobs_cpu = [after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)]
     stop.set()
     await worker
+    await watch.stop()
     during_jobs = list(latencies)
     async with sessions() as session:
         queued = await session.scalar(
@@ -153,6 +157,7 @@ async def run(url: str, send: int) -> None:
     )
     print(f"/xong during the jobs ({len(during_jobs)} calls): {percentiles(during_jobs)}")
     print(f"  goal p99 ≤ {GOAL_P99_MS} ms (baseline before issue 14's work: 334 ms)")
+    print(watch.summary())
     await task_force_messages(sessions)
 
     # Deliver part of the digest (one message per official) through the loopback Bot API at
