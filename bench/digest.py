@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import gc
 import os
 import random
 import resource
@@ -51,6 +53,21 @@ GOAL_SECONDS = 60  # issue 14: Monday's jobs in a minute (144–156 s on a quiet
 GOAL_P99_MS = 50
 
 
+def memory_line() -> str:
+    """This process's resident memory now and at its peak, and its largest waited-for worker's
+    peak (what bench.memory measures as a whole process tree, in a line)."""
+    status = {
+        line.split(":")[0]: int(line.split()[1]) / 1024
+        for line in open("/proc/self/status")  # noqa: SIM115
+        if line.startswith(("VmRSS", "VmHWM"))
+    }
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return (
+        f"memory of the bench's process: RSS {status['VmRSS']:.0f} MiB now, peak "
+        f"{status['VmHWM']:.0f} MiB; its largest worker's peak {worker:.0f} MiB"
+    )
+
+
 def _cpu_seconds() -> tuple[float, float]:
     """CPU time of this process, and of the worker processes it has waited for."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -90,7 +107,7 @@ async def task_force_messages(sessions) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-async def run(url: str, send: int) -> None:
+async def run(url: str, send: int, held: bool = False) -> None:
     engine = create_engine(url)
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():  # start from a clean slate
@@ -132,6 +149,8 @@ async def run(url: str, send: int) -> None:
     durations: dict[str, float] = {}
     # The job running is the one after the last that finished (`durations` fills in order).
     watch = LoopWatch(lambda: "after " + next(reversed(durations), "start"))
+    if held:  # experiment: no automatic full collection while the jobs run
+        gc.set_threshold(700, 10, 1_000_000)
     counts = await run_due(sessions, MONDAY, Cadence(), durations)
     jobs_seconds = time.perf_counter() - started
     jobs_cpu = [after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)]
@@ -158,6 +177,15 @@ async def run(url: str, send: int) -> None:
     print(f"/xong during the jobs ({len(during_jobs)} calls): {percentiles(during_jobs)}")
     print(f"  goal p99 ≤ {GOAL_P99_MS} ms (baseline before issue 14's work: 334 ms)")
     print(watch.summary())
+    print(memory_line())
+    started = time.perf_counter()
+    gc.collect()
+    collected = time.perf_counter() - started
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    print(
+        f"  after gc.collect() ({collected * 1000:.0f} ms) and malloc_trim: "
+        + memory_line().split(": ", 1)[1]
+    )
     await task_force_messages(sessions)
 
     # Deliver part of the digest (one message per official) through the loopback Bot API at
@@ -209,8 +237,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--send", type=int, default=3000)
+    parser.add_argument("--held", action="store_true", help="no full collections during jobs")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.send))
+    asyncio.run(run(args.url, args.send, args.held))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ innermost frame of this project's code, and the library frame under it).
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 import time
@@ -63,6 +64,16 @@ class LoopWatch:
         self._beat = asyncio.get_running_loop().create_task(self._beating())
         self._watch = threading.Thread(target=self._watching, daemon=True)
         self._watch.start()
+        self.collections: dict[int, list[float]] = {0: [], 1: [], 2: []}  # seconds, by generation
+        self._collecting = 0.0
+        gc.callbacks.append(self._collected)
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        """The cyclic collector's passes: a full one walks every object the process holds."""
+        if phase == "start":
+            self._collecting = time.perf_counter()
+        else:
+            self.collections[info["generation"]].append(time.perf_counter() - self._collecting)
 
     async def _beating(self) -> None:
         while self._running:
@@ -86,6 +97,7 @@ class LoopWatch:
 
     async def stop(self) -> None:
         self._running = False
+        gc.callbacks.remove(self._collected)
         self._beat.cancel()
         await asyncio.gather(self._beat, return_exceptions=True)
         await asyncio.to_thread(self._watch.join)
@@ -109,6 +121,14 @@ class LoopWatch:
             by_phase[phase] += seconds
         lines.append(
             "  by job: " + ", ".join(f"{p or '-'} {s:.1f} s" for p, s in by_phase.most_common())
+        )
+        lines.append(
+            "  garbage collections: "
+            + ", ".join(
+                f"generation {g} {len(times)} × (max {max(times, default=0) * 1000:.0f} ms, "
+                f"{sum(times):.2f} s in all)"
+                for g, times in self.collections.items()
+            )
         )
         for (phase, where), seconds in self.sites.most_common(top):
             lines.append(f"  {seconds:6.2f} s  [{phase}] {where}")
