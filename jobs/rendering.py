@@ -189,6 +189,9 @@ class Renderer:
             writing = self._worker.process.stdin
         with suppress(ConnectionError):  # the worker died: its reader fails the answer
             await writing.drain()  # the pipe's buffer bounds what waits to be read
+        # A batch's fifty tasks are pickled one after another, and `drain` returns at once
+        # while the pipe has room: a turn of the loop between them lets a command in.
+        await asyncio.sleep(0)
         return await answer
 
     async def close(self, *, cancel: bool = False) -> None:
