@@ -154,7 +154,9 @@ async def test_no_worker_outlives_its_block_however_the_block_ends() -> None:
             await render(time.sleep, 30)
 
     job = asyncio.ensure_future(sweep())
-    await asyncio.sleep(0.5)
+    while not pids:  # its worker started (slow on a busy machine) and rendering
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
@@ -181,3 +183,34 @@ async def test_a_batch_of_renders_lets_the_loop_turn_between_its_tasks(
         asyncio.get_running_loop().call_soon(happened.append, "command")
         await batch
     assert happened.index("command") < len(happened) - 1
+
+
+def children() -> list[int]:
+    """This process's child processes, exited but not waited for included."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.parametrize("body", ["exec sleep 30", "exit 3"])
+async def test_a_worker_that_never_says_it_started_fails_the_render_and_is_not_left_behind(
+    body: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\n{body}\n")
+    python.chmod(0o755)
+    monkeypatch.setattr("sys.executable", str(python))
+    before = children()
+    began = time.monotonic()
+    async with renderer(timeout=0.5) as render:
+        with pytest.raises(RenderingFailed, match="did not start"):
+            await render(int, "1")
+    assert time.monotonic() - began < 5
+    assert children() == before
