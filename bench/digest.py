@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import gc
 import os
 import random
 import resource
@@ -20,6 +22,7 @@ from telegram import Bot
 
 from bench.big_city import DEFAULT_URL
 from bench.commands import percentiles
+from bench.loop_lag import LoopWatch
 from bot.delivery import OutboxSender
 from bot.pacing import RateLimiter
 from bot.sandbox import Sandbox
@@ -48,6 +51,21 @@ MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=TIMEZONE)
 TOKEN = "123456:BENCH"
 GOAL_SECONDS = 60  # issue 14: Monday's jobs in a minute (144–156 s on a quiet machine before)
 GOAL_P99_MS = 50
+
+
+def memory_line() -> str:
+    """This process's resident memory now and at its peak, and its largest waited-for worker's
+    peak (what bench.memory measures as a whole process tree, in a line)."""
+    status = {
+        line.split(":")[0]: int(line.split()[1]) / 1024
+        for line in open("/proc/self/status")  # noqa: SIM115
+        if line.startswith(("VmRSS", "VmHWM"))
+    }
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return (
+        f"memory of the bench's process: RSS {status['VmRSS']:.0f} MiB now, peak "
+        f"{status['VmHWM']:.0f} MiB; its largest worker's peak {worker:.0f} MiB"
+    )
 
 
 def _cpu_seconds() -> tuple[float, float]:
@@ -129,11 +147,14 @@ async def run(url: str, send: int) -> None:
     worker = asyncio.create_task(officials_keep_working())
     started, cpu = time.perf_counter(), _cpu_seconds()
     durations: dict[str, float] = {}
+    # The job running is the one after the last that finished (`durations` fills in order).
+    watch = LoopWatch(lambda: "after " + next(reversed(durations), "start"))
     counts = await run_due(sessions, MONDAY, Cadence(), durations)
     jobs_seconds = time.perf_counter() - started
     jobs_cpu = [after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)]
     stop.set()
     await worker
+    await watch.stop()
     during_jobs = list(latencies)
     async with sessions() as session:
         queued = await session.scalar(
@@ -153,6 +174,18 @@ async def run(url: str, send: int) -> None:
     )
     print(f"/xong during the jobs ({len(during_jobs)} calls): {percentiles(during_jobs)}")
     print(f"  goal p99 ≤ {GOAL_P99_MS} ms (baseline before issue 14's work: 334 ms)")
+    print(watch.summary())
+    print(memory_line())
+    # What a full collection and giving freed memory back to the system would save (and how
+    # long the collection holds the loop), were the bot to do it after the jobs.
+    started = time.perf_counter()
+    gc.collect()
+    collected = time.perf_counter() - started
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    print(
+        f"  after gc.collect() ({collected * 1000:.0f} ms) and malloc_trim: "
+        + memory_line().split(": ", 1)[1]
+    )
     await task_force_messages(sessions)
 
     # Deliver part of the digest (one message per official) through the loopback Bot API at

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.cadence import Cadence
-from locales import Translator, translator
 from models.attachments import File, store
 from models.calendar import WorkingCalendar
 from models.clock import local_date
@@ -43,18 +40,6 @@ class JobContext:
     async def all_sent(self, keys: list[str]) -> bool:
         """Every one of these notices is out: the job need not build its files again."""
         return not set(keys) - await already_sent(self.session, keys)
-
-    async def attach(
-        self, key: str, languages: Iterable[str], make: Callable[[Translator], list[File]]
-    ) -> dict[str, tuple[tuple[int, str], ...]]:
-        """Files for a notice, as `Message.files` takes them, by language: each made once per
-        language in a worker thread (CPU work), then stored once in a short write."""
-        files = {}
-        for language in sorted(set(languages)):
-            t = translator(language)
-            made = await asyncio.to_thread(make, t)
-            files.update(await self.store_files(key, {t.language: made}))
-        return files
 
     async def store_files(
         self, key: str, made: dict[str, list[File]]

@@ -9,7 +9,8 @@ tasks so that its memory stays a fresh one's, and stopped when the block that ne
 an idle bot holds no worker.
 
 Tasks and results cross the worker's stdin and stdout as length-prefixed pickles, answered in
-the order given; the worker's own prints go to stderr. A task's failure comes back as its
+the order given, after a first frame that says the worker has started; the worker's own
+prints go to stderr. A task's failure comes back as its
 error's type name and text, never the error itself: an exception that pickles in the worker
 need not rebuild in the bot. A render that takes longer than `RENDER_TIMEOUT`, or a worker
 that dies or answers what cannot be read, fails its renders, and the worker is killed and
@@ -74,6 +75,19 @@ class _Worker:
             stdout=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": path},
         )
+        # The worker says it is ready before the first task's clock starts: an interpreter's
+        # start on a busy machine is not a render that hangs.
+        assert process.stdout is not None
+        try:
+            hello = await asyncio.wait_for(process.stdout.readexactly(_SIZE.size), timeout)
+            await process.stdout.readexactly(_SIZE.unpack(hello)[0])
+        except BaseException as error:  # a cancellation too: the process is not left behind
+            with suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            if isinstance(error, (asyncio.IncompleteReadError, TimeoutError)):
+                raise RenderingFailed("the rendering worker did not start") from error
+            raise
         return cls(process, timeout)
 
     def give(self, function: Callable[..., T], args: tuple[object, ...]) -> asyncio.Future[T]:
@@ -189,6 +203,9 @@ class Renderer:
             writing = self._worker.process.stdin
         with suppress(ConnectionError):  # the worker died: its reader fails the answer
             await writing.drain()  # the pipe's buffer bounds what waits to be read
+        # A batch's fifty tasks are pickled one after another, and `drain` returns at once
+        # while the pipe has room: a turn of the loop between them lets a command in.
+        await asyncio.sleep(0)
         return await answer
 
     async def close(self, *, cancel: bool = False) -> None:
@@ -247,4 +264,5 @@ def serve(tasks: BinaryIO, output: BinaryIO) -> None:
 if __name__ == "__main__":
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print cannot break a frame
+    _frame(answers, (True, None))  # ready
     serve(sys.stdin.buffer, answers)

@@ -1,5 +1,5 @@
-"""A report built whole — its numbers, summary, chart and workbook — from one order, in the
-bot's process or in a worker process given only the database's URL."""
+"""A report built whole for `/baocao` — its numbers, summary, chart and workbook — from one
+order. The periodic jobs build theirs in the rendering worker (`jobs/report_worker.py`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from paperwork.report_files import period_title
 @dataclass(frozen=True)
 class ReportOrder:
     """What to build: the period, the unit (None: the city), the reader's language and the
-    settings that change the numbers. Plain values, so it pickles to a worker process."""
+    settings that change the numbers."""
 
     kind: Period
     end: date
@@ -77,20 +77,3 @@ async def build_report_files(
         files = report_files(t, report, stem)
     title = "📊 " + period_title(t, report) + (f" — {unit.name}" if unit else "")
     return BuiltReport(version, summary_text(t, report, title), files)
-
-
-def build_from_url(url: str, order: ReportOrder) -> BuiltReport:
-    """The report for `order` from the database at `url`, in a process of its own: an engine
-    of its own, one read-only session, disposed of before returning."""
-    return asyncio.run(_build_from_url(url, order))
-
-
-async def _build_from_url(url: str, order: ReportOrder) -> BuiltReport:
-    from models.db import create_engine, session_factory
-
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return await build_report_files(session, order, files_in_thread=False)
-    finally:
-        await engine.dispose()

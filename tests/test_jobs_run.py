@@ -3,6 +3,7 @@ command waiting in the gate is never locked out by a job that wrote and then wai
 
 from __future__ import annotations
 
+import gc
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -65,3 +66,37 @@ async def test_every_write_of_a_monday_sweep_is_made_inside_the_write_gate(
     async with sessions() as session:
         assert await session.scalar(select(Explanation.state)) == ExplanationState.MISSED
     assert outside == [], (counts, outside)
+
+
+async def test_no_full_garbage_collection_runs_while_the_jobs_run_and_the_collector_is_restored(
+    sessions, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full collection walks every object the bot holds, on the event loop: the jobs hold
+    them off, and give the collector back as they found it, though a job fails."""
+    from jobs import run
+
+    seen: list[tuple[int, int, int]] = []
+
+    async def failing(ctx) -> int:
+        seen.append(gc.get_threshold())
+        raise LookupError("the job failed")
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(run, "send_reminders", failing)
+    with pytest.raises(LookupError):
+        await run_due(sessions, datetime(2026, 11, 23, 9, 30, tzinfo=TIMEZONE), Cadence())
+    assert seen == [(before[0], before[1], run.FULL_COLLECTIONS_HELD)]
+    assert gc.get_threshold() == before
+
+
+def test_runs_that_overlap_restore_the_collector_only_when_the_last_ends() -> None:
+    from jobs.run import FULL_COLLECTIONS_HELD, full_collections_held
+
+    before = gc.get_threshold()
+    first, second = full_collections_held(), full_collections_held()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to start ends first
+    assert gc.get_threshold()[2] == FULL_COLLECTIONS_HELD
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

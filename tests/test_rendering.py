@@ -98,6 +98,8 @@ async def test_a_render_that_hangs_is_killed_after_the_timeout_and_the_next_star
 
 async def test_the_timeout_is_each_renders_own_not_its_wait_in_the_queue() -> None:
     async with renderer(timeout=0.5) as render:
+        # Started first: on a busy machine the interpreter's start takes most of 0.5 s.
+        assert await render(int, "1") == 1
         assert await asyncio.gather(*(render(time.sleep, 0.3) for _ in range(3))) == [None] * 3
         assert render.started == 1
 
@@ -152,8 +154,63 @@ async def test_no_worker_outlives_its_block_however_the_block_ends() -> None:
             await render(time.sleep, 30)
 
     job = asyncio.ensure_future(sweep())
-    await asyncio.sleep(0.5)
+    while not pids:  # its worker started (slow on a busy machine) and rendering
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
     assert gone(pids[0])
+
+
+async def test_a_batch_of_renders_lets_the_loop_turn_between_its_tasks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fifty letters given at once are fifty pickles: a command's callback is not kept
+    waiting until the last is given."""
+    from jobs import rendering
+
+    happened: list[str] = []
+    give = rendering._Worker.give
+
+    def recording(self, function, args):  # type: ignore[no-untyped-def]
+        happened.append("given")
+        return give(self, function, args)
+
+    monkeypatch.setattr(rendering._Worker, "give", recording)
+    async with renderer() as render:
+        batch = asyncio.gather(*(render(str, n) for n in range(20)))
+        asyncio.get_running_loop().call_soon(happened.append, "command")
+        await batch
+    assert happened.index("command") < len(happened) - 1
+
+
+def children() -> list[int]:
+    """This process's child processes, exited but not waited for included."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.parametrize("body", ["exec sleep 30", "exit 3"])
+async def test_a_worker_that_never_says_it_started_fails_the_render_and_is_not_left_behind(
+    body: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\n{body}\n")
+    python.chmod(0o755)
+    monkeypatch.setattr("sys.executable", str(python))
+    before = children()
+    began = time.monotonic()
+    async with renderer(timeout=0.5) as render:
+        with pytest.raises(RenderingFailed, match="did not start"):
+            await render(int, "1")
+    assert time.monotonic() - began < 5
+    assert children() == before

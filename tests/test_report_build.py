@@ -1,18 +1,12 @@
-"""The report built whole from one order (in the bot or a worker process), and the parts of
+"""The report built whole from one order, and the parts of
 its numbers counted in SQL: the data errors and the tasks at risk."""
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 import random
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
-from io import BytesIO
 
-from openpyxl import load_workbook
-
-from messages.report_build import ReportOrder, build_from_url, build_report_files
+from messages.report_build import ReportOrder, build_report_files
 from models.attachments import FileKind
 from models.calendar import WorkingCalendar
 from models.defaults import Nagging
@@ -86,19 +80,3 @@ async def test_the_order_gives_the_summary_and_the_files_of_the_data_version(
     unit = await build_report_files(session, one)
     assert unit.summary.startswith("📊 Báo cáo tháng: từ 01/11/2026 đến 25/11/2026 — Sở Xây dựng")
     assert unit.files[1].filename == "bao-cao-monthly-SXD-2026-11-25.xlsx"
-
-
-async def test_a_worker_process_builds_it_from_the_databases_url(
-    database_url: str, city: City
-) -> None:
-    """What the bot hands a worker process: the URL and the order, both pickled; back come
-    the summary and the files' bytes."""
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        built = await asyncio.get_running_loop().run_in_executor(
-            pool, build_from_url, database_url, MONTH
-        )
-    assert "Sở Xây dựng" in built.summary
-    book = load_workbook(BytesIO(built.files[1].content))
-    overdue = [[c.value for c in row] for row in book["Quá hạn"].iter_rows()]
-    assert overdue[1][0] == 4103 and overdue[1][4].date() == date(2026, 11, 20)
