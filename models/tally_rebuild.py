@@ -48,7 +48,9 @@ def _scratch(kept: Table, meta: MetaData) -> tuple[Table, Table]:
     fresh = Table(
         f"rebuild_{kept.name}_fresh",
         meta,
-        *[Column(c.name, c.type) for c in keys],
+        *[
+            Column(c.name, c.type, primary_key=True) for c in keys
+        ],  # what a kept row is looked up by
         Column("n", Integer),
         prefixes=["TEMPORARY"],
     )
