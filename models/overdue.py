@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, bindparam, func, select, text
+from sqlalchemy import Date, Integer, Select, String, bindparam, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -184,6 +184,41 @@ def _oldest_statement(units: int, past: bool) -> Select[Any]:
     )
 
 
+# PostgreSQL, the moment now: per unit, the first rows of its open tasks by deadline (the
+# partial index by unit and deadline; its predicate written out, so that a generic plan
+# still matches it), then the names of those few only. The arms of `_oldest_statement` read
+# both open statuses of each unit, twice the rows, and joined every row to its people before
+# keeping the oldest (1,800 buffers for the 20 units of the city's list).
+_OLDEST_NOW_PG = text(
+    """
+    SELECT t.id, t.content, t.status, t.deadline, t.completed_date, u.code, u.name,
+           leader.full_name AS leader_name, specialist.full_name AS specialist_name
+    FROM units AS u
+    CROSS JOIN LATERAL (
+        SELECT id, content, status, deadline, completed_date, leader_id, specialist_id
+        FROM tasks
+        WHERE lead_unit_id = u.id AND status <> 'done' AND deadline < :today
+        ORDER BY deadline, id
+        LIMIT :per_unit
+    ) AS t
+    LEFT JOIN officials AS leader ON leader.id = t.leader_id
+    LEFT JOIN officials AS specialist ON specialist.id = t.specialist_id
+    WHERE u.id = ANY(:units)
+    ORDER BY u.code, t.deadline, t.id
+    """
+).columns(
+    Task.id,
+    Task.content,
+    Task.status,
+    Task.deadline,
+    Task.completed_date,
+    Unit.code,
+    Unit.name,
+    column("leader_name", String),
+    column("specialist_name", String),
+)
+
+
 async def oldest_overdue(
     session: AsyncSession, window: StatusWindow, unit_ids: list[int], per_unit: int
 ) -> list[OverdueTask]:
@@ -191,6 +226,10 @@ async def oldest_overdue(
     code, then the oldest first."""
     if not unit_ids:
         return []
+    if not window.past and (await session.connection()).dialect.name == "postgresql":
+        params = {"units": unit_ids, "per_unit": per_unit, "today": window.today}
+        rows = await session.execute(_OLDEST_NOW_PG, params)
+        return [OverdueTask(ListedTask(*row[:5]), *row[5:]) for row in rows.tuples()]
     params: dict[str, object] = {f"u{i}": unit for i, unit in enumerate(unit_ids)}
     statuses = [s for s in TaskStatus if window.past or s is not TaskStatus.DONE]
     params |= {s.value: s.value for s in statuses}
