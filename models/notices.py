@@ -19,13 +19,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, String, cast, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from locales import Translator, translator
-from models.accounts import ChatAccount, chosen_channels
+from models.accounts import ChatAccount, ChatChannel, chosen_channels
 from models.base import Base, UTCDateTime
 from models.db import insert_ignoring_duplicates, write_gate
 from models.organization import Official
@@ -82,20 +83,27 @@ async def already_sent(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     return found
 
 
+class Chat(NamedTuple):
+    """A chat a notice can go to, read as columns (no ORM object per account)."""
+
+    channel: ChatChannel
+    chat_id: str
+
+
 async def reachable_accounts(
     session: AsyncSession, official_ids: Iterable[int]
-) -> dict[int, list[ChatAccount]]:
+) -> dict[int, list[Chat]]:
     ids = list(set(official_ids))
-    accounts: dict[int, list[ChatAccount]] = {}
+    accounts: dict[int, list[Chat]] = {}
     for start in range(0, len(ids), 500):
-        rows = await session.scalars(
-            select(ChatAccount).where(
+        rows = await session.execute(
+            select(ChatAccount.official_id, ChatAccount.channel, ChatAccount.chat_id).where(
                 ChatAccount.official_id.in_(ids[start : start + 500]),
                 ChatAccount.unreachable_since.is_(None),
             )
         )
-        for account in rows:
-            accounts.setdefault(account.official_id, []).append(account)
+        for official_id, channel, chat_id in rows.tuples():
+            accounts.setdefault(official_id, []).append(Chat(channel, chat_id))
     return accounts
 
 
@@ -251,7 +259,7 @@ class Notifier:
         key: str,
         official: Person,
         message: Message,
-        accounts: dict[int, list[ChatAccount]],
+        accounts: dict[int, list[Chat]],
         priority: int,
         not_before: datetime | None,
     ) -> list[Envelope]:
