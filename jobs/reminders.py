@@ -120,8 +120,9 @@ def _reminders(ctx: JobContext, tasks: list[NoticeTask], due: dict[date, str]) -
         else:
             people = [task.specialist, task.leader]
         seen: set[int] = set()
+        build = reminder(task, days_left)  # built once per language for both people
         for person in people:
             if person is not None and person.id not in seen:
                 seen.add(person.id)
-                items.append(Outgoing(f"{key}:to {person.id}", person, reminder(task, days_left)))
+                items.append(Outgoing(f"{key}:to {person.id}", person, build))
     return items

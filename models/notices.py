@@ -21,16 +21,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, String, cast, exists, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    exists,
+    literal,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from locales import Translator, translator
 from models.accounts import ChatAccount, ChatChannel, chosen_channels
 from models.base import Base, UTCDateTime
-from models.db import insert_ignoring_duplicates, write_gate
+from models.db import write_gate
 from models.organization import Official
-from models.outbox import Envelope, enqueue_many
+from models.outbox import Envelope, enqueue_many, record_notices
 
 Buttons = list[list[tuple[str, str]]]
 # Messages built between two turns of the event loop while a job queues: a few milliseconds.
@@ -183,8 +190,7 @@ class Notifier:
             await self.session.commit()
 
     async def _record(self, keys: Sequence[str]) -> None:
-        rows = [{"key": key, "created_at": self.now} for key in keys]
-        await insert_ignoring_duplicates(self.session, Notice, rows, ["key"])
+        await record_notices(self.session, keys, self.now)
 
     async def mark_done(self, keys: Sequence[str]) -> None:
         """Every notice under these keys is queued (call after `send`): later sweeps skip them."""
@@ -207,8 +213,12 @@ class Notifier:
         """Queue each item not sent before; returns how many outbox rows were added."""
         size = self.commit_every or len(items) or 1
         queued = 0
+        # One message per builder and language for the whole call, not per chunk: a unit's
+        # letter to its thirty people spans chunks. `items` keeps every builder alive, so
+        # its id stays its own.
+        built: dict[tuple[int, str], Message] = {}
         for start in range(0, len(items), size):
-            queued += await self._send(items[start : start + size], priority, not_before)
+            queued += await self._send(items[start : start + size], priority, not_before, built)
             if self.commit_every:
                 await asyncio.sleep(0)  # building messages is Python work: let commands in
         return queued
@@ -218,6 +228,7 @@ class Notifier:
         items: Sequence[Outgoing],
         priority: int,
         not_before: datetime | None,
+        built: dict[tuple[int, str], Message] | None = None,
     ) -> int:
         """One chunk: its messages built before the write, which (with `commit_every`) takes
         the write gate only to insert and commit: a command waits for rows being written,
@@ -234,14 +245,16 @@ class Notifier:
         notices: list[dict[str, object]] = []
         messages: list[Envelope] = []
         # One message per builder and language: a unit's letter goes to fifty people, an alert
-        # to the whole task force. `items` keeps every builder alive, so its id stays its own.
-        built: dict[tuple[int, str], Message] = {}
+        # to the whole task force.
+        built = {} if built is None else built
+        made = 0
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
             cache_key = (id(item.build), item.official.language)
             if (message := built.get(cache_key)) is None:
                 message = built[cache_key] = item.build(translator(item.official.language))
-                if self.commit_every and len(built) % BUILDS_PER_BREATH == 0:
+                made += 1
+                if self.commit_every and made % BUILDS_PER_BREATH == 0:
                     await asyncio.sleep(0)  # a digest is a millisecond: let commands in
             messages += self._envelopes(
                 item.key, item.official, message, accounts, priority, not_before
@@ -350,9 +363,7 @@ class Notifier:
 
     async def _insert(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
         """The notices and the outbox rows that carry them, in the caller's transaction."""
-        for start in range(0, len(notices), 500):
-            chunk = notices[start : start + 500]
-            await insert_ignoring_duplicates(self.session, Notice, chunk, ["key"])
+        await record_notices(self.session, [str(n["key"]) for n in notices], self.now)
         await enqueue_many(self.session, envelopes, self.now)
 
     def _group_message(self, items: list[Grouped], group: Group) -> tuple[Message, str]:
