@@ -11,35 +11,36 @@ from messages.cards import comrade, short
 from models.accounts import ever_linked
 from models.db import write_gate
 from models.explanations import Explanation, lapsed, mark_missed
+from models.notice_tasks import NoticeTask, newly_overdue
 from models.notices import (
     Group,
     Grouped,
     Message,
     Notifier,
     Outgoing,
+    Recipient,
     already_sent,
     task_notice,
 )
 from models.organization import Official, Role, unit_names
 from models.outbox import Priority
-from models.overdue import newly_overdue
-from models.recipients import distinct, with_role
+from models.recipients import distinct, role_holders, with_role
 from models.status import days_overdue
 from models.task_changes import Actor
 from models.task_queries import open_task_ids_by_official
-from models.tasks import Channel, Task
+from models.tasks import Channel
 
 UNREACHABLE_LISTED = 30
 
 
-def overdue_alert(task: Task) -> Callable[[Translator], Message]:
+def overdue_alert(task: NoticeTask) -> Callable[[Translator], Message]:
     def build(t: Translator) -> Message:
         text = t._(
             "🔴 Task #{id} is overdue (due {date}). Lead: {unit} — leader in charge {leader}, "
             "specialist {specialist}.\n{content}",
             id=task.id,
             date=t.date(task.deadline),
-            unit=task.lead_unit.name,
+            unit=task.unit_name,
             leader=comrade(t, task.leader.full_name if task.leader else None),
             specialist=comrade(t, task.specialist.full_name if task.specialist else None),
             content=short(task.content, 200),
@@ -49,16 +50,15 @@ def overdue_alert(task: Task) -> Callable[[Translator], Message]:
     return build
 
 
-def overdue_line(task: Task, today: date) -> Callable[[Translator], str]:
+def overdue_line(task: NoticeTask, today: date) -> Callable[[Translator], str]:
     def line(t: Translator) -> str:
-        assert task.deadline is not None
         return t._(
             "🔴 #{id} {content} — due {date}, {days} days overdue; {unit}",
             id=task.id,
             content=short(task.content, 60),
             date=t.date(task.deadline),
             days=t.number(days_overdue(task.deadline, today)),
-            unit=task.lead_unit.name,
+            unit=task.unit_name,
         )
 
     return line
@@ -88,15 +88,14 @@ async def send_overdue_alerts(ctx: JobContext) -> int:
     tasks = await newly_overdue(ctx.session, ctx.window, ctx.cadence.overdue_alert_days, "overdue")
     if not tasks:
         return 0
-    task_force = await with_role(ctx.session, Role.TASK_FORCE)
+    task_force = await role_holders(ctx.session, Role.TASK_FORCE)
     task_force_ids = {o.id for o in task_force}
-    leaders: dict[int, list[Official]] = {}
-    for leader in await with_role(ctx.session, Role.LEADER, {t.lead_unit_id for t in tasks}):
+    leaders: dict[int, list[Recipient]] = {}
+    for leader in await role_holders(ctx.session, Role.LEADER, {t.lead_unit_id for t in tasks}):
         leaders.setdefault(leader.unit_id, []).append(leader)
     to_task_force: list[Grouped] = []
     to_units: list[Grouped] = []
     for task in tasks:
-        assert task.deadline is not None
         key = task_notice("overdue", task.id, task.deadline)
         single, line = overdue_alert(task), overdue_line(task, ctx.today)
         rank = (task.deadline, task.id)
@@ -114,9 +113,7 @@ async def send_overdue_alerts(ctx: JobContext) -> int:
     sent += await notifier.send_grouped(
         to_units, OVERDUE_GROUP, priority=Priority.ALERT, not_before=ctx.for_officials
     )
-    await notifier.mark_done(
-        [task_notice("overdue", t.id, t.deadline) for t in tasks if t.deadline]
-    )
+    await notifier.mark_done([task_notice("overdue", t.id, t.deadline) for t in tasks])
     return sent
 
 

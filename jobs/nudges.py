@@ -18,27 +18,26 @@ from models.nagging import (
     quiet_before,
     silent_by_recipient,
     silent_since,
-    tasks_with_people,
 )
-from models.notices import Group, Grouped, Message, task_notice
-from models.organization import Official, Role
+from models.notice_tasks import NoticeTask, notice_tasks_by_id
+from models.notices import Group, Grouped, Message, Recipient, task_notice
+from models.organization import Role
 from models.outbox import Priority
-from models.recipients import distinct, recipients, with_role
-from models.tasks import Task
+from models.recipients import distinct, recipients, role_holders
 
 Line = Callable[[Translator], str]
 
 
-def _leaders(task: Task, unit_leaders: dict[int, list[Official]]) -> list[Official]:
+def _leaders(task: NoticeTask, unit_leaders: dict[int, list[Recipient]]) -> list[Recipient]:
     """The leader in charge; the unit's leaders when the task names none."""
     return [task.leader] if task.leader else unit_leaders.get(task.lead_unit_id, [])
 
 
-async def _unit_leaders(ctx: JobContext, tasks: list[Task]) -> dict[int, list[Official]]:
+async def _unit_leaders(ctx: JobContext, tasks: list[NoticeTask]) -> dict[int, list[Recipient]]:
     wanted = {t.lead_unit_id for t in tasks if t.leader is None}
-    found: dict[int, list[Official]] = {}
+    found: dict[int, list[Recipient]] = {}
     if wanted:
-        for leader in await with_role(ctx.session, Role.LEADER, wanted):
+        for leader in await role_holders(ctx.session, Role.LEADER, wanted):
             found.setdefault(leader.unit_id, []).append(leader)
     return found
 
@@ -147,7 +146,7 @@ async def send_stale_nudges(ctx: JobContext) -> int:
 # ------------------------------------------------------------------ risk
 
 
-def risk_flag(task: Task, risk: Risk) -> Callable[[Translator], Message]:
+def risk_flag(task: NoticeTask, risk: Risk) -> Callable[[Translator], Message]:
     def build(t: Translator) -> Message:
         text = t.ngettext(
             "⚠️ Task #{id} is at risk of being late: {elapsed}% of its time is gone and its "
@@ -160,7 +159,7 @@ def risk_flag(task: Task, risk: Risk) -> Callable[[Translator], Message]:
             progress=task.progress,
             date=t.date(task.deadline, weekday=True),
         )
-        buttons = task_buttons(t, task)
+        buttons = task_buttons(t, task)  # type: ignore[arg-type]
         return Message(
             f"{text}\n{short(task.content, 200)}", rows_of([[buttons[0][1], buttons[1][1]]])
         )
@@ -168,7 +167,7 @@ def risk_flag(task: Task, risk: Risk) -> Callable[[Translator], Message]:
     return build
 
 
-def risk_line(task: Task, risk: Risk) -> Line:
+def risk_line(task: NoticeTask, risk: Risk) -> Line:
     def line(t: Translator) -> str:
         return t._(
             "• #{id} {content} — progress {progress}%, {elapsed}% of the time gone, due {date}",
@@ -203,11 +202,10 @@ async def send_risk_flags(ctx: JobContext) -> int:
     if not rows:
         return 0
     risks = {row.task_id: row.risk for row in rows}
-    tasks = await tasks_with_people(ctx.session, list(risks))
+    tasks = await notice_tasks_by_id(ctx.session, list(risks))
     unit_leaders = await _unit_leaders(ctx, tasks)
     items: list[Grouped] = []
     for task in tasks:
-        assert task.deadline is not None
         key = task_notice("risk", task.id, task.deadline)
         risk = risks[task.id]
         single, line = risk_flag(task, risk), risk_line(task, risk)
@@ -218,7 +216,5 @@ async def send_risk_flags(ctx: JobContext) -> int:
     sent = await ctx.notifier.send_grouped(
         items, RISK_GROUP, priority=Priority.ALERT, not_before=ctx.for_officials
     )
-    await ctx.notifier.mark_done(
-        [task_notice("risk", t.id, t.deadline) for t in tasks if t.deadline]
-    )
+    await ctx.notifier.mark_done([task_notice("risk", t.id, t.deadline) for t in tasks])
     return sent

@@ -18,14 +18,13 @@ from jobs.rendering import Renderer, renderer
 from locales import Translator, translator
 from messages.cards import comrade, deadline_phrase, short, task_line
 from models.attachments import File, FileKind
-from models.notices import Message, Outgoing, already_sent
-from models.organization import Official, Role
+from models.notices import Message, Outgoing, Person, Recipient, already_sent
+from models.organization import Role
 from models.outbox import Priority
-from models.recipients import distinct, head_of, letter_sender, with_role
+from models.recipients import distinct, head_of, letter_sender, recipients, role_holders
 from models.reports import OverdueRow
-from models.status import is_overdue
-from models.tasks import Task
-from models.urgings import overdue_to_urge_by_units, record_urgings, urging_counts
+from models.status import days_overdue, is_overdue
+from models.urgings import UrgedTask, overdue_to_urge_by_units, record_urgings, urging_counts
 from models.weekly import TaskLine, open_tasks_by_person
 from paperwork.urging_letter import (
     UrgingLetter,
@@ -118,7 +117,8 @@ async def send_urgings(ctx: JobContext) -> int:
     letter_day = first_working_day_of_week(ctx.today, ctx.calendar) or ctx.today
     await record_urgings(ctx.session, ctx.window, letter_day, week, ctx.now)
     sender = await letter_sender(ctx.session)
-    sent, to_escalate, counts_of = 0, [], {}
+    sent, counts_of = 0, {}
+    to_escalate: list[UrgedTask] = []
     async with renderer() as render:
         previous: _Batch | None = None
         async for overdue in overdue_to_urge_by_units(ctx.session, ctx.window, letter_day):
@@ -140,53 +140,61 @@ async def send_urgings(ctx: JobContext) -> int:
 class _Batch:
     """A batch of units' letters: their recipients and keys, and the DOCX being written."""
 
-    letters: list[tuple[UrgingLetter, list[Task], list[Official], list[str]]]
+    letters: list[tuple[UrgingLetter, list[UrgedTask], list[Person], list[str]]]
     languages: list[list[str]]
     written: asyncio.Future[list[bytes]]
 
 
 async def _letters(
     ctx: JobContext,
-    overdue: list[Task],
+    overdue: list[UrgedTask],
     counts: dict[int, int],
-    sender: tuple[str, Official | None],
+    sender: tuple[str, Person | None],
     render: Renderer,
 ) -> _Batch:
     """The letters of a batch of units not urged yet this week, handed to the worker."""
     week = iso_week(ctx.today)
-    by_unit: dict[int, list[Task]] = defaultdict(list)
+    by_unit: dict[int, list[UrgedTask]] = defaultdict(list)
     for task in overdue:
         by_unit[task.lead_unit_id].append(task)
-    leaders: dict[int, list[Official]] = defaultdict(list)
-    for leader in await with_role(ctx.session, Role.LEADER, by_unit):
+    leaders: dict[int, list[Recipient]] = defaultdict(list)
+    for leader in await role_holders(ctx.session, Role.LEADER, by_unit):
         leaders[leader.unit_id].append(leader)
+    named = {i for t in overdue for i in (t.leader_id, t.specialist_id) if i is not None}
+    people = await recipients(ctx.session, sorted(named))
     reply_day = reply_by(ctx.today, ctx.calendar)
     authority, signer = sender
-    letters: list[tuple[UrgingLetter, list[Task], list[Official], list[str]]] = []
-    addressed: dict[int, tuple[list[Official], list[str]]] = {}
+    letters: list[tuple[UrgingLetter, list[UrgedTask], list[Person], list[str]]] = []
+    addressed: dict[int, tuple[list[Person], list[str]]] = {}
     for unit_id, tasks in by_unit.items():
-        recipients = distinct(
-            [*leaders.get(unit_id, []), *(t.leader for t in tasks), *(t.specialist for t in tasks)]
+        to: list[Person] = distinct(
+            [
+                *leaders.get(unit_id, []),
+                *(people.get(t.leader_id) for t in tasks if t.leader_id is not None),
+                *(people.get(t.specialist_id) for t in tasks if t.specialist_id is not None),
+            ]
         )
         code = tasks[0].lead_unit.code
-        addressed[unit_id] = (
-            recipients,
-            [f"urge:unit {code}:week {week}:to {o.id}" for o in recipients],
-        )
+        addressed[unit_id] = (to, [f"urge:unit {code}:week {week}:to {o.id}" for o in to])
     given = await already_sent(ctx.session, [k for _, keys in addressed.values() for k in keys])
     for unit_id, tasks in by_unit.items():
-        unit = tasks[0].lead_unit
         head = head_of(leaders.get(unit_id, []))
-        recipients, keys = addressed[unit_id]
+        to, keys = addressed[unit_id]
         if not set(keys) - given:
             continue  # this week's letter is out: the sweep does not write it again
-        rows = [OverdueRow.of(task, ctx.today) for task in tasks]
-        letter = UrgingLetter(unit, head, authority, signer, ctx.today, reply_day, rows, counts)
-        letters.append((letter, tasks, recipients, keys))
-    languages = [
-        sorted({translator(o.language).language for o in recipients})
-        for _, _, recipients, _ in letters
-    ]
+        rows = [_overdue_row(task, ctx.today) for task in tasks]
+        letter = UrgingLetter(
+            tasks[0].lead_unit,  # type: ignore[arg-type]
+            head,  # type: ignore[arg-type]
+            authority,
+            signer,  # type: ignore[arg-type]
+            ctx.today,
+            reply_day,
+            rows,
+            counts,
+        )
+        letters.append((letter, tasks, to, keys))
+    languages = [sorted({translator(o.language).language for o in to}) for _, _, to, _ in letters]
     written = asyncio.gather(
         *(
             render(letter_docx, portable(letter), language)
@@ -210,11 +218,26 @@ async def _queue(ctx: JobContext, batch: _Batch) -> int:
     }
     stored = await ctx.store_many(made)
     items: list[Outgoing] = []
-    for letter, tasks, recipients, keys in batch.letters:
+    for letter, tasks, to, keys in batch.letters:
         files = stored[f"letter:unit {letter.unit.code}:week {week}"]
         build = _urging_message(ctx, letter, tasks, files)
-        items += [Outgoing(k, o, build) for k, o in zip(keys, recipients, strict=True)]
+        items += [Outgoing(k, o, build) for k, o in zip(keys, to, strict=True)]
     return await ctx.notifier.send(items, priority=Priority.BULK, not_before=ctx.for_officials)
+
+
+def _overdue_row(task: UrgedTask, today: date) -> OverdueRow:
+    """A task as the letter's table lists it."""
+    return OverdueRow(
+        task.id,
+        task.content,
+        task.lead_unit.code,
+        task.lead_unit.name,
+        task.deadline,
+        days_overdue(task.deadline, today),
+        task.leader_name,
+        task.specialist_name,
+        task.document,  # type: ignore[arg-type]
+    )
 
 
 def _letter_file(letter: UrgingLetter, content: bytes, t: Translator) -> File:
@@ -226,7 +249,7 @@ def _letter_file(letter: UrgingLetter, content: bytes, t: Translator) -> File:
 def _urging_message(
     ctx: JobContext,
     letter: UrgingLetter,
-    tasks: list[Task],
+    tasks: list[UrgedTask],
     letters: dict[str, tuple[tuple[int, str], ...]],
 ) -> Callable[[Translator], Message]:
     """The letter as a chat message, its DOCX attached: `tasks` are the letter's rows."""
@@ -268,20 +291,19 @@ def _urging_message(
     return build
 
 
-async def _escalate(ctx: JobContext, tasks: list[Task], counts: dict[int, int]) -> int:
+async def _escalate(ctx: JobContext, tasks: list[UrgedTask], counts: dict[int, int]) -> int:
     if not tasks:
         return 0
-    recipients = distinct(
+    to = distinct(
         [
-            *await with_role(ctx.session, Role.CITY_LEADER),
-            *await with_role(ctx.session, Role.TASK_FORCE),
+            *await role_holders(ctx.session, Role.CITY_LEADER),
+            *await role_holders(ctx.session, Role.TASK_FORCE),
         ]
     )
     items = []
     for task in tasks:
-        assert task.deadline is not None
 
-        def build(t: Translator, task: Task = task) -> Message:
+        def build(t: Translator, task: UrgedTask = task) -> Message:
             text = t._(
                 "⚠️ Task #{id} is still overdue after {count} urgings; proposed for the leaders' "
                 "briefing meeting. Lead: {unit} — leader in charge {leader}, specialist "
@@ -289,13 +311,13 @@ async def _escalate(ctx: JobContext, tasks: list[Task], counts: dict[int, int]) 
                 id=task.id,
                 count=counts.get(task.id, 0),
                 unit=task.lead_unit.name,
-                leader=comrade(t, task.leader.full_name if task.leader else None),
-                specialist=comrade(t, task.specialist.full_name if task.specialist else None),
+                leader=comrade(t, task.leader_name),
+                specialist=comrade(t, task.specialist_name),
                 date=t.date(task.deadline),
                 content=short(task.content, 200),
             )
             return Message(text, [[(t._("View the task"), f"/xem {task.id}")]])
 
         key = f"escalate:task {task.id}:deadline {task.deadline.isoformat()}"
-        items += [Outgoing(f"{key}:to {o.id}", o, build) for o in recipients]
+        items += [Outgoing(f"{key}:to {o.id}", o, build) for o in to]
     return await ctx.notifier.send(items, priority=Priority.ALERT, not_before=ctx.for_officials)

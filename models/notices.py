@@ -19,17 +19,25 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, String, cast, exists, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    exists,
+    literal,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from locales import Translator, translator
-from models.accounts import ChatAccount, chosen_channels
+from models.accounts import ChatAccount, ChatChannel, chosen_channels
 from models.base import Base, UTCDateTime
-from models.db import insert_ignoring_duplicates, write_gate
+from models.db import write_gate
 from models.organization import Official
-from models.outbox import Envelope, enqueue_many
+from models.outbox import Envelope, enqueue_many, record_notices
 
 Buttons = list[list[tuple[str, str]]]
 # Messages built between two turns of the event loop while a job queues: a few milliseconds.
@@ -82,20 +90,27 @@ async def already_sent(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     return found
 
 
+class Chat(NamedTuple):
+    """A chat a notice can go to, read as columns (no ORM object per account)."""
+
+    channel: ChatChannel
+    chat_id: str
+
+
 async def reachable_accounts(
     session: AsyncSession, official_ids: Iterable[int]
-) -> dict[int, list[ChatAccount]]:
+) -> dict[int, list[Chat]]:
     ids = list(set(official_ids))
-    accounts: dict[int, list[ChatAccount]] = {}
+    accounts: dict[int, list[Chat]] = {}
     for start in range(0, len(ids), 500):
-        rows = await session.scalars(
-            select(ChatAccount).where(
+        rows = await session.execute(
+            select(ChatAccount.official_id, ChatAccount.channel, ChatAccount.chat_id).where(
                 ChatAccount.official_id.in_(ids[start : start + 500]),
                 ChatAccount.unreachable_since.is_(None),
             )
         )
-        for account in rows:
-            accounts.setdefault(account.official_id, []).append(account)
+        for official_id, channel, chat_id in rows.tuples():
+            accounts.setdefault(official_id, []).append(Chat(channel, chat_id))
     return accounts
 
 
@@ -175,8 +190,7 @@ class Notifier:
             await self.session.commit()
 
     async def _record(self, keys: Sequence[str]) -> None:
-        rows = [{"key": key, "created_at": self.now} for key in keys]
-        await insert_ignoring_duplicates(self.session, Notice, rows, ["key"])
+        await record_notices(self.session, keys, self.now)
 
     async def mark_done(self, keys: Sequence[str]) -> None:
         """Every notice under these keys is queued (call after `send`): later sweeps skip them."""
@@ -199,8 +213,12 @@ class Notifier:
         """Queue each item not sent before; returns how many outbox rows were added."""
         size = self.commit_every or len(items) or 1
         queued = 0
+        # One message per builder and language for the whole call, not per chunk: a unit's
+        # letter to its thirty people spans chunks. `items` keeps every builder alive, so
+        # its id stays its own.
+        built: dict[tuple[int, str], Message] = {}
         for start in range(0, len(items), size):
-            queued += await self._send(items[start : start + size], priority, not_before)
+            queued += await self._send(items[start : start + size], priority, not_before, built)
             if self.commit_every:
                 await asyncio.sleep(0)  # building messages is Python work: let commands in
         return queued
@@ -210,6 +228,7 @@ class Notifier:
         items: Sequence[Outgoing],
         priority: int,
         not_before: datetime | None,
+        built: dict[tuple[int, str], Message] | None = None,
     ) -> int:
         """One chunk: its messages built before the write, which (with `commit_every`) takes
         the write gate only to insert and commit: a command waits for rows being written,
@@ -226,14 +245,16 @@ class Notifier:
         notices: list[dict[str, object]] = []
         messages: list[Envelope] = []
         # One message per builder and language: a unit's letter goes to fifty people, an alert
-        # to the whole task force. `items` keeps every builder alive, so its id stays its own.
-        built: dict[tuple[int, str], Message] = {}
+        # to the whole task force.
+        built = {} if built is None else built
+        made = 0
         for item in fresh:
             notices.append({"key": item.key, "created_at": self.now})
             cache_key = (id(item.build), item.official.language)
             if (message := built.get(cache_key)) is None:
                 message = built[cache_key] = item.build(translator(item.official.language))
-                if self.commit_every and len(built) % BUILDS_PER_BREATH == 0:
+                made += 1
+                if self.commit_every and made % BUILDS_PER_BREATH == 0:
                     await asyncio.sleep(0)  # a digest is a millisecond: let commands in
             messages += self._envelopes(
                 item.key, item.official, message, accounts, priority, not_before
@@ -251,7 +272,7 @@ class Notifier:
         key: str,
         official: Person,
         message: Message,
-        accounts: dict[int, list[ChatAccount]],
+        accounts: dict[int, list[Chat]],
         priority: int,
         not_before: datetime | None,
     ) -> list[Envelope]:
@@ -342,9 +363,7 @@ class Notifier:
 
     async def _insert(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
         """The notices and the outbox rows that carry them, in the caller's transaction."""
-        for start in range(0, len(notices), 500):
-            chunk = notices[start : start + 500]
-            await insert_ignoring_duplicates(self.session, Notice, chunk, ["key"])
+        await record_notices(self.session, [str(n["key"]) for n in notices], self.now)
         await enqueue_many(self.session, envelopes, self.now)
 
     def _group_message(self, items: list[Grouped], group: Group) -> tuple[Message, str]:

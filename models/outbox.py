@@ -30,7 +30,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.accounts import ChatChannel
 from models.base import Base, UTCDateTime, enum_column
-from models.db import dialect_insert
 
 # A claim older than this is taken to belong to a process that died mid-send.
 CLAIM_TIMEOUT = timedelta(seconds=60)
@@ -199,18 +198,104 @@ def _insert_unless_queued(names: tuple[str, ...]) -> TextClause:
 
 
 async def enqueue_many(session: AsyncSession, envelopes: Sequence[Envelope], now: datetime) -> None:
-    """Add many pushes at once (a fan-out), skipping keys already queued."""
-    rows = [e.row(now) for e in envelopes]
-    # Its NULLs written as NULLs: an ORM bulk insert leaves out a row's None columns, and
-    # rows whose None columns differ (a letter's text, then its file) were one statement,
-    # compiled afresh, each (a week's urging compiled 56,000 of them).
-    statement = (await dialect_insert(session, OutboxMessage)).on_conflict_do_nothing(
-        index_elements=["key"]
-    )
-    for start in range(0, len(rows), 500):
-        await session.execute(
-            statement, rows[start : start + 500], execution_options={"render_nulls": True}
+    """Add many pushes at once (a fan-out), skipping keys already queued.
+
+    Each statement is an `INSERT … SELECT` over a JSON array of 500 rows, the values every
+    row shares (priority, state, the moments) bound once: the ORM's bulk insert processed
+    every row's nine parameters in Python, a fifth of a job's time on the bot's loop."""
+    dialect = (await session.connection()).dialect.name
+    groups: dict[tuple[int, bool, datetime], list[list[object]]] = {}
+    for e in envelopes:
+        row = e.row(now)
+        shared = (row["priority"], e.reply, row["not_before"])
+        groups.setdefault(shared, []).append([row[name] for name in _PER_ROW])
+    statement = _insert_many(dialect)
+    for (priority, reply, not_before), rows in groups.items():
+        shared_values = {
+            "priority": priority,
+            "state": (OutboxState.SENDING if reply else OutboxState.PENDING).value,
+            "created_at": now,
+            "not_before": not_before,
+            "claimed_at": now if reply else None,
+        }
+        for start in range(0, len(rows), 500):
+            chunk = json.dumps(rows[start : start + 500], ensure_ascii=False)
+            await session.execute(statement, {"rows": chunk, **shared_values})
+
+
+# What differs from row to row of a fan-out, in the order of the JSON arrays.
+_PER_ROW = (
+    "key",
+    "channel",
+    "chat_id",
+    "official_id",
+    "language",
+    "text",
+    "buttons",
+    "edit_message_id",
+    "attachment_id",
+)
+
+
+@cache
+def _insert_many(dialect: str) -> TextClause:
+    """The fan-out's `INSERT … SELECT` from a JSON array, in the dialect's own words."""
+    names = ", ".join(f'"{name}"' for name in _PER_ROW)
+    if dialect == "postgresql":
+        integers = {"official_id", "attachment_id"}
+        values = ", ".join(
+            f"CAST(r->>{n} AS INTEGER)" if name in integers else f"r->>{n}"
+            for n, name in enumerate(_PER_ROW)
         )
+        source = "json_array_elements(CAST(:rows AS json)) AS r"
+        shared = (
+            "CAST(:priority AS INTEGER), CAST(:state AS VARCHAR), 0, "
+            "CAST(:created_at AS TIMESTAMP), CAST(:not_before AS TIMESTAMP), "
+            "CAST(:claimed_at AS TIMESTAMP), ''"
+        )
+    else:
+        values = ", ".join(f"value->>{n}" for n in range(len(_PER_ROW)))
+        # SQLite: a WHERE before ON CONFLICT, or the parser takes it for a join's ON.
+        source = "json_each(:rows) WHERE true"
+        shared = ":priority, :state, 0, :created_at, :not_before, :claimed_at, ''"
+    table = OutboxMessage.__table__
+    return text(
+        f"INSERT INTO outbox ({names}, priority, state, attempts, created_at, not_before, "
+        f'claimed_at, error) SELECT {values}, {shared} FROM {source} ON CONFLICT ("key") DO NOTHING'
+    ).bindparams(
+        bindparam("rows", type_=Text()),
+        bindparam("priority", type_=Integer()),
+        bindparam("state", type_=String()),
+        *(bindparam(name, type_=table.c[name].type) for name in _MOMENTS),
+    )
+
+
+_MOMENTS = ("created_at", "not_before", "claimed_at")
+
+
+async def record_notices(session: AsyncSession, keys: Sequence[str], at: datetime) -> None:
+    """The notices (models/notices.py) not recorded yet, 500 to an `INSERT … SELECT` over a
+    JSON array of their keys, the moment bound once (the ORM's bulk insert processed it
+    again for every row)."""
+    statement = _insert_notices((await session.connection()).dialect.name)
+    for start in range(0, len(keys), 500):
+        chunk = json.dumps(list(keys[start : start + 500]), ensure_ascii=False)
+        await session.execute(statement, {"keys": chunk, "at": at})
+
+
+@cache
+def _insert_notices(dialect: str) -> TextClause:
+    """The notices' `INSERT … SELECT` from a JSON array, in the dialect's own words."""
+    if dialect == "postgresql":
+        chosen = (
+            "SELECT k, CAST(:at AS TIMESTAMP) "
+            "FROM json_array_elements_text(CAST(:keys AS json)) AS k"
+        )
+    else:  # SQLite: a WHERE before ON CONFLICT, or the parser takes it for a join's ON
+        chosen = "SELECT value, :at FROM json_each(:keys) WHERE true"
+    return text(
+        f'INSERT INTO notices ("key", created_at) {chosen} ON CONFLICT ("key") DO NOTHING'
+    ).bindparams(bindparam("keys", type_=Text()), bindparam("at", type_=UTCDateTime()))
 
 
 async def replied(session: AsyncSession, key: str) -> bool:

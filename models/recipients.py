@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.notices import Recipient
+from models.notices import Person, Recipient
 from models.organization import Official, OfficialRole, Role, Unit
 from models.permissions import Deciders, is_decider
+
+P = TypeVar("P", bound=Person)
+
+_COLUMNS = (
+    Official.id,
+    Official.full_name,
+    Official.unit_id,
+    Official.language,
+    Official.notify_channel,
+    Official.position,
+)
 
 
 async def recipients(session: AsyncSession, ids: list[int]) -> dict[int, Recipient]:
@@ -17,14 +29,7 @@ async def recipients(session: AsyncSession, ids: list[int]) -> dict[int, Recipie
     found: dict[int, Recipient] = {}
     for start in range(0, len(ids), 500):
         rows = await session.execute(
-            select(
-                Official.id,
-                Official.full_name,
-                Official.unit_id,
-                Official.language,
-                Official.notify_channel,
-                Official.position,
-            ).where(Official.id.in_(ids[start : start + 500]))
+            select(*_COLUMNS).where(Official.id.in_(ids[start : start + 500]))
         )
         found.update((row[0], Recipient(*row)) for row in rows.tuples())
     return found
@@ -44,15 +49,33 @@ async def with_role(
     return list((await session.scalars(query)).unique().all())
 
 
-def distinct(people: Iterable[Official | None]) -> list[Official]:
-    seen: dict[int, Official] = {}
+async def role_holders(
+    session: AsyncSession, role: Role, unit_ids: Iterable[int] | None = None
+) -> list[Recipient]:
+    """`with_role` as columns: the same officials, in the same order, without ORM objects."""
+    query = (
+        select(*_COLUMNS)
+        .join(OfficialRole, OfficialRole.official_id == Official.id)
+        .where(OfficialRole.role == role, Official.active.is_(True))
+        .order_by(Official.id)
+    )
+    if unit_ids is not None:
+        query = query.where(Official.unit_id.in_(list(unit_ids)))
+    found: dict[int, Recipient] = {}
+    for row in (await session.execute(query)).tuples():
+        found.setdefault(row[0], Recipient(*row))
+    return list(found.values())
+
+
+def distinct(people: Iterable[P | None]) -> list[P]:
+    seen: dict[int, P] = {}
     for person in people:
         if person is not None:
             seen.setdefault(person.id, person)
     return list(seen.values())
 
 
-def head_of(people: list[Official]) -> Official | None:
+def head_of(people: list[P]) -> P | None:
     """The head among a unit's leaders (or the task force): a title that is not a deputy's."""
     heads = [o for o in people if not o.position.lower().startswith(("phó", "deputy"))]
     return (heads or people or [None])[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 
 import pytest
@@ -17,6 +17,7 @@ import jobs.weekly
 from bot.sandbox import Sandbox
 from locales import TIMEZONE
 from models import Notice, OutboxMessage, Task
+from models.notice_tasks import NoticeTask
 from models.notices import Notifier
 from models.task_changes import Actor, approve_deadline
 from models.tasks import Channel
@@ -114,8 +115,18 @@ async def test_the_sweep_after_the_weekly_jobs_looks_at_nothing_again(
 
         return wrapped
 
+    def counting_batches(query: Callable) -> Callable:
+        async def wrapped(*args: object) -> AsyncIterator[list[NoticeTask]]:
+            found = 0
+            async for batch in query(*args):
+                found += len(batch)
+                yield batch
+            looked_at.append(found)
+
+        return wrapped
+
     monkeypatch.setattr(
-        jobs.reminders, "open_tasks_to_remind", counting(jobs.reminders.open_tasks_to_remind)
+        jobs.reminders, "tasks_to_remind", counting_batches(jobs.reminders.tasks_to_remind)
     )
     monkeypatch.setattr(jobs.alerts, "newly_overdue", counting(jobs.alerts.newly_overdue))
     later = await sim.tick(at(23, 11, 9, 5))
