@@ -1,6 +1,6 @@
 """No parallel workers for scans of the kept counts (PostgreSQL)
 
-Revision ID: 0028
+Revision ID: 0025
 Revises: 0024
 Create Date: 2026-11-29
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0028"
+revision: str = "0025"
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
