@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from locales import TIMEZONE
 from models.calendar import WorkingCalendar
@@ -295,23 +295,6 @@ async def risk_by_unit(
         return {}
     codes = select(Unit.id, Unit.code).where(Unit.id.in_(counts))
     return {code: counts[uid] for uid, code in (await session.execute(codes)).tuples()}
-
-
-async def tasks_with_people(session: AsyncSession, ids: list[int]) -> list[Task]:
-    """These tasks with their unit and people, in the order of `ids`."""
-    found: dict[int, Task] = {}
-    for start in range(0, len(ids), 500):
-        query = (
-            select(Task)
-            .where(Task.id.in_(ids[start : start + 500]))
-            .options(
-                selectinload(Task.lead_unit),
-                selectinload(Task.leader),
-                selectinload(Task.specialist),
-            )
-        )
-        found.update((t.id, t) for t in await session.scalars(query))
-    return [found[i] for i in ids if i in found]
 
 
 async def unit_labels(session: AsyncSession) -> dict[int, tuple[str, str]]:

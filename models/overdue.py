@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Date, Integer, Select, String, bindparam, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from models.city_tallies import leading_units
-from models.db import load_all
-from models.notices import task_notice_not_done
 from models.organization import Official, Unit
-from models.status import StatusWindow, days_overdue, overdue_clause
+from models.status import StatusWindow, days_overdue
 from models.tallies import kept_overdue
 from models.tasks import Task, TaskStatus
 
@@ -243,28 +241,3 @@ async def oldest_overdue(
             listed[code] = listed.get(code, 0) + 1
             found.append(OverdueTask(ListedTask(*row[:5]), *row[5:]))
     return found
-
-
-async def newly_overdue(
-    session: AsyncSession, window: StatusWindow, days: int, kind: str
-) -> list[Task]:
-    """Tasks overdue for at most `days` days whose notice of `kind` (the alert) is not done
-    under the deadline in force, with their unit and people.
-
-    Older ones (say, a backlog just imported) are the weekly urging's business.
-    """
-    query = (
-        select(Task)
-        .where(
-            overdue_clause(window),
-            Task.deadline >= window.today - timedelta(days=days),
-            task_notice_not_done(kind, Task.id, Task.deadline),
-        )
-        .options(
-            selectinload(Task.lead_unit),
-            selectinload(Task.leader),
-            selectinload(Task.specialist),
-        )
-        .order_by(Task.deadline, Task.id)
-    )
-    return await load_all(session, query)

@@ -10,9 +10,7 @@ from sqlalchemy import ColumnElement, Select, case, func, nulls_last, select, un
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from models.db import load_all
 from models.deadlines import ChangeState, DeadlineChange
-from models.notices import task_notice_not_done
 from models.organization import Official, Unit
 from models.permissions import Viewer
 from models.status import StatusWindow, open_clause, overdue_clause
@@ -151,31 +149,6 @@ async def pending_extension(session: AsyncSession, task_id: int) -> DeadlineChan
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return await session.scalar(select(Unit).where(func.lower(Unit.code) == code.lower()))
-
-
-async def open_tasks_to_remind(
-    session: AsyncSession, window: StatusWindow, kind: str, details: dict[date, str]
-) -> list[Task]:
-    """Open tasks due on one of these days whose notice of `kind` with that day's detail (the
-    reminder's T-n) is not done, with all a reminder names."""
-    if not details:
-        return []
-    query = (
-        select(Task)
-        .where(
-            open_clause(window),
-            Task.deadline.in_(list(details)),
-            task_notice_not_done(kind, Task.id, Task.deadline, case(details, value=Task.deadline)),
-        )
-        .options(
-            selectinload(Task.lead_unit),
-            selectinload(Task.document),
-            selectinload(Task.leader),
-            selectinload(Task.specialist),
-        )
-        .order_by(Task.deadline, Task.id)
-    )
-    return await load_all(session, query)
 
 
 async def open_task_ids_by_official(
