@@ -10,8 +10,10 @@ adapter's own.
 A write whose outcome nobody reads (a task's trail rows after its UPDATE: an `executemany`
 marked by `models.held_writes.with_next`) does not travel alone: it waits on the connection
 and runs in the thread just before the transaction's next statement, or its commit, in that
-one trip. It still runs in its transaction and in order; a failure of it fails that next
-statement, and the transaction rolls back as it would have. A rollback drops it unrun.
+one trip. It still runs in its transaction and in order. A failure of it rolls the transaction
+back at once and fails that next statement, every later one and the commit, until the
+transaction ends: caught and ignored by the caller (a savepoint's `except IntegrityError`),
+it could otherwise let the change commit without its trail. A rollback drops it unrun.
 """
 
 from __future__ import annotations
@@ -59,11 +61,21 @@ def _execute_many(connection: sqlite3.Connection, operation: str, rows: Any) -> 
 
 
 def _after_pending(
-    connection: sqlite3.Connection, pending: _Pending, step: Any, *arguments: Any
+    connection: sqlite3.Connection,
+    pending: _Pending,
+    failed: list[BaseException],
+    step: Any,
+    *arguments: Any,
 ) -> Any:
-    """In the worker thread: the writes waiting on the connection, then this step."""
-    for operation, rows in pending:
-        _execute_many(connection, operation, rows)
+    """In the worker thread: the writes waiting on the connection, then this step. A failure
+    of the waiting writes is also put in `failed`, for the connection to remember."""
+    try:
+        for operation, rows in pending:
+            _execute_many(connection, operation, rows)
+    except Exception as error:
+        connection.rollback()  # nothing of this transaction may be committed now
+        failed.append(error)
+        raise
     return step(connection, *arguments)
 
 
@@ -87,16 +99,18 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     def _run(self, step: Any, operation: str, parameters: Any) -> None:
         connection = self._connection
         adapted: _Connection = self._adapt_connection  # type: ignore[assignment]
-        pending = adapted.take_pending()
+        adapted.refuse_if_failed()
+        pending, failed = adapted.take_pending(), []
         try:
             description, rows, lastrowid, rowcount = self.await_(
                 connection._execute(
-                    _after_pending, connection._conn, pending, step, operation, parameters
+                    _after_pending, connection._conn, pending, failed, step, operation, parameters
                 )
                 if pending
                 else connection._execute(step, connection._conn, operation, parameters)
             )
         except Exception as error:
+            adapted.remember(failed)
             adapted._handle_exception(error)
         self.description = description
         self._rows = deque(rows)
@@ -108,6 +122,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
         if WITH_NEXT in operation:
+            self._adapt_connection.refuse_if_failed()  # type: ignore[attr-defined]
             rows = list(seq_of_parameters)
             self._adapt_connection.hold(operation, rows)  # type: ignore[attr-defined]
             self.description, self._rows = None, deque()
@@ -120,11 +135,27 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_pending",)
+    __slots__ = ("_failed", "_pending")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._pending: _Pending = []
+        self._failed: BaseException | None = None
+
+    def remember(self, failed: list[BaseException]) -> None:
+        """A held write failed: the transaction is spoiled until it is rolled back."""
+        if failed:
+            self._failed = failed[0]
+
+    def refuse_if_failed(self, *, ending: bool = False) -> None:
+        """Fail as the held write did, until the transaction ends: its rollback, or the
+        commit, refused once (SQLAlchemy rolls nothing back after a failed commit; the
+        thread rolled the transaction back when the write failed)."""
+        if self._failed is not None:
+            error = self._failed
+            if ending:
+                self._failed = None
+            raise type(error)(*error.args)
 
     def hold(self, operation: str, rows: list[Any]) -> None:
         """A write for the next trip (`WITH_NEXT`)."""
@@ -144,31 +175,39 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
             return False
 
     def commit(self) -> None:
+        self.refuse_if_failed(ending=True)
         if pending := self.take_pending():  # the waiting writes and the commit: one trip
-            connection = self._connection
+            connection, failed = self._connection, []
             try:
-                self.await_(connection._execute(_after_pending, connection._conn, pending, _commit))
+                self.await_(
+                    connection._execute(_after_pending, connection._conn, pending, failed, _commit)
+                )
             except Exception as error:
+                self.remember(failed)
                 self._handle_exception(error)
         elif not self._idle():
             super().commit()
 
     def rollback(self) -> None:
-        self._pending = []  # never run: nothing of them to undo
+        self._pending, self._failed = [], None  # never run: nothing of them to undo
         if not self._idle():
             super().rollback()
 
     def close(self) -> None:
-        self._pending = []
+        self._pending, self._failed = [], None
         super().close()
 
     def _flush(self) -> None:
         """The waiting writes, alone, before a statement that does not take them along."""
+        self.refuse_if_failed()
         if pending := self.take_pending():
-            connection = self._connection
+            connection, failed = self._connection, []
             try:
-                self.await_(connection._execute(_after_pending, connection._conn, pending, _none))
+                self.await_(
+                    connection._execute(_after_pending, connection._conn, pending, failed, _none)
+                )
             except Exception as error:
+                self.remember(failed)
                 self._handle_exception(error)
 
     def execute(self, *args: Any, **kw: Any) -> Any:

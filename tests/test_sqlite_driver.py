@@ -95,10 +95,41 @@ async def test_a_held_write_goes_with_the_next_trip_in_order(
             await connection.execute(held, [{"v": "e"}, {"v": "f"}])
             await connection.rollback()  # dropped, never sent
         assert trips == Counter(_after_pending=2)
-        async with connection.begin():
-            await connection.execute(held, [{"v": "a"}, {"v": "g"}])  # "a" is taken
-            with pytest.raises(IntegrityError):  # its failure fails the next statement
-                await connection.execute(text("SELECT 1"))
+        with pytest.raises(IntegrityError):
+            async with connection.begin():
+                await connection.execute(held, [{"v": "g"}, {"v": "a"}])  # "a" is taken
+                with pytest.raises(IntegrityError):  # its failure fails the next statement
+                    await connection.execute(text("SELECT 1"))
+                # Caught and ignored, as a savepoint's `except IntegrityError` would: every
+                # later statement fails too, and so does the commit, so "g" is never kept.
+                with pytest.raises(IntegrityError):
+                    await connection.execute(text("SELECT 2"))
+    async with engine.connect() as connection:  # the pool rolled the spoiled one back
         rows = (await connection.execute(text("SELECT v FROM t ORDER BY id"))).scalars().all()
         assert rows == ["a", "b", "c", "d"]
+    await engine.dispose()
+
+
+async def test_a_held_write_failing_at_a_savepoint_spoils_the_transaction(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'held.db'}")
+    held = text(f"INSERT {WITH_NEXT} INTO t (v) VALUES (:v)")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
+        await connection.execute(text("INSERT INTO t (v) VALUES ('a')"))
+    async with engine.connect() as connection:
+        await connection.begin()
+        await connection.execute(text("UPDATE t SET v = 'changed' WHERE v = 'a'"))
+        await connection.execute(held, [{"v": "x"}, {"v": "x"}])  # the second "x" fails
+        try:
+            async with connection.begin_nested():
+                await connection.execute(text("SELECT 1"))
+        except IntegrityError:
+            pass  # a duplicate ignored, as code around a savepoint does
+        with pytest.raises(IntegrityError):
+            await connection.commit()
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT v FROM t"))).scalars().all()
+        assert rows == ["a"]  # neither the update nor any trail row was kept
     await engine.dispose()
