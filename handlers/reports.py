@@ -127,7 +127,14 @@ async def report(req: Request) -> list[Reply]:
 
     settings = req.settings
     order = ReportOrder(
-        kind, end, unit_id, past, t.language, due_soon, settings.nagging, settings.formula
+        kind=kind,
+        end=end,
+        unit_id=unit_id,
+        past=past,
+        language=t.language,
+        due_soon_days=due_soon,
+        nagging=settings.nagging,
+        formula=settings.formula,
     )
     ask = ReportAsk(
         kind.value,

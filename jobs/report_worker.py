@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from locales import Translator, translator
@@ -28,14 +28,13 @@ from models.report_store import data_version
 from models.reports import Period, Report, build_report
 from models.scoring import Formula
 from paperwork.public_list import late_people, late_units, public_csv, public_html
-from paperwork.report_files import period_title
 
 
 @dataclass(frozen=True)
 class ReportOrder:
     """What the worker needs to build a report as the bot's job would have."""
 
-    url: str  # the bot's database, password included: it crosses a pipe, not the network
+    url: str = field(repr=False)  # the bot's database, password included: crosses a pipe
     kind: Period
     end: date
     past: bool
@@ -89,7 +88,7 @@ async def _build(order: ReportOrder) -> BuiltReport:
         texts[t.language] = f"{text}\n{order.more(t, report)}" if order.more else text
         files[t.language] = order.files(t, report)
         if order.keep:
-            kept[t.language] = summary_text(t, report, "📊 " + period_title(t, report))
+            kept[t.language] = summary_text(t, report)
     return BuiltReport(version, texts, files, kept)
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import translator
-from messages.reports import file_stem, report_files, summary_text
+from messages.reports import file_stem, report_files, report_title, summary_text
 from models.attachments import File
 from models.calendar import WorkingCalendar, load_calendar
 from models.defaults import Nagging
@@ -18,7 +18,6 @@ from models.organization import Unit
 from models.report_store import data_version
 from models.reports import Period, build_report
 from models.scoring import Formula
-from paperwork.report_files import period_title
 
 
 @dataclass(frozen=True)
@@ -50,12 +49,10 @@ async def build_report_files(
     session: AsyncSession,
     order: ReportOrder,
     calendar: WorkingCalendar | None = None,
-    *,
-    files_in_thread: bool = True,
 ) -> BuiltReport:
     """The numbers read in `session` (one snapshot with the data version), then the chart and
-    workbook written: CPU work, in a thread unless told otherwise (a worker has no loop to
-    keep free). The caller commits or closes the session."""
+    workbook written in a thread (CPU work, off the loop). The caller commits or closes the
+    session."""
     t = translator(order.language)
     version = await data_version(session)  # before the build, in its snapshot
     unit = await session.get(Unit, order.unit_id) if order.unit_id is not None else None
@@ -71,9 +68,5 @@ async def build_report_files(
         formula=order.formula,
     )
     stem = file_stem(report, unit)
-    if files_in_thread:
-        files = await asyncio.to_thread(report_files, t, report, stem)
-    else:
-        files = report_files(t, report, stem)
-    title = "📊 " + period_title(t, report) + (f" — {unit.name}" if unit else "")
-    return BuiltReport(version, summary_text(t, report, title), files)
+    files = await asyncio.to_thread(report_files, t, report, stem)
+    return BuiltReport(version, summary_text(t, report, report_title(t, report, unit)), files)

@@ -26,10 +26,15 @@ def _change(t: Translator, now: int, before: int) -> str:
     return f"{sign}{t.number(abs(now - before))}"
 
 
+def report_title(t: Translator, report: Report, unit: Unit | None = None) -> str:
+    """The title a report's summary opens with when asked for (and kept for the same ask)."""
+    return "📊 " + period_title(t, report) + (f" — {unit.name}" if unit else "")
+
+
 def summary_text(t: Translator, report: Report, title: str | None = None) -> str:
     """The report in a few lines: totals, the change in overdue, the worst units."""
     lines = [
-        title or "📊 " + period_title(t, report),
+        title or report_title(t, report),
         t._("Columns: assigned · done on time · done late · in progress in time · overdue"),
         total_line(t, report.total),
         t._(

@@ -39,6 +39,10 @@ def write_xlsx(target: Path | BinaryIO, report: Report, t: Translator) -> None:
     for name, table in tables(t, report).items():
         title = table.name[:31]
         header = [str(neutralise(h)) for h in table.header]
+        # The writer takes a row as a mapping from heading to value: two equal headings
+        # would merge their columns without a word.
+        if len(set(header)) != len(header):
+            raise ValueError(f"two columns of the sheet {title!r} have the same heading")
         columns = _safe_columns(table)
         sheets.append((title, _records(header, columns)))
         options["column_widths"][title] = [w + 2 for w in _widths(table.header, columns)]

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import date, datetime
 from io import BytesIO
 
+import pytest
 from openpyxl import load_workbook
 
 from locales import translator
@@ -78,3 +79,19 @@ async def test_vietnamese_text_and_a_formula_look_alike_in_a_long_column(
     contents = [row[1].value for row in sheet.iter_rows(min_row=2)]
     assert contents[:2] == ["Rà soát hồ sơ 0", "Rà soát hồ sơ 1"]
     assert contents[-1] == "'=HYPERLINK(1)" and len(contents) == 501
+
+
+async def test_two_columns_with_one_heading_are_refused_not_merged(
+    session, city: City, monkeypatch
+) -> None:
+    """The writer takes rows as heading → value: a translation giving two columns the same
+    heading must fail loudly, not lose one of them."""
+    from paperwork import report_workbook
+    from paperwork.report_files import Table, TableName
+
+    def twice(t, report):  # type: ignore[no-untyped-def]
+        return {TableName.SUMMARY: Table("Tổng hợp", ["Đơn vị", "Đơn vị"], [["A", "B"]])}
+
+    monkeypatch.setattr(report_workbook, "tables", twice)
+    with pytest.raises(ValueError, match="same heading"):
+        write_xlsx(BytesIO(), await monthly(session), T)
