@@ -15,6 +15,7 @@ import random
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -45,7 +46,7 @@ from models import (
 )
 from models.accounts import ChatChannel
 from models.clock import FixedClock
-from models.db import create_engine, session_factory
+from models.db import create_engine, session_factory, write_gate
 
 MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=TIMEZONE)
 TOKEN = "123456:BENCH"
@@ -72,6 +73,37 @@ def _cpu_seconds() -> tuple[float, float]:
     """CPU time of this process, and of the worker processes it has waited for."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time(), children.ru_utime + children.ru_stime
+
+
+class GateHolds:
+    """Who held SQLite's write gate for how long while the jobs ran, and how long the
+    commands waited for it: the part of /xong's time spent behind a job's chunk."""
+
+    def __init__(self, phase: Callable[[], str]) -> None:
+        self.phase = phase
+        self.bulk: dict[str, list[float]] = {}
+        self.urgent_waits: list[float] = []
+        self.urgent_holds: list[float] = []
+
+    def saw(self, kind: str, waited: float, held: float) -> None:
+        if kind == "urgent":
+            self.urgent_waits.append(waited)
+            self.urgent_holds.append(held)
+        else:
+            self.bulk.setdefault(self.phase(), []).append(held)
+
+    def summary(self) -> str:
+        every = [h for holds in self.bulk.values() for h in holds]
+        lines = [
+            f"write gate: commands waited {percentiles(self.urgent_waits or [0.0])}",
+            f"  and held it {percentiles(self.urgent_holds or [0.0])}",
+            f"  bulk holds ({len(every)}, {sum(every):.1f} s): {percentiles(every or [0.0])}",
+        ]
+        ranked = sorted(self.bulk.items(), key=lambda kv: -max(kv[1]))
+        lines += [
+            f"    {phase} ({len(h)}, {sum(h):.1f} s): {percentiles(h)}" for phase, h in ranked
+        ]
+        return "\n".join(lines)
 
 
 async def task_force_messages(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -149,12 +181,15 @@ async def run(url: str, send: int) -> None:
     durations: dict[str, float] = {}
     # The job running is the one after the last that finished (`durations` fills in order).
     watch = LoopWatch(lambda: "after " + next(reversed(durations), "start"))
+    holds = GateHolds(lambda: "after " + next(reversed(durations), "start"))
+    write_gate(engine).watch = holds.saw
     counts = await run_due(sessions, MONDAY, Cadence(), durations)
     jobs_seconds = time.perf_counter() - started
     jobs_cpu = [after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)]
     stop.set()
     await worker
     await watch.stop()
+    write_gate(engine).watch = None
     during_jobs = list(latencies)
     async with sessions() as session:
         queued = await session.scalar(
@@ -175,6 +210,7 @@ async def run(url: str, send: int) -> None:
     print(f"/xong during the jobs ({len(during_jobs)} calls): {percentiles(during_jobs)}")
     print(f"  goal p99 ≤ {GOAL_P99_MS} ms (baseline before issue 14's work: 334 ms)")
     print(watch.summary())
+    print(holds.summary())
     print(memory_line())
     # What a full collection and giving freed memory back to the system would save (and how
     # long the collection holds the loop), were the bot to do it after the jobs.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -150,6 +150,9 @@ class WriteGate:
         self.enabled = enabled
         self._lock: asyncio.Lock | None = None
         self._urgent = 0
+        # Told (kind, seconds waited, seconds held) at each release: how benches see who
+        # holds the gate for how long. None in the product.
+        self.watch: Callable[[str, float, float], None] | None = None
 
     def _the_lock(self) -> asyncio.Lock:
         if self._lock is None:
@@ -163,7 +166,7 @@ class WriteGate:
             return
         self._urgent += 1
         try:
-            async with self._the_lock():
+            async with self._held("urgent"):
                 yield
         finally:
             self._urgent -= 1
@@ -175,8 +178,22 @@ class WriteGate:
             return
         while self._urgent:
             await asyncio.sleep(0.002)
-        async with self._the_lock():
+        async with self._held("bulk"):
             yield
+
+    @asynccontextmanager
+    async def _held(self, kind: str) -> AsyncIterator[None]:
+        if self.watch is None:
+            async with self._the_lock():
+                yield
+            return
+        asked = time.perf_counter()
+        async with self._the_lock():
+            got = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.watch(kind, got - asked, time.perf_counter() - got)
 
 
 _gates: WeakKeyDictionary[AsyncEngine, WriteGate] = WeakKeyDictionary()

@@ -37,7 +37,7 @@ from models.accounts import ChatAccount, ChatChannel, chosen_channels
 from models.base import Base, UTCDateTime
 from models.db import write_gate
 from models.organization import Official
-from models.outbox import Envelope, enqueue_many, record_notices
+from models.outbox import Envelope, enqueue_many, pieces, record_notices
 
 Buttons = list[list[tuple[str, str]]]
 # Messages built between two turns of the event loop while a job queues: a few milliseconds.
@@ -242,30 +242,28 @@ class Notifier:
         if not fresh:
             return 0
         accounts = await reachable_accounts(self.session, (i.official.id for i in fresh))
-        notices: list[dict[str, object]] = []
-        messages: list[Envelope] = []
+        parts: list[tuple[list[str], list[Envelope]]] = []
         # One message per builder and language: a unit's letter goes to fifty people, an alert
         # to the whole task force.
         built = {} if built is None else built
         made = 0
         for item in fresh:
-            notices.append({"key": item.key, "created_at": self.now})
             cache_key = (id(item.build), item.official.language)
             if (message := built.get(cache_key)) is None:
                 message = built[cache_key] = item.build(translator(item.official.language))
                 made += 1
                 if self.commit_every and made % BUILDS_PER_BREATH == 0:
                     await asyncio.sleep(0)  # a digest is a millisecond: let commands in
-            messages += self._envelopes(
-                item.key, item.official, message, accounts, priority, not_before
+            parts.append(
+                (
+                    [item.key],
+                    self._envelopes(
+                        item.key, item.official, message, accounts, priority, not_before
+                    ),
+                )
             )
-        if not self.commit_every:  # inside the caller's transaction
-            await self._insert(notices, messages)
-            return len(messages)
-        async with write_gate(self.session.bind).bulk():
-            await self._insert(notices, messages)
-            await self.session.commit()
-        return len(messages)
+        await self._write(parts)
+        return sum(len(envelopes) for _, envelopes in parts)
 
     def _envelopes(
         self,
@@ -326,44 +324,41 @@ class Notifier:
                 by_person.setdefault(item.official.id, []).append(item)
         accounts = await reachable_accounts(self.session, by_person)
         queued = pending = 0
-        notices: list[dict[str, object]] = []
-        envelopes: list[Envelope] = []
-
-        async def write() -> None:
-            await self._write(notices, envelopes)
-            notices.clear()
-            envelopes.clear()
-
+        parts: list[tuple[list[str], list[Envelope]]] = []
         for person_items in by_person.values():
             message, key = self._group_message(person_items, group)
-            envelopes += self._envelopes(
+            envelopes = self._envelopes(
                 key, person_items[0].official, message, accounts, priority, not_before
             )
-            notices += [{"key": i.key, "created_at": self.now} for i in person_items]
+            parts.append(([i.key for i in person_items], envelopes))
+            queued += len(envelopes)
             pending += len(person_items)
             if self.commit_every and pending >= self.commit_every:
-                queued += len(envelopes)
-                async with write_gate(self.session.bind).bulk():
-                    await write()
-                    await self.session.commit()
-                pending = 0
+                await self._write(parts)
+                parts, pending = [], 0
                 await asyncio.sleep(0)  # building messages is Python work: let commands in
-        queued += len(envelopes)
-        if self.commit_every and (notices or envelopes):
-            async with write_gate(self.session.bind).bulk():
-                await write()
-                await self.session.commit()
-        elif notices or envelopes:
-            await write()
+        await self._write(parts)
         return queued
 
-    async def _write(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
-        """A grouped chunk's notices and the outbox rows that carry them."""
-        await self._insert(notices, envelopes)
+    async def _write(self, parts: list[tuple[list[str], list[Envelope]]]) -> None:
+        """Notices and the outbox rows that carry them: in the caller's transaction, or (with
+        `commit_every`) in writes of a few hundred kilobytes of text, each committed inside
+        the write gate, so that a command waits for one such write at most."""
+        if not parts:
+            return
+        if not self.commit_every:
+            await self._insert(
+                [k for keys, _ in parts for k in keys], [e for _, es in parts for e in es]
+            )
+            return
+        for keys, envelopes in pieces(parts):
+            async with write_gate(self.session.bind).bulk():
+                await self._insert(keys, envelopes)
+                await self.session.commit()
 
-    async def _insert(self, notices: list[dict[str, object]], envelopes: list[Envelope]) -> None:
+    async def _insert(self, keys: list[str], envelopes: list[Envelope]) -> None:
         """The notices and the outbox rows that carry them, in the caller's transaction."""
-        await record_notices(self.session, [str(n["key"]) for n in notices], self.now)
+        await record_notices(self.session, keys, self.now)
         await enqueue_many(self.session, envelopes, self.now)
 
     def _group_message(self, items: list[Grouped], group: Group) -> tuple[Message, str]:

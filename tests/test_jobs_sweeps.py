@@ -59,24 +59,14 @@ async def done_rows(sim: Simulation) -> list[str]:
 def interrupt(monkeypatch: pytest.MonkeyPatch, prefix: str, after: int) -> None:
     """The job dies once `after` notices under `prefix` are queued, one commit each."""
     monkeypatch.setattr(jobs.run, "COMMIT_EVERY", 1)
-    send, calls = Notifier._send, []
+    write, calls = Notifier._write, []  # one write per notice, or per grouped recipient, here
 
-    async def dying(self: Notifier, items, *args):  # type: ignore[no-untyped-def]
-        if items and items[0].key.startswith(prefix):
-            calls.append(items[0].key)
+    async def dying_write(self: Notifier, parts):  # type: ignore[no-untyped-def]
+        if parts and parts[0][0] and parts[0][0][0].startswith(prefix):
+            calls.append(parts[0][0][0])
             if len(calls) > after:
                 raise RuntimeError("the process was stopped")
-        return await send(self, items, *args)
-
-    monkeypatch.setattr(Notifier, "_send", dying)
-    write = Notifier._write  # the grouped alerts' path: one write per recipient here
-
-    async def dying_write(self: Notifier, notices, envelopes):  # type: ignore[no-untyped-def]
-        if notices and str(notices[0]["key"]).startswith(prefix):
-            calls.append(notices[0]["key"])
-            if len(calls) > after:
-                raise RuntimeError("the process was stopped")
-        return await write(self, notices, envelopes)
+        return await write(self, parts)
 
     monkeypatch.setattr(Notifier, "_write", dying_write)
 

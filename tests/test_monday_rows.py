@@ -9,8 +9,10 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import models.outbox
 from jobs.cadence import Cadence
 from jobs.run import run_due
 from locales import TIMEZONE
@@ -39,3 +41,12 @@ async def test_the_weekly_jobs_queue_the_same_rows_as_before(
     if written := os.environ.get("DONDOC_WRITE_MONDAY_ROWS"):  # from the jobs as they were
         Path(written).write_text(json.dumps(seen, indent=1, sort_keys=True) + "\n")
     assert json.loads(json.dumps(seen)) == json.loads(GOLDEN.read_text())
+
+
+async def test_the_rows_are_the_same_when_every_notice_is_a_write_of_its_own(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write's text budget (models/outbox.py `WRITE_TEXT`) only cuts a job's chunk into
+    more commits: the same rows, and the sweeps after queue nothing twice."""
+    monkeypatch.setattr(models.outbox, "WRITE_TEXT", 1)
+    await test_the_weekly_jobs_queue_the_same_rows_as_before(sessions)
