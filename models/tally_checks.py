@@ -30,7 +30,7 @@ from models.tallies import NO_DEADLINE, T, task_tallies
 from models.tasks import Task, TaskStatus
 
 
-def _fresh(dialect: str) -> Select[Any]:
+def fresh_counts(dialect: str) -> Select[Any]:
     """The counts as the tasks give them now, every grain: what the triggers should hold."""
     done = Task.status == TaskStatus.DONE
     # Written out: asyncpg would send date.max as 'infinity'.
@@ -67,14 +67,14 @@ def _fresh(dialect: str) -> Select[Any]:
     return union_all(*parts)  # type: ignore[return-value]
 
 
-def _fresh_city(dialect: str) -> Select[Any]:
-    """The counts of `_fresh` summed over the units: what the city's rows should hold."""
-    fresh = _fresh(dialect).subquery()
+def fresh_city_counts(dialect: str) -> Select[Any]:
+    """The counts of `fresh_counts` summed over the units: what the city's rows should hold."""
+    fresh = fresh_counts(dialect).subquery()
     key = [fresh.c.done, fresh.c.grain, fresh.c.day, fresh.c.late]
     return select(*key, func.sum(fresh.c.n).label("n")).group_by(*key)
 
 
-def _fresh_silence(dialect: str) -> Select[Any]:
+def fresh_silence_counts(dialect: str) -> Select[Any]:
     """The open tasks by lead unit and day of their last update, every grain."""
     hours = int(DAY_OFFSET.total_seconds() // 3600)
     if dialect == "postgresql":
@@ -121,7 +121,7 @@ class Difference:
 async def verify(session: AsyncSession, limit: int = 20) -> list[Difference]:
     """The kept counts that differ from the tasks (at most `limit`): none when all is well."""
     dialect = (await session.connection()).dialect.name
-    fresh = _fresh(dialect).subquery()
+    fresh = fresh_counts(dialect).subquery()
     kept = select(T.done, T.grain, T.day, T.unit_id, T.late, T.n).where(T.n != 0)
     columns = [fresh.c.done, fresh.c.grain, fresh.c.day, fresh.c.unit_id, fresh.c.late, fresh.c.n]
     missing = except_(select(*columns), kept).subquery()
@@ -138,7 +138,7 @@ async def verify(session: AsyncSession, limit: int = 20) -> list[Difference]:
 
 
 async def _verify_city(session: AsyncSession, dialect: str, limit: int) -> list[Difference]:
-    fresh = _fresh_city(dialect).subquery()
+    fresh = fresh_city_counts(dialect).subquery()
     kept = select(C.done, C.grain, C.day, C.late, C.n).where(C.n != 0)
     columns = [fresh.c.done, fresh.c.grain, fresh.c.day, fresh.c.late, fresh.c.n]
     differences: dict[tuple[Any, ...], list[int]] = {}
@@ -157,7 +157,7 @@ async def _verify_city(session: AsyncSession, dialect: str, limit: int) -> list[
 
 
 async def _verify_silence(session: AsyncSession, dialect: str, limit: int) -> list[Difference]:
-    fresh = _fresh_silence(dialect).subquery()
+    fresh = fresh_silence_counts(dialect).subquery()
     kept = select(S.unit_id, S.grain, S.day, S.n).where(S.n != 0)
     columns = [fresh.c.unit_id, fresh.c.grain, fresh.c.day, fresh.c.n]
     differences: dict[tuple[Any, ...], list[int]] = {}
@@ -182,9 +182,9 @@ async def rebuild(session: AsyncSession) -> int:
     dialect = (await session.connection()).dialect.name
     written = 0
     for table, fresh in (
-        (task_tallies, _fresh(dialect)),
-        (city_tallies, _fresh_city(dialect)),
-        (silence_tallies, _fresh_silence(dialect)),
+        (task_tallies, fresh_counts(dialect)),
+        (city_tallies, fresh_city_counts(dialect)),
+        (silence_tallies, fresh_silence_counts(dialect)),
     ):
         await session.execute(delete(table))
         counted = fresh.subquery()

@@ -15,19 +15,23 @@ before it, not a trigger that keeps making them wrong).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, Select, Table, and_, func, select, text, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models.city_tallies import city_tallies
 from models.report_store import DataVersion
 from models.silence_tallies import silence_tallies
 from models.tallies import task_tallies
-from models.tally_checks import _fresh, _fresh_city, _fresh_silence
+from models.tally_checks import fresh_city_counts, fresh_counts, fresh_silence_counts
 
 TRIES = 5
+LOCK_WAIT = "2s"  # PostgreSQL: the longest a try at the lock holds commands behind it
+LOCK_TRIES = 10
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,11 @@ class Rebuilt:
 
 
 def _kept_tables() -> list[tuple[Table, Any]]:
-    return [(task_tallies, _fresh), (city_tallies, _fresh_city), (silence_tallies, _fresh_silence)]
+    return [
+        (task_tallies, fresh_counts),
+        (city_tallies, fresh_city_counts),
+        (silence_tallies, fresh_silence_counts),
+    ]
 
 
 def _scratch(kept: Table, meta: MetaData) -> tuple[Table, Table]:
@@ -108,11 +116,27 @@ async def _count(
 
 
 async def _take_write_lock(connection: AsyncConnection) -> None:
-    """Hold off every change to the tasks until the commit, waiting for those under way."""
-    if connection.dialect.name == "postgresql":
-        await connection.execute(text("LOCK TABLE tasks IN SHARE MODE"))
-    else:  # a write, so the transaction is SQLite's one writer from here on
+    """Begin, and hold off every change to the tasks until the commit.
+
+    On PostgreSQL the lock waits for the transactions already writing tasks, and every
+    `/xong` after it would queue behind that wait: so it gives up after `LOCK_WAIT` and
+    tries again a moment later, `LOCK_TRIES` times, before it waits as long as it takes."""
+    if connection.dialect.name != "postgresql":
+        await connection.begin()  # a write: the transaction is SQLite's one writer from here
         await connection.execute(text("UPDATE data_versions SET n = n WHERE 0 = 1"))
+        return
+    for attempt in range(LOCK_TRIES + 1):
+        await connection.begin()
+        if attempt < LOCK_TRIES:
+            await connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+        try:
+            await connection.execute(text("LOCK TABLE tasks IN SHARE MODE"))
+            return
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            await connection.rollback()
+            await asyncio.sleep(0.5)
 
 
 async def _put_right(connection: AsyncConnection, kept: Table, differ: Table, *, add: bool) -> int:
@@ -165,7 +189,6 @@ async def rebuild_beside_writers(engine: AsyncEngine, tries: int = TRIES) -> Reb
                     counted = select(func.count()).select_from(fresh)
                     rows += int(await connection.scalar(counted) or 0)
                 await connection.commit()
-                await connection.begin()
                 await _take_write_lock(connection)
                 add = await _version(connection) != seen
                 if add and attempt < tries:  # changed meanwhile: count again

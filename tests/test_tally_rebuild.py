@@ -3,6 +3,7 @@ write transaction, counted again when the tasks changed meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -105,4 +106,36 @@ async def test_the_last_try_adds_the_differences_to_what_changed_meanwhile(
     change_while_counting += [date(2027, 1, 4), date(2027, 2, 8)]
     done = await rebuild_beside_writers(engine, tries=2)
     assert (done.tries, done.added) == (2, True) and done.changed > 0
+    assert await _verified(sessions) == []
+
+
+async def test_on_postgresql_the_lock_is_tried_briefly_while_a_writer_holds_tasks(
+    city: City,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A transaction writing tasks when the rebuild wants its lock: the rebuild gives up after
+    a short wait (so commands never queue behind it for long), tries again, and finishes
+    once the writer commits."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's table lock")
+    monkeypatch.setattr(tally_rebuild, "LOCK_WAIT", "100ms")
+    await _put_wrong(sessions)
+    writer = sessions()
+    await writer.begin()
+    await writer.execute(update(Task).where(Task.id == 4102).values(progress=40))
+    tries: list[int] = []
+    real_sleep = asyncio.sleep
+
+    async def pause(seconds: float) -> None:
+        tries.append(1)
+        if len(tries) == 3:
+            await writer.commit()  # the writer is done: the next try gets the lock
+        await real_sleep(0)
+
+    monkeypatch.setattr(tally_rebuild.asyncio, "sleep", pause)
+    done = await rebuild_beside_writers(engine)
+    await writer.close()
+    assert len(tries) == 3 and done.rows > 0
     assert await _verified(sessions) == []
