@@ -22,13 +22,8 @@ from models.recipients import with_role
 from models.recurrence import series_of
 from models.status import DerivedStatus, days_overdue, task_status
 from models.task_changes import mark_done_once, report_blocker, set_progress
-from models.task_lookup import task_to_report
-from models.task_queries import (
-    deadline_history,
-    my_open_tasks,
-    my_tasks_due_by,
-    recent_events,
-)
+from models.task_lookup import task_to_report, task_to_show
+from models.task_queries import my_open_tasks, my_tasks_due_by, recent_events
 from models.tasks import TaskStatus
 
 MAX_UPCOMING_DAYS = 60
@@ -63,17 +58,18 @@ async def my_tasks(req: Request) -> list[Reply]:
 
 
 async def show(req: Request) -> list[Reply]:
-    found = await task_and_rest(req)
+    # The task, its series and its deadline changes in one statement.
+    found = await task_and_rest(req, task_to_show)
     if isinstance(found, list):
         return found
     task, _ = found
-    series = await series_of(req.session, task)
+    series = await series_of(req.session, task)  # loaded with the task: no statement
     card = task_card(
         req.t,
         task,
         req.window,
         req.calendar,
-        changes=await deadline_history(req.session, task.id),
+        changes=task.deadline_changes,
         events=await recent_events(req.session, task.id),
         recurring=series_line(req.t, series) if series else "",
         contributions=[

@@ -1,8 +1,10 @@
 """A task as a command that changes it reads it: one prebuilt statement.
 
-`task_to_change`: the same task, with the same parts loaded, as `task_queries.get_task` (its
-unit, document, leader and specialist with their roles, coordinating units), for the changes
-that may need any of them. `task_to_report`: the task with only what `/xong` and `/tiendo`
+`task_to_change`: the task with its unit, document, leader and specialist with their roles,
+and coordinating units: what `task_queries.get_task` reads for every `task_and_rest` command,
+and the changes that may need any of them. `task_to_show`: the same and, in the same
+statement, what `/xem`'s card adds (the task's series and its deadline changes), a round
+trip each otherwise. `task_to_report`: the task with only what `/xong` and `/tiendo`
 read of it (its lead unit and coordinating units, for the permission and the refusal): each
 part loaded is Python per call, the people with their roles the most.
 
@@ -41,6 +43,13 @@ def _query() -> Select[tuple[Task]]:
 
 
 @cache
+def _card_query() -> Select[tuple[Task]]:
+    # Many-to-one and a few rows (a task's deadline changes are counted on one hand): joined,
+    # they add a handful of rows to the statement, not a round trip each.
+    return _query().options(joinedload(Task.series), joinedload(Task.deadline_changes))
+
+
+@cache
 def _slim_query() -> Select[tuple[Task]]:
     return (
         select(Task)
@@ -52,6 +61,12 @@ def _slim_query() -> Select[tuple[Task]]:
 async def task_to_change(session: AsyncSession, task_id: int) -> Task | None:
     """The task with everything its card shows, or None (an id no column can hold, too)."""
     return await _one(session, _query(), task_id)
+
+
+async def task_to_show(session: AsyncSession, task_id: int) -> Task | None:
+    """`task_to_change`'s task with its series (`recurrence.series_of` then finds it in the
+    session) and its deadline changes, oldest first (`task.deadline_changes`), for `/xem`."""
+    return await _one(session, _card_query(), task_id)
 
 
 async def task_to_report(session: AsyncSession, task_id: int) -> Task | None:
