@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Integer, Select, bindparam, cast, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from models.organization import Official
-from models.tasks import Task
+from models.contributions import Contribution
+from models.organization import Official, Unit
+from models.tasks import Task, TaskEvent
+
+RECENT_EVENTS = 5
 
 
 @cache
@@ -73,6 +76,52 @@ async def task_to_report(session: AsyncSession, task_id: int) -> Task | None:
     """The task with its lead and coordinating units only: its people are not loaded
     (touching them raises), for `/xong` and `/tiendo`, which never read them."""
     return await _one(session, _slim_query(), task_id)
+
+
+@cache
+def _trail_query() -> Select[tuple[TaskEvent | None, Contribution | None, str | None]]:
+    # One row per event or per report, the other side's columns null: the ids of both in a
+    # UNION ALL, then each entity joined to its own ids.
+    task_id = bindparam("task_id")
+    last = (
+        select(TaskEvent.id)
+        .where(TaskEvent.task_id == task_id)
+        .order_by(TaskEvent.id.desc())
+        .limit(RECENT_EVENTS)
+        .subquery()
+    )
+    picked = union_all(
+        select(last.c.id.label("event_id"), cast(null(), Integer).label("contribution_id")),
+        select(cast(null(), Integer), Contribution.id).where(Contribution.task_id == task_id),
+    ).subquery()
+    return (
+        select(TaskEvent, Contribution, Unit.name)
+        .select_from(picked)
+        .outerjoin(TaskEvent, TaskEvent.id == picked.c.event_id)
+        .outerjoin(Contribution, Contribution.id == picked.c.contribution_id)
+        .outerjoin(Unit, Unit.id == Contribution.unit_id)
+        .options(joinedload(TaskEvent.actor).noload(Official.role_links))
+    )
+
+
+async def card_trail(
+    session: AsyncSession, task_id: int
+) -> tuple[list[TaskEvent], list[tuple[str, Contribution]]]:
+    """What `/xem` shows below the task, in one statement: its last events, oldest first,
+    with their actors (as `task_queries.recent_events`), and each coordinating unit's last
+    report with the unit's name, by name (as `contributions.latest_by_unit`)."""
+    events: list[TaskEvent] = []
+    reports: list[tuple[str, Contribution]] = []
+    rows = await session.execute(_trail_query(), {"task_id": task_id})
+    for event, contribution, unit_name in rows.tuples():
+        if event is not None:
+            events.append(event)
+        elif contribution is not None and unit_name is not None:
+            reports.append((unit_name, contribution))
+    latest: dict[str, Contribution] = {}
+    for name, contribution in sorted(reports, key=lambda pair: pair[1].id):
+        latest[name] = contribution
+    return sorted(events, key=lambda event: event.id), sorted(latest.items())
 
 
 async def _one(session: AsyncSession, query: Select[tuple[Task]], task_id: int) -> Task | None:
