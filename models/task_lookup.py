@@ -1,10 +1,11 @@
-"""A task as a command that changes it reads it: one prebuilt statement.
+"""A task as a command reads it, and the rest of its card: prebuilt statements.
 
 `task_to_change`: the task with its unit, document, leader and specialist with their roles,
 and coordinating units: what `task_queries.get_task` reads for every `task_and_rest` command,
 and the changes that may need any of them. `task_to_show`: the same and, in the same
 statement, what `/xem`'s card adds (the task's series and its deadline changes), a round
-trip each otherwise. `task_to_report`: the task with only what `/xong` and `/tiendo`
+trip each otherwise; `card_trail`: the rest of the card (the last events and the coordinating
+units' reports) in one more. `task_to_report`: the task with only what `/xong` and `/tiendo`
 read of it (its lead unit and coordinating units, for the permission and the refusal): each
 part loaded is Python per call, the people with their roles the most.
 
