@@ -15,20 +15,14 @@ from locales import Translator
 from messages.assignments import contribution_line, series_line
 from messages.cards import comrade, short, task_buttons, task_card, task_line
 from messages.reply import Button, Reply
-from models.contributions import latest_by_unit
 from models.organization import Role
 from models.permissions import may_update
 from models.recipients import with_role
 from models.recurrence import series_of
 from models.status import DerivedStatus, days_overdue, task_status
 from models.task_changes import mark_done_once, report_blocker, set_progress
-from models.task_lookup import task_to_report
-from models.task_queries import (
-    deadline_history,
-    my_open_tasks,
-    my_tasks_due_by,
-    recent_events,
-)
+from models.task_lookup import card_trail, task_to_report, task_to_show
+from models.task_queries import my_open_tasks, my_tasks_due_by
 from models.tasks import TaskStatus
 
 MAX_UPCOMING_DAYS = 60
@@ -63,23 +57,22 @@ async def my_tasks(req: Request) -> list[Reply]:
 
 
 async def show(req: Request) -> list[Reply]:
-    found = await task_and_rest(req)
+    # The task, its series and its deadline changes in one statement.
+    found = await task_and_rest(req, task_to_show)
     if isinstance(found, list):
         return found
     task, _ = found
-    series = await series_of(req.session, task)
+    series = await series_of(req.session, task)  # loaded with the task: no statement
+    events, contributions = await card_trail(req.session, task.id)
     card = task_card(
         req.t,
         task,
         req.window,
         req.calendar,
-        changes=await deadline_history(req.session, task.id),
-        events=await recent_events(req.session, task.id),
+        changes=task.deadline_changes,
+        events=events,
         recurring=series_line(req.t, series) if series else "",
-        contributions=[
-            contribution_line(req.t, unit, c)
-            for unit, c in await latest_by_unit(req.session, task.id)
-        ],
+        contributions=[contribution_line(req.t, unit, c) for unit, c in contributions],
     )
     buttons = (
         task_buttons(req.t, task)

@@ -14,32 +14,16 @@ from models.deadlines import ChangeState, DeadlineChange
 from models.organization import Official, Unit
 from models.permissions import Viewer
 from models.status import StatusWindow, open_clause, overdue_clause
+from models.task_lookup import task_to_change
 from models.tasks import Task, TaskEvent, TaskStatus
 
 PAGE_SIZE = 10
 
 
 async def get_task(session: AsyncSession, task_id: int) -> Task | None:
-    """A task with everything its card shows."""
-    if not 0 < task_id < 2**31:
-        return None
-    # One statement, every part joined (a command's round trips are its cost; the rows are
-    # few: a task has a couple of coordinating units, a person a role or two).
-    found = await session.execute(
-        select(Task)
-        .where(Task.id == task_id)
-        .options(
-            joinedload(Task.lead_unit),
-            joinedload(Task.document),
-            # With their roles: these are the same objects the session hands back as, say,
-            # the requester of an extension, whose roles decide who may approve it. Loaded
-            # here without them, the head of the task force passed for a unit official.
-            joinedload(Task.leader).joinedload(Official.role_links),
-            joinedload(Task.specialist).joinedload(Official.role_links),
-            joinedload(Task.coordinating_units),
-        )
-    )
-    return found.unique().scalar_one_or_none()
+    """A task with everything its card shows but its series and deadline changes: one
+    statement (a command's round trips are its cost), built once (`task_lookup`)."""
+    return await task_to_change(session, task_id)
 
 
 def _mine(viewer: Viewer, *conditions: ColumnElement[bool]) -> Select[tuple[Task]]:
