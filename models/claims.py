@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from models.accounts import ChatChannel
+from models.coordination import CLAIM_LOCK
 from models.outbox import (
     CLAIM_TIMEOUT,
     HOLDING,
@@ -186,6 +187,11 @@ async def claim_due(
     """
     if not await anything_due(session, now, channels):
         return []
+    if (await session.connection()).dialect.name == "postgresql":
+        # One claim at a time. A row another claim has taken but not yet committed is
+        # skipped (SKIP LOCKED) and still looks merely waiting, so a claim beside it would
+        # take the same chat's next message and could send it first.
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
     in_line = ~_earlier_in_line().exists()
     served = OutboxMessage.channel.in_(list(channels))
     # Two queries, not one with OR: each walks its own index in order and stops at `limit`.

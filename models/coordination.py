@@ -31,6 +31,8 @@ _DATABASE_NOW = literal_column("extract(epoch FROM clock_timestamp())", Float)
 # Advisory lock keys: "dondoc" in ASCII, then what the lock is for.
 LEADER_LOCK = 0x646F6E646F630001
 JOBS_LOCK = 0x646F6E646F630002
+# Held for a claim's transaction (`models/claims.claim_due`): claims one after another.
+CLAIM_LOCK = 0x646F6E646F630003
 
 
 class SendBudget(Base):
